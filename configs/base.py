@@ -1,0 +1,73 @@
+"""Every field tailjax reads, each with its meaning. Phase files override a few of them.
+
+    python -m tailjax.main --config=configs/base.py --workdir=runs/base
+
+A field that is not here cannot be set: the config is locked, so a mistyped override is an error.
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+
+def get_config():
+  c = ml_collections.ConfigDict()
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "pydoc"  # pydoc (ships with Python) | tinyshakespeare | wikitext2 | random_tokens
+  c.data.path = ""  # file or folder; "" = $TAILJAX_DATA_DIR, else ../shared/data next to the repo
+  c.data.source = "auto"  # tinyshakespeare only: auto (local file, else tfds) | file | tfds
+  c.data.seq_len = 128  # tokens per training window (T)
+  c.data.val_fraction = 0.1  # held-out tail of corpora that have no validation split
+  c.data.allow_valid_as_train = False  # wikitext2 without wiki.train.raw: train on valid, evaluate on test
+  c.data.random_vocab = 65  # random_tokens: vocabulary size (65 = TinyShakespeare's)
+  c.data.random_length = 1_000_000  # random_tokens: corpus length in tokens
+
+  c.model = ml_collections.ConfigDict()
+  c.model.name = "transformer"  # the NanoTransformer of the study
+  c.model.d_model = 64  # residual width D
+  c.model.n_layers = 4  # transformer blocks
+  c.model.n_heads = 4  # attention heads H (D must divide by H)
+  c.model.mlp_ratio = 4  # feed-forward width = mlp_ratio * D
+  c.model.dtype = "float32"  # compute dtype: float32 | bfloat16 (parameters stay float32)
+  c.model.attention = "auto"  # auto | xla (jax.nn.dot_product_attention) | blocked (causal query blocks)
+  c.model.attention_block = 64  # query block size of the blocked attention
+  c.model.tie_embeddings = False  # share the token embedding with the output head
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.name = "adamw"  # optax.adamw behind optax.clip_by_global_norm
+  c.optim.b1 = 0.9  # Adam first-moment decay
+  c.optim.b2 = 0.999  # Adam second-moment decay (the study's PyTorch default)
+  c.optim.eps = 1e-8  # Adam epsilon
+  c.optim.weight_decay = 0.01  # decoupled weight decay, on matrices only (embeddings included)
+  c.optim.clip = config_dict.placeholder(float)  # global-norm clip threshold; None = no clipping
+  c.optim.warmup_steps = 100  # linear warmup from 0 to the lane's learning rate
+  c.optim.schedule = "constant"  # after warmup: constant | cosine
+  c.optim.final_lr_ratio = 0.0  # cosine: final LR as a fraction of the peak
+
+  c.train = ml_collections.ConfigDict()
+  c.train.steps = 1000  # optimizer steps per lane
+  c.train.log_every = 50  # host-side metric summaries (TensorBoard, progress) every this many steps
+  c.train.stats_window = 100  # final_train_loss / train_loss_std / converged use the last this many steps
+  c.train.converged_std = 0.01  # converged = train_loss_std below this (the study's criterion)
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.every = 250  # validation loss every this many steps (and at the last step)
+  c.eval.batch_size = 32  # validation windows per evaluation batch
+  c.eval.batches = 8  # fixed validation batches, evenly spaced over the validation split
+
+  c.sweep = ml_collections.ConfigDict()
+  c.sweep.batch_sizes = (32,)  # one compiled row per batch size
+  c.sweep.learning_rates = (1e-3,)  # lanes of every row
+  c.sweep.seeds = (0,)  # lanes too: init and data order; equal seeds share both
+  c.sweep.clips = ()  # optional lanes over clip thresholds (None = off); () = optim.clip only
+  c.sweep.lane_strategy = "auto"  # auto (vmap on GPU/TPU, map on CPU) | vmap | map
+
+  c.checkpoint = ml_collections.ConfigDict()
+  c.checkpoint.every = 500  # save the row state every this many steps (0 = never)
+  c.checkpoint.keep = 2  # checkpoints kept per row
+
+  c.output = ml_collections.ConfigDict()
+  c.output.plots = True  # write lr_vs_batch.png, loss_heatmap.png, convergence_curves.png
+  c.output.tensorboard = True  # clu metric writers: per-lane curves as TensorBoard events
+
+  return c

@@ -1,0 +1,192 @@
+"""The engine: one compiled program trains every lane of a row (one batch size).
+
+A lane is one (learning rate, clip, weight decay, seed) combination; every lane-indexed array has a leading axis R.
+Steps run in `lax.scan` chunks that end with a validation pass; batches are drawn inside the program from the token
+array that lives on the device, with a key derived from (seed, step), so lanes with equal seeds see the same batches
+and start from the same parameters. A lane whose loss or gradient goes non-finite is frozen and flagged; the others
+go on.
+
+Lanes are laid out by `lane_strategy`: `vmap` batches them into one wide program (what fills an accelerator);
+`map` runs them one after another inside the same program (`lax.map`), which on a CPU keeps each lane's working set
+in cache and beats vmap (BENCHMARKS.md). Both compute the same function.
+"""
+
+import dataclasses
+import functools
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from tailjax import data, models, optim
+
+METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
+
+
+@flax.struct.dataclass
+class Lanes:
+  """Per-lane hyper-parameters, each of shape [R]."""
+
+  lr_R: jax.Array
+  clip_R: jax.Array
+  weight_decay_R: jax.Array
+  seed_R: jax.Array
+
+  @property
+  def size(self) -> int:
+    return self.lr_R.shape[0]
+
+  @classmethod
+  def grid(cls, lrs, clips, weight_decay, seeds) -> "Lanes":
+    """Lanes in the order lr (outer), clip, seed (inner)."""
+    rows = [(lr, optim.clip_value(c), s) for lr in lrs for c in clips for s in seeds]
+    lr, clip, seed = (np.array(col) for col in zip(*rows, strict=True))
+    return cls(
+      lr_R=jnp.asarray(lr, jnp.float32),
+      clip_R=jnp.asarray(clip, jnp.float32),
+      weight_decay_R=jnp.full(len(rows), weight_decay, jnp.float32),
+      seed_R=jnp.asarray(seed, jnp.uint32),
+    )
+
+
+@flax.struct.dataclass
+class RowState:
+  """Training state of a row: `params` and `opt_state` carry a leading lane axis R."""
+
+  params: dict
+  opt_state: optax.OptState
+  step: jax.Array  # int32 scalar: optimizer steps taken (the same for every lane)
+  diverged_R: jax.Array  # bool: frozen after a non-finite loss or gradient
+  diverged_at_R: jax.Array  # int32: the step at which it happened, -1 if never
+
+
+def _over_lanes(fn, strategy: str):
+  """Applies `fn` to each lane of its lane-indexed arguments (all leading axis R)."""
+  if strategy == "vmap":
+    return jax.vmap(fn)
+  if strategy == "map":
+    return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+  raise ValueError(strategy)
+
+
+def resolve_lane_strategy(strategy: str, backend: str | None = None) -> str:
+  if strategy == "auto":
+    return "map" if (backend or jax.default_backend()) == "cpu" else "vmap"
+  return strategy
+
+
+@dataclasses.dataclass
+class Row:
+  """Everything static about a row; its methods are the compiled programs.
+
+  Attributes:
+    cfg: the full config.
+    vocab_size: V of the corpus.
+    batch_size: B of this row.
+    lanes: the row's `Lanes`.
+  """
+
+  cfg: object
+  vocab_size: int
+  batch_size: int
+  lanes: Lanes
+
+  def __post_init__(self):
+    c = self.cfg
+    self.seq_len = c.data.seq_len
+    self.model = models.build(c.model, self.vocab_size, self.seq_len)
+    self.strategy = resolve_lane_strategy(c.sweep.lane_strategy)
+    self._chunk = jax.jit(self._chunk_impl, static_argnames="n_steps", donate_argnames="state")
+
+  # ---------------------------------------------------------------- one lane
+  def _tx(self, lr, clip, wd):
+    return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd)
+
+  def _loss(self, params, x_BxT, y_BxT):
+    logits_BxTxV = self.model.apply({"params": params}, x_BxT)
+    return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
+
+  def _init_lane(self, seed, lr, clip, wd):
+    x_1xT = jnp.zeros((1, self.seq_len), jnp.int32)
+    params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
+    return params, self._tx(lr, clip, wd).init(params)
+
+  def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N):
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
+    x_BxT, y_BxT = data.sample_batch(tokens_N, key, self.batch_size, self.seq_len)
+    loss, grads = jax.value_and_grad(self._loss)(params, x_BxT, y_BxT)
+    grad_norm = optim.global_norm(grads)
+    updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
+    new_params = optax.apply_updates(params, updates)
+    now_diverged = diverged | ~jnp.isfinite(loss) | ~jnp.isfinite(grad_norm)
+    keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(now_diverged, o, n), new, old)
+    params, opt_state = keep(new_params, params), keep(new_opt_state, opt_state)
+    nan = jnp.float32(jnp.nan)
+    metrics = {
+      "loss": jnp.where(now_diverged, nan, loss),
+      "grad_norm": jnp.where(now_diverged, nan, grad_norm),
+      "clipped": (grad_norm > clip) & ~now_diverged,
+      "update_norm": jnp.where(now_diverged, nan, optim.global_norm(updates)),
+      "param_norm": optim.global_norm(params),
+    }
+    return params, opt_state, now_diverged, metrics
+
+  def _lane_eval(self, params, diverged, xs_NxBxT, ys_NxBxT):
+    losses_N = jax.lax.map(lambda xy: self._loss(params, *xy), (xs_NxBxT, ys_NxBxT))
+    return jnp.where(diverged, jnp.nan, losses_N.mean())
+
+  # ---------------------------------------------------------------- the row
+  def init_state(self) -> RowState:
+    L = self.lanes
+    init = jax.jit(_over_lanes(self._init_lane, self.strategy))
+    params, opt_state = init(L.seed_R, L.lr_R, L.clip_R, L.weight_decay_R)
+    return RowState(
+      params=params,
+      opt_state=opt_state,
+      step=jnp.zeros((), jnp.int32),
+      diverged_R=jnp.zeros(L.size, bool),
+      diverged_at_R=jnp.full(L.size, -1, jnp.int32),
+    )
+
+  def _chunk_impl(self, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps):
+    def body(state, _):
+      step_fn = functools.partial(self._lane_step, step=state.step, tokens_N=tokens_N)
+      params, opt_state, diverged_R, metrics = _over_lanes(step_fn, self.strategy)(
+        state.params,
+        state.opt_state,
+        state.diverged_R,
+        lanes.lr_R,
+        lanes.clip_R,
+        lanes.weight_decay_R,
+        lanes.seed_R,
+      )
+      newly_R = diverged_R & ~state.diverged_R
+      state = RowState(
+        params=params,
+        opt_state=opt_state,
+        step=state.step + 1,
+        diverged_R=diverged_R,
+        diverged_at_R=jnp.where(newly_R, state.step, state.diverged_at_R),
+      )
+      return state, metrics
+
+    state, metrics_LxR = jax.lax.scan(body, state, length=n_steps)
+    eval_fn = functools.partial(self._lane_eval, xs_NxBxT=xs_NxBxT, ys_NxBxT=ys_NxBxT)
+    val_loss_R = _over_lanes(eval_fn, self.strategy)(state.params, state.diverged_R)
+    return state, metrics_LxR, val_loss_R
+
+  def run_chunk(self, state: RowState, tokens_N, val_batches, n_steps: int):
+    """Trains every lane `n_steps` steps, then evaluates.
+
+    Args:
+      state: the row state (donated: do not use it afterwards).
+      tokens_N: training tokens on the device.
+      val_batches: (x_NxBxT, y_NxBxT) from `data.eval_batches`.
+      n_steps: chunk length (static: each distinct length compiles once).
+
+    Returns:
+      (state, metrics, val_loss_R): metrics maps each name in METRICS to an [n_steps, R] array.
+    """
+    return self._chunk(state, self.lanes, tokens_N, *val_batches, n_steps=n_steps)

@@ -1,0 +1,80 @@
+"""Entry point: parse the config and workdir, hand them to `sweep.run`. The logic lives in the library.
+
+python -m tailjax.main --config=configs/quickstart.py [--workdir=runs/quickstart] [--config.FIELD=VALUE ...]
+"""
+
+import pathlib
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from tailjax.errors import UserError
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "a file in configs/", lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "where the run writes; default runs/<config name>")
+
+
+def _quiet_libraries():
+  """Orbax and etils log every file they touch at INFO; keep their warnings, drop the rest."""
+  noisy = ("orbax", "etils", "tensorstore")
+  keep = lambda rec: rec.levelno >= logging.WARNING or not any(n in rec.pathname for n in noisy)
+  logging.get_absl_handler().addFilter(keep)
+
+
+def main(argv):
+  _quiet_libraries()
+  if len(argv) > 1:
+    raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
+  from tailjax import sweep  # after flag parsing: a bad flag should not wait for jax to import
+
+  sweep.run(_load_config(), _workdir())
+
+
+def _one_line(e: Exception) -> str:
+  text = str(e).replace("\\n", " ").replace("\\'", "'")
+  return " ".join(text.split()).strip("'\"")
+
+
+def _load_config():
+  """The config with its overrides applied (config_flags loads it lazily, so failures can surface here)."""
+  path = (config_flags.get_config_filename(flags.FLAGS["config"]) or "").split(":")[0]
+  if path and not pathlib.Path(path).is_file():
+    raise UserError(f"config file {path} does not exist; pick one of the files in configs/")
+  try:
+    config = _CONFIG.value
+  except (AttributeError, KeyError, OSError, TypeError, ValueError) as e:
+    raise UserError(f"cannot load the config: {_one_line(e)}; check the --config path") from None
+  if config is None:
+    raise UserError("no config given; pass --config=configs/quickstart.py (or another file in configs/)")
+  return config
+
+
+def _workdir() -> str:
+  config_file = config_flags.get_config_filename(flags.FLAGS["config"])
+  return _WORKDIR.value or f"runs/{pathlib.Path(config_file).stem}"
+
+
+def _parse_flags(argv):
+  """absl's parser, with every failure (bad value, unknown or mistyped config field, missing file) one line."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    raise UserError(f"{e}; see --helpfull, and configs/base.py for every config field") from None
+  except (AttributeError, KeyError, OSError, TypeError, ValueError) as e:
+    raise UserError(
+      f"cannot load the config: {_one_line(e)}; every field and its meaning is in configs/base.py"
+    ) from None
+
+
+def run():
+  try:
+    app.run(main, flags_parser=_parse_flags)
+  except UserError as e:
+    logging.flush()
+    print(f"tailjax: error: {e}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,84 @@
+"""The sweep's figures: lr_vs_batch.png, loss_heatmap.png, convergence_curves.png."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tailjax import files  # noqa: E402
+
+
+def _refs(ax, fp, horizontal=True):
+  line = ax.axhline if horizontal else ax.axvline
+  line(fp["ln_vocab"], color="k", ls=":", lw=1, label=f"ln V = {fp['ln_vocab']:.2f}")
+  line(
+    fp["unigram_entropy"],
+    color="gray",
+    ls="--",
+    lw=1,
+    label=f"unigram H = {fp['unigram_entropy']:.2f}",
+  )
+
+
+def lr_vs_batch(path, fit: dict) -> None:
+  fig, ax = plt.subplots(figsize=(5.5, 4))
+  for o in fit["per_batch_size"]:
+    if o["lr_opt"] is None:
+      continue
+    b, lr, cen = o["batch_size"], o["lr_opt"], o["censored"]
+    if cen is None:
+      ax.plot(b, lr, "o", color="C0")
+    else:
+      marker = {"high": "^", "low": "v"}.get(cen, "x")
+      ax.plot(b, lr, marker, color="C3", ms=9, mfc="none")
+  bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
+  if fit["beta"] is not None:
+    xs = np.geomspace(bs.min(), bs.max(), 20)
+    ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on bracketed: β = {fit['beta']:.2f}")
+  ax.plot([], [], "^", color="C3", mfc="none", label="optimum at grid edge (bound)")
+  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt (grid argmin)")
+  ax.set_title("optimal learning rate against batch size", fontsize=10)
+  ax.legend(fontsize=8)
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def loss_heatmap(path, fit: dict, fp: dict) -> None:
+  opts = [o for o in fit["per_batch_size"] if "grid" in o]
+  lrs = sorted({lr for o in opts for lr in o["grid"]})
+  grid = np.full((len(opts), len(lrs)), np.nan)
+  for i, o in enumerate(opts):
+    for lr, loss in zip(o["grid"], o["mean_val_loss"], strict=True):
+      grid[i, lrs.index(lr)] = loss if np.isfinite(loss) else np.nan
+  fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(lrs), 1.2 + 0.6 * len(opts)))
+  im = ax.imshow(grid, cmap="viridis_r", aspect="auto")
+  for i, o in enumerate(opts):
+    for j in range(len(lrs)):
+      txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+      star = "*" if lrs[j] == o["lr_opt"] else ""
+      ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color="w")
+  ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
+  ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
+  ax.set(xlabel="learning rate", ylabel="batch size")
+  ax.set_title(
+    f"final val loss (seed mean; * = argmin)\nln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}",
+    fontsize=9,
+  )
+  fig.colorbar(im, ax=ax, label="val loss (nats)")
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def convergence_curves(path, curves: dict, fp: dict) -> None:
+  """curves: batch size -> (eval_step [E], val_loss [E, R], labels [R])."""
+  n = len(curves)
+  fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False, sharey=True)
+  for ax, (b, (steps, val, labels)) in zip(axes[0], sorted(curves.items()), strict=True):
+    for r, label in enumerate(labels):
+      ax.plot(steps, val[:, r], label=label, lw=1.2)
+    _refs(ax, fp)
+    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
+    ax.legend(fontsize=6)
+  files.write_figure(path, fig)
+  plt.close(fig)

@@ -1,0 +1,97 @@
+"""Per-lane results of a finished row, computed on the host from the metric history."""
+
+import numpy as np
+
+COLUMNS = [
+  "batch_size",
+  "lr",
+  "seed",
+  "clip",
+  "weight_decay",
+  "steps",
+  "final_train_loss",
+  "final_val_loss",
+  "best_val_loss",
+  "train_loss_std",
+  "converged",
+  "diverged",
+  "diverged_at",
+  "clip_frequency",
+  "mean_grad_norm",
+  "mean_update_norm",
+  "final_param_norm",
+  "ln_vocab",
+  "unigram_entropy",
+]
+
+
+def _f(x) -> float:
+  return float(x) if np.isfinite(x) else float("nan")
+
+
+def row_results(cfg, batch_size, lanes, history, diverged_at_R, fingerprint) -> list[dict]:
+  """One dict per lane, with the columns of COLUMNS.
+
+  Args:
+    history: per-step arrays [steps, R] ('loss', 'grad_norm', 'clipped', 'update_norm', 'param_norm'),
+      'eval_step' [E] and 'val_loss' [E, R].
+    diverged_at_R: step of divergence per lane, -1 if never.
+  """
+  window = min(cfg.train.stats_window, history["loss"].shape[0])
+  out = []
+  for r in range(lanes.size):
+    diverged = bool(diverged_at_R[r] >= 0)
+    live = slice(0, int(diverged_at_R[r])) if diverged else slice(None)
+    tail = history["loss"][-window:, r]
+    val_R = history["val_loss"][:, r]
+    clip = float(lanes.clip_R[r])
+    std = float(np.std(tail)) if not diverged else float("nan")
+    out.append(
+      {
+        "batch_size": batch_size,
+        "lr": float(lanes.lr_R[r]),
+        "seed": int(lanes.seed_R[r]),
+        "clip": clip if np.isfinite(clip) else None,
+        "weight_decay": float(lanes.weight_decay_R[r]),
+        "steps": cfg.train.steps,
+        "final_train_loss": float("nan") if diverged else float(np.mean(tail)),
+        "final_val_loss": _f(val_R[-1]),
+        "best_val_loss": float(np.nanmin(val_R)) if np.isfinite(val_R).any() else float("nan"),
+        "train_loss_std": std,
+        "converged": bool(std < cfg.train.converged_std) if not diverged else False,
+        "diverged": diverged,
+        "diverged_at": int(diverged_at_R[r]),
+        "clip_frequency": _mean(history["clipped"][live, r]),
+        "mean_grad_norm": _mean(history["grad_norm"][live, r]),
+        "mean_update_norm": _mean(history["update_norm"][live, r]),
+        "final_param_norm": float(history["param_norm"][-1, r]),
+        "ln_vocab": fingerprint["ln_vocab"],
+        "unigram_entropy": fingerprint["unigram_entropy"],
+      }
+    )
+  return out
+
+
+def _mean(x) -> float:
+  return float(np.mean(x)) if len(x) else float("nan")
+
+
+def table(rows: list[dict], fingerprint: dict) -> str:
+  """A plain-text table of the results, with the two reference losses above it."""
+  lines = [
+    f"reference losses: ln V = {fingerprint['ln_vocab']:.3f} (learned nothing), "
+    f"unigram entropy = {fingerprint['unigram_entropy']:.3f} (learned character frequencies only)",
+    f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} {'val_loss':>9} {'best_val':>9} {'train':>7} "
+    f"{'clip_freq':>9} {'|g|':>7}  note",
+  ]
+  for r in rows:
+    note = "DIVERGED" if r["diverged"] else ""
+    if not r["diverged"] and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
+      note = "above unigram entropy: barely learned"
+    clip = "none" if r["clip"] is None else f"{r['clip']:g}"
+    lines.append(
+      f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} {r['final_val_loss']:>9.4f} "
+      f"{r['best_val_loss']:>9.4f} {r['final_train_loss']:>7.4f} {r['clip_frequency']:>9.3f} "
+      f"{r['mean_grad_norm']:>7.3f}  {note}"
+    )
+  return "\n".join(lines)

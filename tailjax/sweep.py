@@ -1,0 +1,233 @@
+"""A sweep: every row (batch size) trained by the engine, checkpointed, resumed, summarised.
+
+Layout of a workdir:
+  config.json            the resolved config (a rerun with a different one is refused)
+  data.json              the corpus fingerprint: sha256, V, ln V, unigram entropy, token counts
+  rows/B{b}.json         a finished row's results and curves (a rerun skips the row)
+  checkpoints/B{b}/      orbax checkpoints of the row in progress
+  tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
+  results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done
+"""
+
+import json
+import pathlib
+import shutil
+import time
+
+import jax
+import numpy as np
+from absl import logging
+
+from tailjax import checkpoint, data, engine, files, plots, results, scaling, validate
+from tailjax.errors import UserError
+
+
+def chunk_bounds(cfg) -> list[int]:
+  """Steps at which a chunk ends: every eval and checkpoint point, and the last step."""
+  steps = cfg.train.steps
+  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) | {steps}
+  if cfg.checkpoint.every:
+    ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
+  return sorted(ends)
+
+
+def _config_dict(cfg) -> dict:
+  return json.loads(cfg.to_json_best_effort())
+
+
+def prepare_workdir(workdir, cfg) -> pathlib.Path:
+  """Creates the workdir, checks it is writable, and pins the config it holds."""
+  workdir = pathlib.Path(workdir)
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+    probe = workdir / ".write_probe"
+    probe.write_text("")
+    probe.unlink()
+  except OSError as e:
+    raise UserError(
+      f"workdir {workdir} is not writable ({e.strerror}); pass --workdir=DIR with a folder you can write"
+    ) from None
+  new, saved = _config_dict(cfg), workdir / "config.json"
+  if saved.exists():
+    old = json.loads(saved.read_text())
+    diff = sorted(_diff(old, new) - {"output"})
+    if diff:
+      raise UserError(
+        f"workdir {workdir} holds a run of a different config (differs in {', '.join(diff)}); "
+        "use a new --workdir, or delete that one to start over"
+      )
+  files.write_json(saved, new)
+  return workdir
+
+
+def _diff(a, b, prefix="") -> set:
+  if isinstance(a, dict) and isinstance(b, dict):
+    out = set()
+    for k in set(a) | set(b):
+      key = f"{prefix}.{k}" if prefix else k
+      if k not in a or k not in b:
+        out.add(key)
+      else:
+        out |= _diff(a[k], b[k], key)
+    return {k.split(".")[0] if k.startswith("output") else k for k in out}
+  return set() if a == b else {prefix}
+
+
+def lane_label(lanes, r, many_clips, many_seeds) -> str:
+  label = f"lr={float(lanes.lr_R[r]):.3g}"
+  if many_clips:
+    clip = float(lanes.clip_R[r])
+    label += f",clip={clip:g}" if np.isfinite(clip) else ",clip=none"
+  if many_seeds:
+    label += f",seed={int(lanes.seed_R[r])}"
+  return label
+
+
+class _Writers:
+  """clu writers: one for the sweep (progress), one per lane of the current row (curves overlay in TensorBoard)."""
+
+  def __init__(self, workdir, cfg, total_steps):
+    from clu import metric_writers, periodic_actions
+
+    self._mw, self._on = metric_writers, cfg.output.tensorboard
+    self._tb = workdir / "tb"
+    self.main = metric_writers.create_default_writer(self._tb if self._on else None, just_logging=not self._on)
+    self.progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
+    self.lanes = []
+
+  def open_row(self, b, labels):
+    self.close_row()
+    if self._on:
+      self.lanes = [self._mw.SummaryWriter(str(self._tb / f"B{b}" / lab)) for lab in labels]
+
+  def lane_scalars(self, step, r, scalars):
+    if self._on:
+      self.lanes[r].write_scalars(step, scalars)
+
+  def close_row(self):
+    for w in self.lanes:
+      w.close()
+    self.lanes = []
+
+  def close(self):
+    self.close_row()
+    self.main.close()
+
+
+def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers):
+  """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict."""
+  clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
+  lanes = engine.Lanes.grid(cfg.sweep.learning_rates, clips, cfg.optim.weight_decay, cfg.sweep.seeds)
+  labels = [lane_label(lanes, r, len(clips) > 1, len(cfg.sweep.seeds) > 1) for r in range(lanes.size)]
+  row = engine.Row(cfg, corpus.vocab_size, b, lanes)
+  ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / f"B{b}").resolve(), cfg.checkpoint.keep)
+  state = row.init_state()
+  history = {k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []}
+  start = 0
+  restored = ckpt.restore_latest(checkpoint.abstract(state))
+  if restored is not None:
+    start, state, saved = restored
+    history = {k: [v] for k, v in saved.items()}
+    logging.info("B=%d: resumed from step %d", b, start)
+  writers.open_row(b, labels)
+  logging.info("B=%d: %d lanes (%s), strategy %s", b, lanes.size, ", ".join(labels), row.strategy)
+
+  def consume(stop, n, metrics, val_R):
+    metrics, val_R = jax.device_get((metrics, val_R))
+    for k in engine.METRICS:
+      history[k].append(np.asarray(metrics[k], np.float32))
+    history["eval_step"].append(np.array([stop]))
+    history["val_loss"].append(np.asarray(val_R)[None])
+    log_every = cfg.train.log_every
+    for end in range(stop - n + log_every - (stop - n) % log_every, stop + 1, log_every):
+      w = slice(end - log_every - (stop - n), end - (stop - n))
+      w = slice(max(w.start, 0), w.stop)
+      for r in range(lanes.size):
+        writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][w, r])) for k in engine.METRICS})
+    for r in range(lanes.size):
+      writers.lane_scalars(stop, r, {"val_loss": float(val_R[r])})
+    writers.progress(row_index * cfg.train.steps + stop, time.time())
+    shown = " ".join(f"{v:.3f}" for v in val_R)
+    logging.info("B=%d step %d/%d  val loss per lane: %s", b, stop, cfg.train.steps, shown)
+
+  bounds = [s for s in chunk_bounds(cfg) if s > start]
+  ckpt_at = set(range(cfg.checkpoint.every, cfg.train.steps, cfg.checkpoint.every or 1))
+  ckpt_at = ckpt_at if cfg.checkpoint.every else set()
+  pending, prev = None, start
+  for stop in bounds:
+    state, metrics, val_R = row.run_chunk(state, tokens_N, val_batches, stop - prev)
+    if pending is not None:  # fetch chunk k while chunk k+1 runs
+      consume(*pending)
+    pending = (stop, stop - prev, metrics, val_R)
+    prev = stop
+    if stop in ckpt_at:
+      consume(*pending)
+      pending = None
+      ckpt.save(stop, state, {k: np.concatenate(v) for k, v in history.items()})
+  if pending is not None:
+    consume(*pending)
+  ckpt.close()
+  hist = {k: np.concatenate(v) for k, v in history.items()}
+  diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))
+  for r in np.flatnonzero(diverged_at_R >= 0):
+    logging.warning("B=%d lane %s diverged at step %d (frozen)", b, labels[r], diverged_at_R[r])
+  rows = results.row_results(cfg, b, lanes, hist, diverged_at_R, corpus.fingerprint)
+  return {
+    "rows": rows,
+    "labels": labels,
+    "eval_step": hist["eval_step"].tolist(),
+    "val_loss": np.where(np.isfinite(hist["val_loss"]), hist["val_loss"], np.nan).tolist(),
+  }
+
+
+def run(cfg, workdir) -> dict:
+  """Runs (or resumes) the sweep described by `cfg` in `workdir`; returns the scaling fit."""
+  validate.config(cfg)
+  corpus = data.load(cfg.data)
+  validate.against_data(cfg, corpus)
+  workdir = prepare_workdir(workdir, cfg)
+  fp = corpus.fingerprint
+  files.write_json(workdir / "data.json", fp)
+  if fp.get("warning"):
+    logging.warning("!!! %s !!!", fp["warning"])
+  logging.info(
+    "data %s: V=%d, ln V=%.3f, unigram entropy=%.3f nats, %d train / %d val tokens, sha256 %s",
+    fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
+    fp["train_tokens"], fp["val_tokens"], fp["sha256"],
+  )  # fmt: skip
+  tokens_N = jax.device_put(corpus.train_T)
+  c = cfg.data
+  val_batches = data.eval_batches(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, c.seq_len)
+  n_rows = len(cfg.sweep.batch_sizes)
+  writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
+  done = {}
+  try:
+    for i, b in enumerate(cfg.sweep.batch_sizes):
+      row_file = workdir / "rows" / f"B{b}.json"
+      if row_file.exists():
+        logging.info("B=%d: finished earlier, skipped", b)
+        done[b] = json.loads(row_file.read_text())
+        continue
+      done[b] = _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers)
+      files.write_json(row_file, done[b])
+      shutil.rmtree(workdir / "checkpoints" / f"B{b}", ignore_errors=True)
+  finally:
+    writers.close()
+  return summarise(cfg, workdir, done, fp)
+
+
+def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
+  """Writes results.csv, scaling_fit.json, summary.txt and the plots from finished rows."""
+  all_rows = [r for b in cfg.sweep.batch_sizes for r in done[b]["rows"]]
+  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  fit = scaling.fit(all_rows, fp)
+  files.write_json(workdir / "scaling_fit.json", fit)
+  summary = results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n"
+  files.write_text(workdir / "summary.txt", summary)
+  logging.info("results in %s\n%s", workdir, summary)
+  if cfg.output.plots:
+    plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
+    plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
+    curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
+    plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
+  return fit

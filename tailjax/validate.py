@@ -1,0 +1,76 @@
+"""Checks a resolved config before anything is written; each problem is one UserError naming the fix."""
+
+import math
+import numbers
+
+from tailjax.errors import UserError
+
+LANE_STRATEGIES = ("auto", "vmap", "map")
+
+
+def _positive_int(name, v):
+  if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+    raise UserError(f"{name} must be a positive integer, got {v!r}; pass --config.{name}=N with N > 0")
+
+
+def _positive_float(name, v, what="value"):
+  if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
+    raise UserError(f"{name}: every {what} must be a finite number > 0, got {v!r}")
+
+
+def _nonempty_tuple(name, v, example):
+  if not isinstance(v, (tuple, list)) or len(v) == 0:
+    raise UserError(f"{name} is empty; give at least one value, e.g. --config.{name}='{example}'")
+  if len(set(v)) != len(v):
+    raise UserError(f"{name} repeats a value: {tuple(v)}; list each value once")
+
+
+def config(c) -> None:
+  """Raises UserError for the first problem found in config `c`."""
+  s = c.sweep
+  _nonempty_tuple("sweep.batch_sizes", s.batch_sizes, "(32,64)")
+  for b in s.batch_sizes:
+    _positive_int("sweep.batch_sizes", b)
+  _nonempty_tuple("sweep.learning_rates", s.learning_rates, "(1e-3,3e-3)")
+  for lr in s.learning_rates:
+    _positive_float("sweep.learning_rates", lr, "learning rate")
+  _nonempty_tuple("sweep.seeds", s.seeds, "(0,1)")
+  for seed in s.seeds:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+      raise UserError(f"sweep.seeds must be integers >= 0, got {seed!r}")
+  if s.clips:
+    _nonempty_tuple("sweep.clips", s.clips, "(None,1.0)")
+    for clip in s.clips:
+      if clip is not None:
+        _positive_float("sweep.clips", clip, "clip threshold (or None)")
+  if c.optim.clip is not None:
+    _positive_float("optim.clip", c.optim.clip, "clip threshold (or None)")
+  if s.lane_strategy not in LANE_STRATEGIES:
+    raise UserError(f"sweep.lane_strategy must be one of {', '.join(LANE_STRATEGIES)}, not {s.lane_strategy!r}")
+  if not (0 <= c.optim.weight_decay < math.inf):
+    raise UserError(f"optim.weight_decay must be >= 0, got {c.optim.weight_decay!r}")
+  if c.optim.warmup_steps < 0:
+    raise UserError(f"optim.warmup_steps must be >= 0, got {c.optim.warmup_steps!r}")
+  for name in ("train.steps", "train.log_every", "train.stats_window", "eval.every"):
+    section, key = name.split(".")
+    _positive_int(name, c[section][key])
+  for name in ("eval.batch_size", "eval.batches", "data.seq_len", "model.attention_block"):
+    section, key = name.split(".")
+    _positive_int(name, c[section][key])
+  if c.checkpoint.every < 0:
+    raise UserError(f"checkpoint.every must be >= 0 (0 = never), got {c.checkpoint.every!r}")
+  _positive_int("checkpoint.keep", c.checkpoint.keep)
+  if not 0 < c.data.val_fraction < 1:
+    raise UserError(f"data.val_fraction must lie in (0, 1), got {c.data.val_fraction!r}")
+
+
+def against_data(c, corpus) -> None:
+  """Checks that need the corpus: every batch must fit in the training split."""
+  windows = len(corpus.train_T) - c.data.seq_len
+  biggest = max(c.sweep.batch_sizes)
+  if biggest > windows:
+    raise UserError(
+      f"batch size {biggest} is larger than the {windows} distinct windows of length "
+      f"{c.data.seq_len} in the training split of {corpus.name}; use smaller "
+      "sweep.batch_sizes or data.seq_len, or more data"
+    )
