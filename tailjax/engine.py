@@ -17,6 +17,7 @@ import functools
 import flax.struct
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 
@@ -39,16 +40,25 @@ class Lanes:
     return self.lr_R.shape[0]
 
   @classmethod
-  def grid(cls, lrs, clips, weight_decay, seeds) -> "Lanes":
-    """Lanes in the order lr (outer), clip, seed (inner)."""
-    rows = [(lr, optim.clip_value(c), s) for lr in lrs for c in clips for s in seeds]
-    lr, clip, seed = (np.array(col) for col in zip(*rows, strict=True))
+  def from_table(cls, table: list[dict]) -> "Lanes":
+    """Device arrays of a `lane_table`."""
+    col = lambda k, dtype: jnp.asarray(np.array([lane[k] for lane in table], np.float64), dtype)
     return cls(
-      lr_R=jnp.asarray(lr, jnp.float32),
-      clip_R=jnp.asarray(clip, jnp.float32),
-      weight_decay_R=jnp.full(len(rows), weight_decay, jnp.float32),
-      seed_R=jnp.asarray(seed, jnp.uint32),
+      lr_R=col("lr", jnp.float32),
+      clip_R=jnp.asarray([optim.clip_value(lane["clip"]) for lane in table], jnp.float32),
+      weight_decay_R=col("weight_decay", jnp.float32),
+      seed_R=col("seed", jnp.uint32),
     )
+
+
+def lane_table(lrs, clips, weight_decay, seeds) -> list[dict]:
+  """The lanes of a row, as exact Python values, in the order lr (outer), clip, seed (inner)."""
+  return [
+    {"lr": float(lr), "clip": None if c is None else float(c), "weight_decay": float(weight_decay), "seed": int(s)}
+    for lr in lrs
+    for c in clips
+    for s in seeds
+  ]
 
 
 @flax.struct.dataclass
@@ -77,28 +87,33 @@ def resolve_lane_strategy(strategy: str, backend: str | None = None) -> str:
   return strategy
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Row:
-  """Everything static about a row; its methods are the compiled programs.
+  """Everything static about a row: hashable, so equal rows share their compiled programs.
+
+  The lanes are arguments of the programs, not part of the row: rows that differ only in their learning rates, clips
+  or seeds (with the same number of lanes) compile once.
 
   Attributes:
-    cfg: the full config.
+    cfg: the full config, frozen.
     vocab_size: V of the corpus.
     batch_size: B of this row.
-    lanes: the row's `Lanes`.
+    strategy: resolved lane strategy, `map` or `vmap`.
   """
 
-  cfg: object
+  cfg: ml_collections.FrozenConfigDict
   vocab_size: int
   batch_size: int
-  lanes: Lanes
+  strategy: str
 
-  def __post_init__(self):
-    c = self.cfg
-    self.seq_len = c.data.seq_len
-    self.model = models.build(c.model, self.vocab_size, self.seq_len)
-    self.strategy = resolve_lane_strategy(c.sweep.lane_strategy)
-    self._chunk = jax.jit(self._chunk_impl, static_argnames="n_steps", donate_argnames="state")
+  @classmethod
+  def create(cls, cfg, vocab_size: int, batch_size: int) -> "Row":
+    frozen = ml_collections.FrozenConfigDict(cfg)
+    return cls(frozen, vocab_size, batch_size, resolve_lane_strategy(cfg.sweep.lane_strategy))
+
+  @functools.cached_property
+  def model(self):
+    return models.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
 
   # ---------------------------------------------------------------- one lane
   def _tx(self, lr, clip, wd):
@@ -109,13 +124,13 @@ class Row:
     return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
 
   def _init_lane(self, seed, lr, clip, wd):
-    x_1xT = jnp.zeros((1, self.seq_len), jnp.int32)
+    x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
     return params, self._tx(lr, clip, wd).init(params)
 
   def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
-    x_BxT, y_BxT = data.sample_batch(tokens_N, key, self.batch_size, self.seq_len)
+    x_BxT, y_BxT = data.sample_batch(tokens_N, key, self.batch_size, self.cfg.data.seq_len)
     loss, grads = jax.value_and_grad(self._loss)(params, x_BxT, y_BxT)
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
@@ -138,50 +153,16 @@ class Row:
     return jnp.where(diverged, jnp.nan, losses_N.mean())
 
   # ---------------------------------------------------------------- the row
-  def init_state(self) -> RowState:
-    L = self.lanes
-    init = jax.jit(_over_lanes(self._init_lane, self.strategy))
-    params, opt_state = init(L.seed_R, L.lr_R, L.clip_R, L.weight_decay_R)
-    return RowState(
-      params=params,
-      opt_state=opt_state,
-      step=jnp.zeros((), jnp.int32),
-      diverged_R=jnp.zeros(L.size, bool),
-      diverged_at_R=jnp.full(L.size, -1, jnp.int32),
-    )
+  def init_state(self, lanes: Lanes) -> RowState:
+    """Parameters from each lane's seed, fresh optimizer state, nothing diverged."""
+    return _init(self, lanes)
 
-  def _chunk_impl(self, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps):
-    def body(state, _):
-      step_fn = functools.partial(self._lane_step, step=state.step, tokens_N=tokens_N)
-      params, opt_state, diverged_R, metrics = _over_lanes(step_fn, self.strategy)(
-        state.params,
-        state.opt_state,
-        state.diverged_R,
-        lanes.lr_R,
-        lanes.clip_R,
-        lanes.weight_decay_R,
-        lanes.seed_R,
-      )
-      newly_R = diverged_R & ~state.diverged_R
-      state = RowState(
-        params=params,
-        opt_state=opt_state,
-        step=state.step + 1,
-        diverged_R=diverged_R,
-        diverged_at_R=jnp.where(newly_R, state.step, state.diverged_at_R),
-      )
-      return state, metrics
-
-    state, metrics_LxR = jax.lax.scan(body, state, length=n_steps)
-    eval_fn = functools.partial(self._lane_eval, xs_NxBxT=xs_NxBxT, ys_NxBxT=ys_NxBxT)
-    val_loss_R = _over_lanes(eval_fn, self.strategy)(state.params, state.diverged_R)
-    return state, metrics_LxR, val_loss_R
-
-  def run_chunk(self, state: RowState, tokens_N, val_batches, n_steps: int):
+  def run_chunk(self, state: RowState, lanes: Lanes, tokens_N, val_batches, n_steps: int):
     """Trains every lane `n_steps` steps, then evaluates.
 
     Args:
       state: the row state (donated: do not use it afterwards).
+      lanes: the row's `Lanes`.
       tokens_N: training tokens on the device.
       val_batches: (x_NxBxT, y_NxBxT) from `data.eval_batches`.
       n_steps: chunk length (static: each distinct length compiles once).
@@ -189,4 +170,47 @@ class Row:
     Returns:
       (state, metrics, val_loss_R): metrics maps each name in METRICS to an [n_steps, R] array.
     """
-    return self._chunk(state, self.lanes, tokens_N, *val_batches, n_steps=n_steps)
+    return _chunk(self, state, lanes, tokens_N, *val_batches, n_steps=n_steps)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init(row: Row, lanes: Lanes) -> RowState:
+  params, opt_state = _over_lanes(row._init_lane, row.strategy)(
+    lanes.seed_R, lanes.lr_R, lanes.clip_R, lanes.weight_decay_R
+  )
+  return RowState(
+    params=params,
+    opt_state=opt_state,
+    step=jnp.zeros((), jnp.int32),
+    diverged_R=jnp.zeros(lanes.size, bool),
+    diverged_at_R=jnp.full(lanes.size, -1, jnp.int32),
+  )
+
+
+@functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
+def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps: int):
+  def body(state, _):
+    step_fn = functools.partial(row._lane_step, step=state.step, tokens_N=tokens_N)
+    params, opt_state, diverged_R, metrics = _over_lanes(step_fn, row.strategy)(
+      state.params,
+      state.opt_state,
+      state.diverged_R,
+      lanes.lr_R,
+      lanes.clip_R,
+      lanes.weight_decay_R,
+      lanes.seed_R,
+    )
+    newly_R = diverged_R & ~state.diverged_R
+    state = RowState(
+      params=params,
+      opt_state=opt_state,
+      step=state.step + 1,
+      diverged_R=diverged_R,
+      diverged_at_R=jnp.where(newly_R, state.step, state.diverged_at_R),
+    )
+    return state, metrics
+
+  state, metrics_LxR = jax.lax.scan(body, state, length=n_steps)
+  eval_fn = functools.partial(row._lane_eval, xs_NxBxT=xs_NxBxT, ys_NxBxT=ys_NxBxT)
+  val_loss_R = _over_lanes(eval_fn, row.strategy)(state.params, state.diverged_R)
+  return state, metrics_LxR, val_loss_R

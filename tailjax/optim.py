@@ -64,4 +64,4 @@ def clip_value(clip) -> float:
 
 
 def global_norm(tree) -> jax.Array:
-  return optax.global_norm(tree).astype(jnp.float32)
+  return optax.tree.norm(tree).astype(jnp.float32)

@@ -29,30 +29,27 @@ def _f(x) -> float:
   return float(x) if np.isfinite(x) else float("nan")
 
 
-def row_results(cfg, batch_size, lanes, history, diverged_at_R, fingerprint) -> list[dict]:
+def row_results(cfg, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
   """One dict per lane, with the columns of COLUMNS.
 
   Args:
+    table: the row's lanes (`engine.lane_table`).
     history: per-step arrays [steps, R] ('loss', 'grad_norm', 'clipped', 'update_norm', 'param_norm'),
       'eval_step' [E] and 'val_loss' [E, R].
     diverged_at_R: step of divergence per lane, -1 if never.
   """
   window = min(cfg.train.stats_window, history["loss"].shape[0])
   out = []
-  for r in range(lanes.size):
+  for r, lane in enumerate(table):
     diverged = bool(diverged_at_R[r] >= 0)
     live = slice(0, int(diverged_at_R[r])) if diverged else slice(None)
     tail = history["loss"][-window:, r]
     val_R = history["val_loss"][:, r]
-    clip = float(lanes.clip_R[r])
     std = float(np.std(tail)) if not diverged else float("nan")
     out.append(
       {
         "batch_size": batch_size,
-        "lr": float(lanes.lr_R[r]),
-        "seed": int(lanes.seed_R[r]),
-        "clip": clip if np.isfinite(clip) else None,
-        "weight_decay": float(lanes.weight_decay_R[r]),
+        **lane,
         "steps": cfg.train.steps,
         "final_train_loss": float("nan") if diverged else float(np.mean(tail)),
         "final_val_loss": _f(val_R[-1]),

@@ -73,13 +73,12 @@ def _diff(a, b, prefix="") -> set:
   return set() if a == b else {prefix}
 
 
-def lane_label(lanes, r, many_clips, many_seeds) -> str:
-  label = f"lr={float(lanes.lr_R[r]):.3g}"
+def lane_label(lane: dict, many_clips: bool, many_seeds: bool) -> str:
+  label = f"lr={lane['lr']:.3g}"
   if many_clips:
-    clip = float(lanes.clip_R[r])
-    label += f",clip={clip:g}" if np.isfinite(clip) else ",clip=none"
+    label += ",clip=none" if lane["clip"] is None else f",clip={lane['clip']:g}"
   if many_seeds:
-    label += f",seed={int(lanes.seed_R[r])}"
+    label += f",seed={lane['seed']}"
   return label
 
 
@@ -117,11 +116,12 @@ class _Writers:
 def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers):
   """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict."""
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
-  lanes = engine.Lanes.grid(cfg.sweep.learning_rates, clips, cfg.optim.weight_decay, cfg.sweep.seeds)
-  labels = [lane_label(lanes, r, len(clips) > 1, len(cfg.sweep.seeds) > 1) for r in range(lanes.size)]
-  row = engine.Row(cfg, corpus.vocab_size, b, lanes)
+  table = engine.lane_table(cfg.sweep.learning_rates, clips, cfg.optim.weight_decay, cfg.sweep.seeds)
+  lanes = engine.Lanes.from_table(table)
+  labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1) for lane in table]
+  row = engine.Row.create(cfg, corpus.vocab_size, b)
   ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / f"B{b}").resolve(), cfg.checkpoint.keep)
-  state = row.init_state()
+  state = row.init_state(lanes)
   history = {k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []}
   start = 0
   restored = ckpt.restore_latest(checkpoint.abstract(state))
@@ -155,7 +155,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   ckpt_at = ckpt_at if cfg.checkpoint.every else set()
   pending, prev = None, start
   for stop in bounds:
-    state, metrics, val_R = row.run_chunk(state, tokens_N, val_batches, stop - prev)
+    state, metrics, val_R = row.run_chunk(state, lanes, tokens_N, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
       consume(*pending)
     pending = (stop, stop - prev, metrics, val_R)
@@ -171,7 +171,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))
   for r in np.flatnonzero(diverged_at_R >= 0):
     logging.warning("B=%d lane %s diverged at step %d (frozen)", b, labels[r], diverged_at_R[r])
-  rows = results.row_results(cfg, b, lanes, hist, diverged_at_R, corpus.fingerprint)
+  rows = results.row_results(cfg, b, table, hist, diverged_at_R, corpus.fingerprint)
   return {
     "rows": rows,
     "labels": labels,

@@ -1,0 +1,83 @@
+"""Shared helpers: tiny configs over configs/base.py, and a one-call row runner."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+# Test programs are tiny, so XLA's CPU optimisation passes cost far more than they save: level 0 compiles 2.5x faster.
+# Set before jax loads; CLI subprocesses inherit it. (Golden values are recorded under this setting.)
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+from configs import base  # noqa: E402
+from tailjax import data, engine  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def tiny_config():
+  """A model and sweep small enough that a row of 20 steps runs in about a second on a CPU."""
+  c = base.get_config()
+  c.data.name = "pydoc"
+  c.data.seq_len = 16
+  c.model.d_model = 16
+  c.model.n_layers = 1
+  c.model.n_heads = 2
+  c.optim.warmup_steps = 0
+  c.optim.clip = 1.0
+  c.train.steps = 20
+  c.train.log_every = 5
+  c.train.stats_window = 5
+  c.eval.every = 10
+  c.eval.batches = 2
+  c.eval.batch_size = 4
+  c.checkpoint.every = 0
+  c.sweep.batch_sizes = (4,)
+  c.sweep.learning_rates = (1e-3,)
+  c.output.tensorboard = False
+  c.output.plots = False
+  return c
+
+
+_CORPORA = {}
+
+
+def corpus_of(cfg):
+  key = (cfg.data.name, cfg.data.seq_len)
+  if key not in _CORPORA:
+    _CORPORA[key] = data.load(cfg.data)
+  return _CORPORA[key]
+
+
+def run_row(cfg, table, steps, batch_size=4):
+  """Trains the lanes of `table` for `steps` steps in one chunk; returns (metrics, val_loss_R, state)."""
+  corpus = corpus_of(cfg)
+  row = engine.Row.create(cfg, corpus.vocab_size, batch_size)
+  lanes = engine.Lanes.from_table(table)
+  vb = data.eval_batches(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
+  state = row.init_state(lanes)
+  state, metrics, val_R = row.run_chunk(state, lanes, jax.device_put(corpus.train_T), vb, steps)
+  return jax.device_get(metrics), jax.device_get(val_R), state
+
+
+def cli(*args, timeout=300, **popen):
+  """Runs `python -m tailjax.main ARGS` from the repo root; returns the CompletedProcess."""
+  env = dict(os.environ)
+  return subprocess.run(
+    [sys.executable, "-m", "tailjax.main", *args],
+    cwd=REPO,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=timeout,
+    **popen,
+  )
+
+
+@pytest.fixture
+def tiny():
+  return tiny_config()
