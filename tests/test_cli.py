@@ -1,0 +1,137 @@
+"""The command line end to end: every output, bad input, and a killed run that resumes to identical results."""
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO, cli
+
+TINY = [
+  "--config=configs/quickstart.py",
+  "--config.data.seq_len=16",
+  "--config.model.d_model=16",
+  "--config.model.n_layers=1",
+  "--config.model.n_heads=2",
+  "--config.train.steps=30",
+  "--config.train.log_every=5",
+  "--config.eval.every=10",
+  "--config.eval.batches=2",
+  "--config.eval.batch_size=4",
+  "--config.checkpoint.every=10",
+  "--config.sweep.batch_sizes=(4,8)",
+  "--config.sweep.learning_rates=(1e-3,3e-3,1e-2)",
+]
+OUTPUTS = [
+  "config.json",
+  "data.json",
+  "results.csv",
+  "scaling_fit.json",
+  "summary.txt",
+  "lr_vs_batch.png",
+  "loss_heatmap.png",
+  "convergence_curves.png",
+]
+
+
+def _read_csv(path):
+  with open(path) as f:
+    return list(csv.DictReader(f))
+
+
+def test_end_to_end_writes_every_output(tmp_path):
+  wd = tmp_path / "run"
+  r = cli(*TINY, f"--workdir={wd}")
+  assert r.returncode == 0, r.stderr[-3000:]
+  for name in OUTPUTS:
+    assert (wd / name).stat().st_size > 0, name
+  rows = _read_csv(wd / "results.csv")
+  assert len(rows) == 6 and {int(x["batch_size"]) for x in rows} == {4, 8}
+  assert {float(x["lr"]) for x in rows} == {1e-3, 3e-3, 1e-2}  # exact config values, not float32 copies
+  for col in ("final_train_loss", "final_val_loss", "best_val_loss", "train_loss_std", "clip_frequency"):
+    assert all(x[col] not in ("", "nan") for x in rows), col
+  assert all(x["converged"] in ("True", "False") and x["diverged"] == "False" for x in rows)
+  fp = json.loads((wd / "data.json").read_text())
+  assert rows[0]["ln_vocab"] == str(fp["ln_vocab"]) and len(fp["sha256"]) == 64
+  fit = json.loads((wd / "scaling_fit.json").read_text())
+  assert [o["batch_size"] for o in fit["per_batch_size"]] == [4, 8]
+  assert "ln_vocab" in fit and "unigram_entropy" in fit
+  assert "unigram entropy" in (wd / "summary.txt").read_text()
+  # per-lane TensorBoard curves, one folder per lane
+  lanes = sorted(p.name for p in (wd / "tb" / "B4").iterdir())
+  assert lanes == ["lr=0.001", "lr=0.003", "lr=0.01"]
+  assert all(any((wd / "tb" / "B4" / lane).glob("events.out.tfevents.*")) for lane in lanes)
+  assert not (wd / "checkpoints" / "B4").exists()  # a finished row drops its checkpoints
+
+  # Same command again: every row is finished, nothing retrains, results unchanged.
+  before = (wd / "results.csv").read_text()
+  r = cli(*TINY, f"--workdir={wd}")
+  assert r.returncode == 0 and "finished earlier, skipped" in r.stderr
+  assert (wd / "results.csv").read_text() == before
+
+  # A different config in the same workdir is refused, and nothing there changes.
+  r = cli(*TINY, "--config.train.steps=40", f"--workdir={wd}")
+  assert r.returncode == 2 and "different config" in r.stderr and "train.steps" in r.stderr
+  assert (wd / "results.csv").read_text() == before
+
+
+def test_killed_run_resumes_to_identical_results(tmp_path):
+  steps = "--config.train.steps=60"
+  ref = tmp_path / "ref"
+  assert cli(*TINY, steps, f"--workdir={ref}").returncode == 0
+  wd = tmp_path / "killed"
+  cmd = [sys.executable, "-m", "tailjax.main", *TINY, steps, f"--workdir={wd}"]
+  proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  # Kill in the middle of the second row, after it has saved a checkpoint.
+  deadline = time.time() + 240
+  saved = lambda: [p for p in (wd / "checkpoints" / "B8").glob("*") if p.name.isdigit()]  # orbax renames when done
+  while time.time() < deadline and not saved():
+    time.sleep(0.05)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  assert (wd / "rows" / "B4.json").exists() and not (wd / "results.csv").exists()
+  r = cli(*TINY, steps, f"--workdir={wd}")
+  assert r.returncode == 0, r.stderr[-3000:]
+  assert "B=8: resumed from step" in r.stderr
+  assert (wd / "results.csv").read_text() == (ref / "results.csv").read_text()
+
+
+BAD = {
+  "unknown field": (["--config.sweep.learning_ratez=(1e-3,)"], "learning_rates"),
+  "zero learning rate": (["--config.sweep.learning_rates=(0.0,1e-3)"], "learning rate must be"),
+  "negative learning rate": (["--config.sweep.learning_rates=(-1e-3,)"], "> 0"),
+  "empty LR grid": (["--config.sweep.learning_rates=()"], "is empty"),
+  "empty batch grid": (["--config.sweep.batch_sizes=()"], "is empty"),
+  "zero batch size": (["--config.sweep.batch_sizes=(0,)"], "positive integer"),
+  "wrong type": (["--config.train.steps=abc"], "train.steps"),
+  "missing data folder": (["--config.data.name=wikitext2", "--config.data.path=/nonexistent/wiki"], "does not exist"),
+  "missing data file": (["--config.data.name=tinyshakespeare", "--config.data.path=/nonexistent/in.txt"], "exist"),
+  "batch larger than data": (["--config.sweep.batch_sizes=(10000000,)"], "larger than"),
+  "sequence longer than data": (["--config.data.seq_len=10000000"], "seq_len"),
+  "bad lane strategy": (["--config.sweep.lane_strategy=threads"], "lane_strategy"),
+  "negative clip": (["--config.optim.clip=-1.0"], "clip"),
+  "unknown corpus": (["--config.data.name=imagenet"], "data.name"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD), ids=str)
+def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, case):
+  args, needle = BAD[case]
+  wd = tmp_path / "wd"
+  r = cli("--config=configs/quickstart.py", *args, f"--workdir={wd}")
+  assert r.returncode == 2, r.stderr[-2000:]
+  assert "Traceback" not in r.stderr
+  err = [line for line in r.stderr.splitlines() if line.startswith("tailjax: error:")]
+  assert len(err) == 1 and needle in err[0], r.stderr[-2000:]
+  assert not wd.exists()
+
+
+def test_missing_config_file_and_unwritable_workdir(tmp_path):
+  r = cli("--config=configs/no_such_phase.py")
+  assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+  r = cli("--config=configs/quickstart.py", "--workdir=/proc/tailjax_cannot_write_here")
+  assert r.returncode == 2 and "not writable" in r.stderr and "Traceback" not in r.stderr
