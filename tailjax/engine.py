@@ -189,28 +189,31 @@ def _init(row: Row, lanes: Lanes) -> RowState:
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
 def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps: int):
-  def body(state, _):
-    step_fn = functools.partial(row._lane_step, step=state.step, tokens_N=tokens_N)
-    params, opt_state, diverged_R, metrics = _over_lanes(step_fn, row.strategy)(
-      state.params,
-      state.opt_state,
-      state.diverged_R,
-      lanes.lr_R,
-      lanes.clip_R,
-      lanes.weight_decay_R,
-      lanes.seed_R,
-    )
-    newly_R = diverged_R & ~state.diverged_R
-    state = RowState(
-      params=params,
-      opt_state=opt_state,
-      step=state.step + 1,
-      diverged_R=diverged_R,
-      diverged_at_R=jnp.where(newly_R, state.step, state.diverged_at_R),
-    )
-    return state, metrics
+  def lane_chunk(params, opt_state, diverged, diverged_at, lr, clip, wd, seed):
+    """One lane: `n_steps` steps in a scan, then its validation loss."""
 
-  state, metrics_LxR = jax.lax.scan(body, state, length=n_steps)
-  eval_fn = functools.partial(row._lane_eval, xs_NxBxT=xs_NxBxT, ys_NxBxT=ys_NxBxT)
-  val_loss_R = _over_lanes(eval_fn, row.strategy)(state.params, state.diverged_R)
-  return state, metrics_LxR, val_loss_R
+    def body(carry, step):
+      params, opt_state, diverged, diverged_at = carry
+      params, opt_state, now, metrics = row._lane_step(params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N)
+      diverged_at = jnp.where(now & ~diverged, step, diverged_at)
+      return (params, opt_state, now, diverged_at), metrics
+
+    steps_L = state.step + jnp.arange(n_steps, dtype=jnp.int32)
+    carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged, diverged_at), steps_L)
+    val_loss = row._lane_eval(carry[0], carry[2], xs_NxBxT, ys_NxBxT)
+    return carry, metrics_L, val_loss
+
+  # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
+  # lanes advance together, one batched step at a time.
+  (params, opt_state, diverged_R, diverged_at_R), metrics_RxL, val_loss_R = _over_lanes(lane_chunk, row.strategy)(
+    state.params,
+    state.opt_state,
+    state.diverged_R,
+    state.diverged_at_R,
+    lanes.lr_R,
+    lanes.clip_R,
+    lanes.weight_decay_R,
+    lanes.seed_R,
+  )
+  state = RowState(params, opt_state, state.step + n_steps, diverged_R, diverged_at_R)
+  return state, jax.tree.map(lambda m: m.T, metrics_RxL), val_loss_R
