@@ -3,8 +3,13 @@
 python -m tailjax.main --config=configs/quickstart.py [--workdir=runs/quickstart] [--config.FIELD=VALUE ...]
 """
 
+import logging as pylogging
+import os
 import pathlib
 import sys
+
+# clu's writers import tensorflow, whose C++ start-up chatter would hide our own lines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging
 from ml_collections import config_flags
@@ -17,9 +22,9 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "where the run writes; default r
 
 def _quiet_libraries():
   """Orbax and etils log every file they touch at INFO; keep their warnings, drop the rest."""
-  noisy = ("orbax", "etils", "tensorstore")
-  keep = lambda rec: rec.levelno >= logging.WARNING or not any(n in rec.pathname for n in noisy)
-  logging.get_absl_handler().addFilter(keep)
+  noisy = ("orbax", "etils", "tensorstore", "xla_bridge")
+  keep = lambda rec: rec.levelno >= pylogging.WARNING or not any(n in rec.pathname for n in noisy)
+  logging.get_absl_logger().addFilter(keep)
 
 
 def main(argv):

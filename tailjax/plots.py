@@ -21,6 +21,11 @@ def _refs(ax, fp, horizontal=True):
   )
 
 
+def _clip_note(fit: dict) -> str:
+  """Names the clip setting when the sweep had several (the figure shows the first; scaling_fit.json has all)."""
+  return f" (clip = {fit['clip']})" if "by_clip" in fit else ""
+
+
 def lr_vs_batch(path, fit: dict) -> None:
   fig, ax = plt.subplots(figsize=(5.5, 4))
   for o in fit["per_batch_size"]:
@@ -38,7 +43,7 @@ def lr_vs_batch(path, fit: dict) -> None:
     ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on bracketed: β = {fit['beta']:.2f}")
   ax.plot([], [], "^", color="C3", mfc="none", label="optimum at grid edge (bound)")
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt (grid argmin)")
-  ax.set_title("optimal learning rate against batch size", fontsize=10)
+  ax.set_title("optimal learning rate against batch size" + _clip_note(fit), fontsize=10)
   ax.legend(fontsize=8)
   files.write_figure(path, fig)
   plt.close(fig)
@@ -62,7 +67,8 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
   ax.set(xlabel="learning rate", ylabel="batch size")
   ax.set_title(
-    f"final val loss (seed mean; * = argmin)\nln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}",
+    f"final val loss (seed mean; * = argmin){_clip_note(fit)}\n"
+    f"ln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}",
     fontsize=9,
   )
   fig.colorbar(im, ax=ax, label="val loss (nats)")

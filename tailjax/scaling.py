@@ -14,7 +14,8 @@ import numpy as np
 def optima(rows: list[dict]) -> list[dict]:
   """Grid argmin of the seed-averaged final validation loss, per batch size.
 
-  Diverged lanes count as +inf. Returns one dict per batch size, ascending.
+  All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Returns one dict per batch size,
+  ascending.
   """
   by_b = defaultdict(lambda: defaultdict(list))
   for r in rows:
@@ -62,7 +63,18 @@ def power_law(bs, lrs) -> dict:
 
 
 def fit(rows: list[dict], fingerprint: dict) -> dict:
-  """The summary written to scaling_fit.json."""
+  """The summary written to scaling_fit.json.
+
+  With clip thresholds as lanes (Phase 3b) each clip setting is its own grid: `by_clip` holds one fit per setting,
+  and the top-level fields are those of the first.
+  """
+  clips = list(dict.fromkeys(r.get("clip") for r in rows))
+  fits = [{"clip": c, **fit_one([r for r in rows if r.get("clip") == c], fingerprint)} for c in clips]
+  return {**fits[0], "by_clip": fits} if len(fits) > 1 else fits[0]
+
+
+def fit_one(rows: list[dict], fingerprint: dict) -> dict:
+  """The fit for rows that share one clip setting."""
   opts = optima(rows)
   bracketed = [o for o in opts if o["censored"] is None]
   have_opt = [o for o in opts if o["lr_opt"] is not None]

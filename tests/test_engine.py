@@ -98,3 +98,19 @@ def test_clip_metrics(tiny):
   assert not m["clipped"][:, 0].any()  # no clipping
   assert m["clipped"][:, 1].all()  # a threshold below every gradient norm always fires
   np.testing.assert_array_equal(m["grad_norm"][0, 0], m["grad_norm"][0, 1])  # same pre-clip gradient at step 0
+
+
+def test_bfloat16_compute_keeps_float32_parameters(tiny):
+  m32, _, _ = run_row(tiny, lanes((1e-3,)), 10)
+  tiny.model.dtype = "bfloat16"
+  m16, val16, s16 = run_row(tiny, lanes((1e-3,)), 10)
+  assert all(leaf.dtype == np.float32 for leaf in jax.tree.leaves(s16.params))
+  assert np.isfinite(m16["loss"]).all() and np.isfinite(val16).all()
+  np.testing.assert_allclose(m16["loss"], m32["loss"], atol=0.05)
+  # The matmuls are bf16 in the program. (XLA's CPU backend computes them in float32 and, allowed excess precision,
+  # may drop the rounding, so on a CPU the losses can equal float32's; on a GPU they run on bf16 tensor cores.)
+  row = engine.Row.create(tiny, 103, 4)
+  x_BxT = jax.numpy.zeros((4, tiny.data.seq_len), jax.numpy.int32)
+  hlo = jax.jit(lambda p: row._loss(p, x_BxT, x_BxT)).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
+  bf16_dots = [line for line in hlo.splitlines() if "dot_general" in line and "xbf16>" in line.split("->")[0]]
+  assert len(bf16_dots) >= 4, "the attention and MLP matmuls take bf16 operands"
