@@ -50,7 +50,7 @@ def prepare_workdir(workdir, cfg) -> pathlib.Path:
   new, saved = _config_dict(cfg), workdir / "config.json"
   if saved.exists():
     old = json.loads(saved.read_text())
-    diff = sorted(_diff(old, new) - {"output"})
+    diff = sorted(_diff({**old, "output": None}, {**new, "output": None}))  # output settings may change
     if diff:
       raise UserError(
         f"workdir {workdir} holds a run of a different config (differs in {', '.join(diff)}); "
@@ -61,15 +61,12 @@ def prepare_workdir(workdir, cfg) -> pathlib.Path:
 
 
 def _diff(a, b, prefix="") -> set:
+  """Dotted names of the fields where two config dicts differ."""
   if isinstance(a, dict) and isinstance(b, dict):
     out = set()
     for k in set(a) | set(b):
-      key = f"{prefix}.{k}" if prefix else k
-      if k not in a or k not in b:
-        out.add(key)
-      else:
-        out |= _diff(a[k], b[k], key)
-    return {k.split(".")[0] if k.startswith("output") else k for k in out}
+      out |= _diff(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else k)
+    return out
   return set() if a == b else {prefix}
 
 
@@ -138,12 +135,11 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
       history[k].append(np.asarray(metrics[k], np.float32))
     history["eval_step"].append(np.array([stop]))
     history["val_loss"].append(np.asarray(val_R)[None])
-    log_every = cfg.train.log_every
-    for end in range(stop - n + log_every - (stop - n) % log_every, stop + 1, log_every):
-      w = slice(end - log_every - (stop - n), end - (stop - n))
-      w = slice(max(w.start, 0), w.stop)
+    start, log_every = stop - n, cfg.train.log_every
+    for end in range(start - start % log_every + log_every, stop + 1, log_every):  # log points in (start, stop]
+      window = slice(max(end - log_every - start, 0), end - start)  # chunk rows of steps (end - log_every, end]
       for r in range(lanes.size):
-        writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][w, r])) for k in engine.METRICS})
+        writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
     for r in range(lanes.size):
       writers.lane_scalars(stop, r, {"val_loss": float(val_R[r])})
     writers.progress(row_index * cfg.train.steps + stop, time.time())
@@ -151,8 +147,8 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     logging.info("B=%d step %d/%d  val loss per lane: %s", b, stop, cfg.train.steps, shown)
 
   bounds = [s for s in chunk_bounds(cfg) if s > start]
-  ckpt_at = set(range(cfg.checkpoint.every, cfg.train.steps, cfg.checkpoint.every or 1))
-  ckpt_at = ckpt_at if cfg.checkpoint.every else set()
+  every = cfg.checkpoint.every
+  ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
   pending, prev = None, start
   for stop in bounds:
     state, metrics, val_R = row.run_chunk(state, lanes, tokens_N, val_batches, stop - prev)

@@ -60,6 +60,8 @@ def config(c) -> None:
   if c.checkpoint.every < 0:
     raise UserError(f"checkpoint.every must be >= 0 (0 = never), got {c.checkpoint.every!r}")
   _positive_int("checkpoint.keep", c.checkpoint.keep)
+  if c.data.source not in ("auto", "file", "tfds"):
+    raise UserError(f"data.source must be auto, file or tfds, not {c.data.source!r}")
   if not 0 < c.data.val_fraction < 1:
     raise UserError(f"data.val_fraction must lie in (0, 1), got {c.data.val_fraction!r}")
 

@@ -115,6 +115,7 @@ BAD = {
   "bad lane strategy": (["--config.sweep.lane_strategy=threads"], "lane_strategy"),
   "negative clip": (["--config.optim.clip=-1.0"], "clip"),
   "unknown corpus": (["--config.data.name=imagenet"], "data.name"),
+  "unknown data source": (["--config.data.source=web"], "data.source"),
 }
 
 
