@@ -10,7 +10,8 @@ The stable index α ∈ (0, 2] of an α-stable law is another quantity (it equal
 Written here rather than taken from a library: scipy has no Hill/Pickands/moments estimators, and the packages that
 do (`powerlaw`, Voitalov's `tail-estimation`) are numpy-only and cannot run inside jit on per-example gradients.
 
-Selection of the top order statistics uses `jax.lax.top_k` for now; a faster selection is issue 3's speed work.
+Order statistics come from `kth_largest`, a sample-bracketed selection (Floyd & Rivest 1975) that never sorts the
+data: on a CPU `jax.lax.top_k` and `jnp.sort` take seconds on 1e7 values, this about 0.3 s (BENCHMARKS.md).
 """
 
 import math
@@ -19,22 +20,66 @@ import jax
 import jax.numpy as jnp
 
 
-def _top(x, k: int):
-  """The k largest values of |x|, descending (X(1) ≥ … ≥ X(k))."""
-  return jax.lax.top_k(jnp.abs(jnp.ravel(x)).astype(jnp.float32), k)[0]
+def _abs(x):
+  return jnp.abs(jnp.ravel(x)).astype(jnp.float32)
+
+
+def kth_largest(a_N, k: int, sample: int = 1 << 15):
+  """The exact k-th largest value (1-based) of a 1-D array, without sorting it.
+
+  A sorted random sample of `sample` values gives two pivots that bracket the answer with overwhelming probability;
+  one pass counts the values above and between them, and only the values between are gathered and sorted. If the
+  bracket missed (or holds too many values), `jax.lax.top_k` answers instead, so the result is always exact.
+  """
+  n = a_N.shape[0]
+  s = min(n, sample)
+  r = k * s / n  # where the answer should rank in the sample
+  margin = 5.0 * math.sqrt(max(r * (1 - r / s), 1.0)) + 8  # ~5 sd of that rank
+  i_hi, i_lo = max(int(r - margin), 0), min(int(r + margin), s - 1)
+  cap = min(n, int(2 * n * (i_lo - i_hi + 1) / s) + 4096)
+  sample_desc = -jnp.sort(-a_N[jax.random.randint(jax.random.key(0), (s,), 0, n)])
+  hi = sample_desc[i_hi] if i_hi > 0 else jnp.inf
+  lo = sample_desc[i_lo] if i_lo < s - 1 else -jnp.inf
+  n_above = jnp.sum(a_N > hi)
+  in_band = (a_N >= lo) & (a_N <= hi)
+  n_band = jnp.sum(in_band)
+
+  def from_band(_):
+    (pos,) = jnp.nonzero(in_band, size=cap, fill_value=0)
+    band = jnp.where(jnp.arange(cap) < n_band, a_N[pos], -jnp.inf)
+    return -jnp.sort(-band)[k - 1 - n_above]
+
+  ok = (n_above < k) & (n_above + n_band >= k) & (n_band <= cap)
+  return jax.lax.cond(ok, from_band, lambda _: jax.lax.top_k(a_N, k)[0][k - 1], None)
+
+
+def _log_excess_sums(a_N, k: int):
+  """(Σ d, Σ d², ln X(k+1)) over the top k values, d = ln X(i) − ln X(k+1); ties at X(k+1) add d = 0."""
+  t = kth_largest(a_N, k + 1)
+  d = jnp.where(a_N > t, jnp.log(a_N) - jnp.log(t), 0.0)
+  return jnp.sum(d), jnp.sum(d * d), jnp.log(t)
+
+
+def top_desc(x, k: int):
+  """The k largest values of |x|, sorted descending (X(1) ≥ … ≥ X(k)); sorts only those k."""
+  a = _abs(x)
+  t = kth_largest(a, k)
+  (pos,) = jnp.nonzero(a > t, size=k, fill_value=0)
+  n_above = jnp.sum(a > t)
+  return -jnp.sort(-jnp.where(jnp.arange(k) < n_above, a[pos], t))
 
 
 @jax.jit(static_argnames="k")
 def hill(x, k: int):
   """Hill's tail index α̂ = 1/ξ̂, ξ̂ = (1/k) Σ_{i≤k} ln X(i) − ln X(k+1)."""
-  logs = jnp.log(_top(x, k + 1))
-  return 1.0 / (jnp.mean(logs[:k]) - logs[k])
+  sum_d, _, _ = _log_excess_sums(_abs(x), k)
+  return k / sum_d
 
 
 @jax.jit(static_argnames="ks")
 def hill_curve(x, ks: tuple[int, ...]):
   """Hill's α̂ at every k in `ks` from one selection: the Hill plot, α̂ against k."""
-  logs = jnp.log(_top(x, max(ks) + 1))
+  logs = jnp.log(top_desc(x, max(ks) + 1))
   mean_first_k = jnp.cumsum(logs) / jnp.arange(1, logs.shape[0] + 1)
   k_K = jnp.asarray(ks)
   return 1.0 / (mean_first_k[k_K - 1] - logs[k_K])
@@ -43,17 +88,17 @@ def hill_curve(x, ks: tuple[int, ...]):
 @jax.jit(static_argnames="k")
 def pickands(x, k: int):
   """Pickands' α̂ = 1/ξ̂, ξ̂ = ln[(X(k) − X(2k)) / (X(2k) − X(4k))] / ln 2 (needs 4k ≤ n); NaN where ξ̂ ≤ 0."""
-  top = _top(x, 4 * k)
-  xi = jnp.log((top[k - 1] - top[2 * k - 1]) / (top[2 * k - 1] - top[4 * k - 1])) / math.log(2.0)
+  a = _abs(x)
+  xk, x2k, x4k = (kth_largest(a, j) for j in (k, 2 * k, 4 * k))
+  xi = jnp.log((xk - x2k) / (x2k - x4k)) / math.log(2.0)
   return jnp.where(xi > 0, 1.0 / xi, jnp.nan)
 
 
 @jax.jit(static_argnames="k")
 def moments(x, k: int):
   """Dekkers–Einmahl–de Haan ξ̂ = M1 + 1 − ½(1 − M1²/M2)^(−1); M_j the j-th mean of ln X(i) − ln X(k+1)."""
-  logs = jnp.log(_top(x, k + 1))
-  d = logs[:k] - logs[k]
-  m1, m2 = jnp.mean(d), jnp.mean(d**2)
+  sum_d, sum_d2, _ = _log_excess_sums(_abs(x), k)
+  m1, m2 = sum_d / k, sum_d2 / k
   return m1 + 1.0 - 0.5 / (1.0 - m1**2 / m2)
 
 

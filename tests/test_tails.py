@@ -6,6 +6,7 @@ Hill: sd(α̂) ≈ α/√k for a Pareto tail. Mohammadi's stable estimator: sd �
 
 import math
 
+import jax
 import numpy as np
 import pytest
 import scipy.stats as st
@@ -91,3 +92,31 @@ def test_standardising_coordinates_removes_the_pooled_scales_artefact():
 def test_unknown_method():
   with pytest.raises(ValueError, match="mohammadi"):
     tails.stable_alpha(np.ones(10), "mle-please")
+
+
+@pytest.mark.parametrize("n,k", [(1000, 1), (1000, 999), (100_000, 17), (100_000, 60_000), (300_000, 3)])
+def test_kth_largest_is_exact(n, k):
+  x = np.random.default_rng(n + k).standard_t(2.0, n).astype(np.float32)
+  x[::7] = x[3]  # ties
+  a = np.abs(x)
+  assert float(tails.kth_largest(jax.numpy.asarray(a), k)) == np.sort(a)[::-1][k - 1]
+  np.testing.assert_array_equal(np.asarray(tails.top_desc(x, k)), np.sort(a)[::-1][:k])
+
+
+def test_kth_largest_falls_back_when_the_sample_misleads():
+  # The sample sees only the bulk; the top values sit in one tiny clump, so the bracket misses and top_k answers.
+  a = np.zeros(200_000, np.float32)
+  a[:50] = np.arange(50, 0, -1)
+  assert float(tails.kth_largest(jax.numpy.asarray(a), 10)) == 41.0
+
+
+def test_estimators_agree_with_a_full_sort():
+  x = draw("pareto1.5", 70)
+  a = np.sort(np.abs(x).astype(np.float32))[::-1].astype(np.float64)
+  k = 5000
+  d = np.log(a[:k]) - np.log(a[k])
+  assert float(tails.hill(x, k)) == pytest.approx(1 / d.mean(), rel=1e-4)
+  m1, m2 = d.mean(), (d**2).mean()
+  assert float(tails.moments(x, k)) == pytest.approx(m1 + 1 - 0.5 / (1 - m1**2 / m2), rel=1e-3)
+  xi = np.log((a[k - 1] - a[2 * k - 1]) / (a[2 * k - 1] - a[4 * k - 1])) / np.log(2)
+  assert float(tails.pickands(x, k)) == pytest.approx(1 / xi, rel=1e-4)
