@@ -18,6 +18,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _abs(x):
@@ -152,3 +153,49 @@ def stable_alpha(x, method: str = "mohammadi", k1: int | None = None):
   else:
     raise ValueError(f"method must be 'mohammadi' or 'ecf', not {method!r}")
   return jnp.clip(alpha, 1e-6, 2.0)
+
+
+@jax.jit(static_argnames=("ks", "k_max"))
+def _clauset(x, ks: tuple[int, ...], k_max: int):
+  top_K = top_desc(x, k_max)  # X(1) ≥ … ≥ X(k_max)
+  logs_K = jnp.log(top_K)
+  cum_K = jnp.cumsum(logs_K)
+  i_K = jnp.arange(1, k_max + 1, dtype=jnp.float32)
+
+  def one(k):  # tail = X(1..k), x_min = X(k)
+    tail_index = k / (cum_K[k - 1] - k * logs_K[k - 1])
+    fitted_cdf = 1.0 - jnp.exp(-tail_index * (logs_K - logs_K[k - 1]))  # F(X(i)) of the fitted power law
+    emp_hi, emp_lo = (k - i_K + 1) / k, (k - i_K) / k  # empirical CDF just at and just below X(i)
+    dist = jnp.maximum(jnp.abs(emp_hi - fitted_cdf), jnp.abs(emp_lo - fitted_cdf))
+    return tail_index, jnp.max(jnp.where(i_K <= k, dist, 0.0))
+
+  return jax.lax.map(one, jnp.asarray(ks)), top_K
+
+
+def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidates: int = 200) -> dict:
+  """Clauset, Shalizi & Newman (2009) continuous power-law fit of the tail of |x|.
+
+  x_min is the candidate X(k) that minimises the Kolmogorov–Smirnov distance between the tail's empirical CDF and the
+  fitted power law; the exponent is the maximum-likelihood one for that tail. Candidates are `n_candidates` tail sizes
+  k, log-spaced from k_min to k_max (default n/2), instead of every distinct value as in the `powerlaw` package.
+
+  Returns:
+    dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, and the
+    candidate curve (`candidate_k`, `candidate_tail_index`, `candidate_ks`).
+  """
+  n = int(jnp.size(x))
+  k_max = min(k_max or n // 2, n)
+  ks = tuple(sorted({int(k) for k in np.geomspace(min(k_min, k_max), k_max, n_candidates)}))
+  (tail_index_C, ks_C), top_K = _clauset(x, ks, k_max)
+  tail_index_C, ks_C = np.asarray(tail_index_C), np.asarray(ks_C)
+  best = int(np.argmin(ks_C))
+  return {
+    "pdf_exponent": float(tail_index_C[best] + 1.0),
+    "tail_index": float(tail_index_C[best]),
+    "xmin": float(top_K[ks[best] - 1]),
+    "n_tail": ks[best],
+    "ks": float(ks_C[best]),
+    "candidate_k": list(ks),
+    "candidate_tail_index": tail_index_C.tolist(),
+    "candidate_ks": ks_C.tolist(),
+  }

@@ -120,3 +120,20 @@ def test_estimators_agree_with_a_full_sort():
   assert float(tails.moments(x, k)) == pytest.approx(m1 + 1 - 0.5 / (1 - m1**2 / m2), rel=1e-3)
   xi = np.log((a[k - 1] - a[2 * k - 1]) / (a[2 * k - 1] - a[4 * k - 1])) / np.log(2)
   assert float(tails.pickands(x, k)) == pytest.approx(1 / xi, rel=1e-4)
+
+
+def test_clauset_fit_recovers_pareto_and_student_t():
+  f = tails.fit_power_law_tail(draw("pareto1.5", 80))
+  assert f["tail_index"] == pytest.approx(1.5, abs=3 * 1.5 / math.sqrt(f["n_tail"]) + 0.01)
+  assert f["pdf_exponent"] == pytest.approx(f["tail_index"] + 1.0)  # Clauset's α is the pdf exponent
+  assert f["n_tail"] >= 10_000 and f["ks"] < 0.02  # the whole sample is a power law: a large tail fits
+  g = tails.fit_power_law_tail(draw("student3", 81))
+  assert g["tail_index"] == pytest.approx(3.0, abs=0.45)
+  assert g["xmin"] > 1.0  # t(3) is a power law only away from its bulk
+
+
+def test_clauset_ks_distance_is_the_minimum_over_candidates():
+  f = tails.fit_power_law_tail(draw("laplace", 82), n_candidates=50)
+  assert f["ks"] == min(f["candidate_ks"]) and f["n_tail"] in f["candidate_k"]
+  # On an exponential tail the "best" power law has a worse fit than on a real one: the KS distance says so.
+  assert f["ks"] > tails.fit_power_law_tail(draw("pareto1.5", 83), n_candidates=50)["ks"]
