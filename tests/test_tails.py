@@ -137,3 +137,24 @@ def test_clauset_ks_distance_is_the_minimum_over_candidates():
   assert f["ks"] == min(f["candidate_ks"]) and f["n_tail"] in f["candidate_k"]
   # On an exponential tail the "best" power law has a worse fit than on a real one: the KS distance says so.
   assert f["ks"] > tails.fit_power_law_tail(draw("pareto1.5", 83), n_candidates=50)["ks"]
+
+
+def test_compare_families_picks_the_law_that_made_the_data():
+  lap = tails.compare_families(draw("laplace", 90))
+  assert lap["best"] == "laplace" and lap["vuong"]["gaussian"]["p"] < 1e-6
+  assert lap["tail"]["power_law_vs_exponential"]["z"] < 2  # no significant power-law tail
+  t3 = tails.compare_families(draw("student3", 91))
+  assert t3["best"] == "student_t" and t3["params"]["student_t"][0] == pytest.approx(3.0, abs=0.5)
+  assert t3["tail"]["better"] == "power_law" and t3["tail"]["power_law_vs_exponential"]["p"] < 1e-3
+  g = tails.compare_families(draw("gauss", 92))
+  assert g["vuong"]["laplace"]["p"] < 1e-6 if g["best"] == "gaussian" else g["params"]["student_t"][0] > 30
+  pareto = tails.compare_families(draw("pareto1.5", 93))
+  assert pareto["tail"]["better"] == "power_law" and pareto["tail"]["power_law_vs_exponential"]["p"] < 1e-6
+  assert all(np.isfinite(v["z"]) or v["p"] == 0.0 for v in pareto["vuong"].values())  # never NaN
+
+
+def test_vuong_sign_and_degenerate_cases():
+  rng = np.random.default_rng(94)
+  a, b = rng.normal(0.1, 1, 1000), rng.normal(0, 1, 1000)
+  assert tails._vuong(a, b)["z"] > 0 and tails._vuong(b, a)["z"] < 0
+  assert tails._vuong([0.0, -np.inf], [0.0, 0.0]) == {"z": -math.inf, "p": 0.0}
