@@ -158,3 +158,34 @@ def test_vuong_sign_and_degenerate_cases():
   a, b = rng.normal(0.1, 1, 1000), rng.normal(0, 1, 1000)
   assert tails._vuong(a, b)["z"] > 0 and tails._vuong(b, a)["z"] < 0
   assert tails._vuong([0.0, -np.inf], [0.0, 0.0]) == {"z": -math.inf, "p": 0.0}
+
+
+@pytest.mark.parametrize(
+  "law,power_law,truth",
+  [("pareto1.5", True, 1.5), ("student3", True, 3.0), ("laplace", False, None), ("gauss", False, None)],
+)
+def test_estimate_verdict(law, power_law, truth):
+  r = tails.estimate(draw(law, 100))
+  assert r["verdict"].startswith("power-law tail" if power_law else "no power-law tail"), r["verdict"]
+  if truth is not None:
+    lo, hi = r["hill"]["ci95"]
+    assert lo < truth + 0.15 and hi > truth - 0.15  # the interval (widened by Hill's bias at finite k) covers it
+  else:
+    assert "Hill drifts from" in r["verdict"]
+
+
+def test_tail_bootstrap_agrees_with_hill_asymptotics():
+  # Student-t(3): the KS choice is k ≈ 2e3, where the tail bootstrap runs; its width must match α·2·1.96/√k.
+  r = tails.estimate(draw("student3", 101), n_boot=400)
+  assert r["hill"]["ci_method"].startswith("tail bootstrap")
+  lo, hi = r["hill"]["ci95"]
+  expected = 2 * 1.96 * r["hill"]["alpha"] / math.sqrt(r["hill"]["k"])
+  assert hi - lo == pytest.approx(expected, rel=0.3)
+
+
+def test_estimate_standardize_and_families():
+  rng = np.random.default_rng(102)
+  x_NxD = rng.standard_normal((2000, 50)) * np.geomspace(0.01, 100, 50)
+  raw, std = tails.estimate(x_NxD), tails.estimate(x_NxD, standardize=True, families=True)
+  assert raw["stable_alpha"]["mohammadi"] < 1.5 < std["stable_alpha"]["mohammadi"]
+  assert std["families"]["best"] in ("gaussian", "student_t") and "best family" in std["verdict"]
