@@ -189,3 +189,9 @@ def test_estimate_standardize_and_families():
   raw, std = tails.estimate(x_NxD), tails.estimate(x_NxD, standardize=True, families=True)
   assert raw["stable_alpha"]["mohammadi"] < 1.5 < std["stable_alpha"]["mohammadi"]
   assert std["families"]["best"] in ("gaussian", "student_t") and "best family" in std["verdict"]
+
+
+def test_stable_mle_on_a_small_subsample():
+  # scipy's levy_stable.fit: exact but slow (~24 s for 100 values), so one small check; sd(α̂) ≈ 0.15 at n = 100.
+  alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=100))
+  assert alpha == pytest.approx(1.5, abs=0.45)
