@@ -25,22 +25,25 @@ def _abs(x):
   return jnp.abs(jnp.ravel(x)).astype(jnp.float32)
 
 
-def kth_largest(a_N, k: int, sample: int = 1 << 15):
-  """The exact k-th largest value (1-based) of a 1-D array, without sorting it.
+def kth_largest(a_N, k, sample: int = 1 << 15):
+  """The exact k-th largest value (1-based) of a 1-D array, without sorting it. `k` may be traced.
 
   A sorted random sample of `sample` values gives two pivots that bracket the answer with overwhelming probability;
   one pass counts the values above and between them, and only the values between are gathered and sorted. If the
-  bracket missed (or holds too many values), `jax.lax.top_k` answers instead, so the result is always exact.
+  bracket missed (or holds more values than the static capacity), a full sort answers instead, so the result is
+  always exact. Nothing here depends on the value of k at compile time: one program serves every k.
   """
   n = a_N.shape[0]
   s = min(n, sample)
-  r = k * s / n  # where the answer should rank in the sample
-  margin = 5.0 * math.sqrt(max(r * (1 - r / s), 1.0)) + 8  # ~5 sd of that rank
-  i_hi, i_lo = max(int(r - margin), 0), min(int(r + margin), s - 1)
-  cap = min(n, int(2 * n * (i_lo - i_hi + 1) / s) + 4096)
+  worst_margin = 5.0 * math.sqrt(s / 4) + 8  # the margin below at its largest (r = s/2)
+  cap = min(n, int(2 * n * (2 * worst_margin + 2) / s) + 4096)
+  r = jnp.asarray(k, jnp.float32) * (s / n)  # where the answer should rank in the sample (float: k·s overflows int32)
+  margin = 5.0 * jnp.sqrt(jnp.maximum(r * (1 - r / s), 1.0)) + 8  # ~5 sd of that rank
+  i_hi = jnp.clip(jnp.floor(r - margin), 0, s - 1).astype(jnp.int32)
+  i_lo = jnp.clip(jnp.floor(r + margin), 0, s - 1).astype(jnp.int32)
   sample_desc = -jnp.sort(-a_N[jax.random.randint(jax.random.key(0), (s,), 0, n)])
-  hi = sample_desc[i_hi] if i_hi > 0 else jnp.inf
-  lo = sample_desc[i_lo] if i_lo < s - 1 else -jnp.inf
+  hi = jnp.where(i_hi > 0, sample_desc[i_hi], jnp.inf)
+  lo = jnp.where(i_lo < s - 1, sample_desc[i_lo], -jnp.inf)
   n_above = jnp.sum(a_N > hi)
   in_band = (a_N >= lo) & (a_N <= hi)
   n_band = jnp.sum(in_band)
@@ -51,10 +54,10 @@ def kth_largest(a_N, k: int, sample: int = 1 << 15):
     return -jnp.sort(-band)[k - 1 - n_above]
 
   ok = (n_above < k) & (n_above + n_band >= k) & (n_band <= cap)
-  return jax.lax.cond(ok, from_band, lambda _: jax.lax.top_k(a_N, k)[0][k - 1], None)
+  return jax.lax.cond(ok, from_band, lambda _: -jnp.sort(-a_N)[k - 1], None)
 
 
-def _log_excess_sums(a_N, k: int):
+def _log_excess_sums(a_N, k):
   """(Σ d, Σ d², ln X(k+1)) over the top k values, d = ln X(i) − ln X(k+1); ties at X(k+1) add d = 0."""
   t = kth_largest(a_N, k + 1)
   d = jnp.where(a_N > t, jnp.log(a_N) - jnp.log(t), 0.0)
@@ -70,8 +73,8 @@ def top_desc(x, k: int):
   return -jnp.sort(-jnp.where(jnp.arange(k) < n_above, a[pos], t))
 
 
-@jax.jit(static_argnames="k")
-def hill(x, k: int):
+@jax.jit
+def hill(x, k):
   """Hill's tail index α̂ = 1/ξ̂, ξ̂ = (1/k) Σ_{i≤k} ln X(i) − ln X(k+1)."""
   sum_d, _, _ = _log_excess_sums(_abs(x), k)
   return k / sum_d
@@ -86,8 +89,8 @@ def hill_curve(x, ks: tuple[int, ...]):
   return 1.0 / (mean_first_k[k_K - 1] - logs[k_K])
 
 
-@jax.jit(static_argnames="k")
-def pickands(x, k: int):
+@jax.jit
+def pickands(x, k):
   """Pickands' α̂ = 1/ξ̂, ξ̂ = ln[(X(k) − X(2k)) / (X(2k) − X(4k))] / ln 2 (needs 4k ≤ n); NaN where ξ̂ ≤ 0."""
   a = _abs(x)
   xk, x2k, x4k = (kth_largest(a, j) for j in (k, 2 * k, 4 * k))
@@ -95,8 +98,8 @@ def pickands(x, k: int):
   return jnp.where(xi > 0, 1.0 / xi, jnp.nan)
 
 
-@jax.jit(static_argnames="k")
-def moments(x, k: int):
+@jax.jit
+def moments(x, k):
   """Dekkers–Einmahl–de Haan ξ̂ = M1 + 1 − ½(1 − M1²/M2)^(−1); M_j the j-th mean of ln X(i) − ln X(k+1)."""
   sum_d, sum_d2, _ = _log_excess_sums(_abs(x), k)
   m1, m2 = sum_d / k, sum_d2 / k
@@ -261,21 +264,24 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   }
 
 
-@jax.jit(static_argnames=("k", "n", "n_boot"))
-def _hill_tail_bootstrap(top_M, k: int, n: int, n_boot: int, key):
+@jax.jit(static_argnames=("n", "n_boot"))
+def _hill_tail_bootstrap(top_M, k, n: int, n_boot: int, key):
   """Hill at k on `n_boot` bootstrap resamples of the whole sample, drawing only what reaches the top.
 
-  In a resample of n draws, the number landing among the top M values is Binomial(n, M/n), each uniform over them;
-  with M = 2k that number exceeds k + 1 with overwhelming probability, so the resample's top k + 1 come from there.
+  In a resample of n draws, the number landing among the top 2k values is Binomial(n, 2k/n), each uniform over them;
+  that number exceeds k + 1 with overwhelming probability, so the resample's top k + 1 come from there. `top_M` holds
+  at least the top 2k values (descending); k may be traced.
   """
   M = top_M.shape[0]
   cap = M + int(8 * math.sqrt(M)) + 8
+  m = jnp.minimum(2 * k, M)
   k_count, k_pick = jax.random.split(key)
-  count_B = jax.random.binomial(k_count, n, M / n, shape=(n_boot,))
-  pick_BxC = jax.random.randint(k_pick, (n_boot, cap), 0, M)
+  count_B = jax.random.binomial(k_count, n, m / n, shape=(n_boot,))
+  pick_BxC = jax.random.randint(k_pick, (n_boot, cap), 0, m)
   draws_BxC = jnp.where(jnp.arange(cap) < count_B[:, None], jnp.log(top_M)[pick_BxC], -jnp.inf)
-  top_BxK1 = jax.lax.top_k(draws_BxC, k + 1)[0]
-  return k / (jnp.sum(top_BxK1[:, :k], 1) - k * top_BxK1[:, k])
+  desc_BxC = -jnp.sort(-draws_BxC, axis=1)
+  sum_top_B = jnp.sum(jnp.where(jnp.arange(cap) < k, desc_BxC, 0.0), axis=1)
+  return k / (sum_top_B - k * desc_BxC[:, k])
 
 
 _BOOTSTRAP_MAX_K = 4096
@@ -309,7 +315,8 @@ def estimate(
   k = fit["n_tail"]
   alpha_hill = float(hill(x, k))
   if k <= _BOOTSTRAP_MAX_K and n_boot:
-    boot = np.asarray(_hill_tail_bootstrap(top_desc(x, min(2 * k, n)), k, n, n_boot, jax.random.key(seed)))
+    top = top_desc(x, min(2 * _BOOTSTRAP_MAX_K, n))  # static size: one program for every k
+    boot = np.asarray(_hill_tail_bootstrap(top, k, n, n_boot, jax.random.key(seed)))
     lo, hi = np.percentile(boot[np.isfinite(boot)], [2.5, 97.5])
     ci_method = f"tail bootstrap, {n_boot} replicates"
   else:  # Hill is asymptotically normal with sd α/√k; at this k the bootstrap would only cost time

@@ -103,6 +103,18 @@ def test_kth_largest_is_exact(n, k):
   np.testing.assert_array_equal(np.asarray(tails.top_desc(x, k)), np.sort(a)[::-1][:k])
 
 
+def test_kth_largest_brackets_large_k_without_falling_back():
+  # k·sample overflows int32 for k = 1e5; the bracket must still hold the answer (no full-sort fallback).
+  a = jax.numpy.asarray(np.abs(np.random.default_rng(5).standard_normal(1_000_000)).astype(np.float32))
+  k = 100_000
+  n, s = a.shape[0], 1 << 15
+  r = k * s / n
+  margin = 5.0 * math.sqrt(r * (1 - r / s)) + 8
+  hi = np.sort(np.asarray(a)[np.asarray(jax.random.randint(jax.random.key(0), (s,), 0, n))])[::-1][int(r - margin)]
+  assert np.sum(np.asarray(a) > hi) < k  # the bracket's upper pivot sits above the answer, as the code assumes
+  assert float(tails.kth_largest(a, k)) == np.sort(np.asarray(a))[::-1][k - 1]
+
+
 def test_kth_largest_falls_back_when_the_sample_misleads():
   # The sample sees only the bulk; the top values sit in one tiny clump, so the bracket misses and top_k answers.
   a = np.zeros(200_000, np.float32)

@@ -1,0 +1,79 @@
+"""Writes docs/estimators.md: bias and RMSE of every tail estimator on laws with known answers, and the verdicts.
+
+    .venv/bin/python -m tailjax.estimators_report           # about 3 minutes on 2 CPU cores
+    .venv/bin/python -m tailjax.estimators_report --quick   # fewer draws, for a look
+
+Each law is drawn with scipy.stats `reps` times at each n; every estimator runs on every draw (`tails.estimate`, plus
+Hill at k = n/10 as the study used it).
+"""
+
+import argparse
+import pathlib
+import time
+
+import numpy as np
+import scipy.stats as st
+
+from tailjax import tails
+
+LAWS = {  # name: (sampler, tail index (None = no power-law tail), extreme-value index ξ, stable index or None)
+  "Pareto(1.5)": (lambda n, r: st.pareto.rvs(1.5, size=n, random_state=r), 1.5, 1 / 1.5, None),
+  "Student-t(3)": (lambda n, r: st.t.rvs(3, size=n, random_state=r), 3.0, 1 / 3, None),
+  "stable(1.5)": (lambda n, r: st.levy_stable.rvs(1.5, 0.0, size=n, random_state=r), 1.5, 1 / 1.5, 1.5),
+  "Laplace": (lambda n, r: st.laplace.rvs(size=n, random_state=r), None, 0.0, None),
+  "Gaussian": (lambda n, r: r.standard_normal(n), None, 0.0, 2.0),
+}
+COLUMNS = [  # (label, function of the report, which truth)
+  ("Hill, k by KS", lambda r: r["hill"]["alpha"], "tail"),
+  ("Hill, k = n/10", lambda r: r["at_k_ratio"][0.1]["hill"], "tail"),
+  ("Pickands, k = n/40", lambda r: r["at_k_ratio"][0.1]["pickands"], "tail"),
+  ("Clauset tail index", lambda r: r["power_law_fit"]["tail_index"], "tail"),
+  ("moments ξ, k by KS", lambda r: r["moments_xi"], "xi"),
+  ("stable α, Mohammadi", lambda r: r["stable_alpha"]["mohammadi"], "stable"),
+  ("stable α, ECF", lambda r: r["stable_alpha"]["ecf"], "stable"),
+]
+
+
+def main():
+  p = argparse.ArgumentParser()
+  p.add_argument("--quick", action="store_true")
+  p.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent.parent / "docs" / "estimators.md"))
+  args = p.parse_args()
+  plan = [(10**4, 4), (10**5, 2), (10**6, 1)] if args.quick else [(10**4, 20), (10**5, 10), (10**6, 3)]
+  lines, t0 = [], time.time()
+  for law, (sample, tail, xi, stable) in LAWS.items():
+    truth = {"tail": tail, "xi": xi, "stable": stable}
+    lines.append(f"\n### {law}\n")
+    lines.append("| n (draws) | " + " | ".join(c[0] for c in COLUMNS) + " | verdict: power-law tail |")
+    lines.append("|---" * (len(COLUMNS) + 2) + "|")
+    for n, reps in plan:
+      reports = [tails.estimate(sample(n, np.random.default_rng(1000 * rep + n % 997))) for rep in range(reps)]
+      cells = []
+      for _, get, which in COLUMNS:
+        v = np.array([get(r) for r in reports], float)
+        v = v[np.isfinite(v)]
+        if not len(v):
+          cells.append("NaN")
+        elif truth[which] is None:
+          cells.append(f"{v.mean():.3g} ± {v.std():.2g}")
+        else:
+          bias, rmse = v.mean() - truth[which], np.sqrt(np.mean((v - truth[which]) ** 2))
+          cells.append(f"{v.mean():.3g} (bias {bias:+.2g}, RMSE {rmse:.2g})")
+      share = np.mean([r["verdict"].startswith("power-law tail") for r in reports])
+      lines.append(f"| {n:.0e} ({reps}) | " + " | ".join(cells) + f" | {share:.0%} |")
+      print(law, n, f"{time.time() - t0:.0f}s", flush=True)
+  head = [
+    "# Tail estimators on laws with known answers",
+    "",
+    "Written by `python -m tailjax.estimators_report` (do not edit by hand). Truth: tail index α (Pareto 1.5,",
+    "Student-t(3) 3, stable(1.5) 1.5; Laplace and Gaussian have none), extreme-value index ξ = 1/α (0 for Laplace and",
+    "Gaussian: both lie in the Gumbel domain), stable index (1.5 for stable(1.5), 2 for the Gaussian; the other laws",
+    "are not stable).",
+    "Cells give the mean over draws with bias and RMSE against the truth, or mean ± sd where there is no truth.",
+  ]
+  pathlib.Path(args.out).write_text("\n".join(head + lines) + "\n")
+  print("wrote", args.out)
+
+
+if __name__ == "__main__":
+  main()
