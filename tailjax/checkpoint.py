@@ -4,7 +4,6 @@ Orbax writes each step into a temporary folder and renames it when complete, so 
 previous step as the latest; `restore_latest` therefore always sees a whole checkpoint.
 """
 
-import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
@@ -40,8 +39,3 @@ class RowCheckpoints:
 
   def close(self) -> None:
     self._mngr.close()
-
-
-def abstract(state):
-  """Shape/dtype skeleton of a pytree, for restoring into it."""
-  return jax.tree.map(ocp.utils.to_shape_dtype_struct, state)

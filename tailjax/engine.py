@@ -68,8 +68,11 @@ class RowState:
   params: dict
   opt_state: optax.OptState
   step: jax.Array  # int32 scalar: optimizer steps taken (the same for every lane)
-  diverged_R: jax.Array  # bool: frozen after a non-finite loss or gradient
-  diverged_at_R: jax.Array  # int32: the step at which it happened, -1 if never
+  diverged_at_R: jax.Array  # int32: step at which the lane went non-finite and froze, -1 if it never did
+
+  @property
+  def diverged_R(self) -> jax.Array:
+    return self.diverged_at_R >= 0
 
 
 def _over_lanes(fn, strategy: str):
@@ -182,38 +185,36 @@ def _init(row: Row, lanes: Lanes) -> RowState:
     params=params,
     opt_state=opt_state,
     step=jnp.zeros((), jnp.int32),
-    diverged_R=jnp.zeros(lanes.size, bool),
     diverged_at_R=jnp.full(lanes.size, -1, jnp.int32),
   )
 
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
 def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps: int):
-  def lane_chunk(params, opt_state, diverged, diverged_at, lr, clip, wd, seed):
+  def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, seed):
     """One lane: `n_steps` steps in a scan, then its validation loss."""
 
     def body(carry, step):
-      params, opt_state, diverged, diverged_at = carry
-      params, opt_state, now, metrics = row._lane_step(params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N)
-      diverged_at = jnp.where(now & ~diverged, step, diverged_at)
-      return (params, opt_state, now, diverged_at), metrics
+      params, opt_state, diverged_at = carry
+      before = diverged_at >= 0
+      params, opt_state, now, metrics = row._lane_step(params, opt_state, before, lr, clip, wd, seed, step, tokens_N)
+      return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
 
     steps_L = state.step + jnp.arange(n_steps, dtype=jnp.int32)
-    carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged, diverged_at), steps_L)
-    val_loss = row._lane_eval(carry[0], carry[2], xs_NxBxT, ys_NxBxT)
+    carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged_at), steps_L)
+    val_loss = row._lane_eval(carry[0], carry[2] >= 0, xs_NxBxT, ys_NxBxT)
     return carry, metrics_L, val_loss
 
   # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
   # lanes advance together, one batched step at a time.
-  (params, opt_state, diverged_R, diverged_at_R), metrics_RxL, val_loss_R = _over_lanes(lane_chunk, row.strategy)(
+  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = _over_lanes(lane_chunk, row.strategy)(
     state.params,
     state.opt_state,
-    state.diverged_R,
     state.diverged_at_R,
     lanes.lr_R,
     lanes.clip_R,
     lanes.weight_decay_R,
     lanes.seed_R,
   )
-  state = RowState(params, opt_state, state.step + n_steps, diverged_R, diverged_at_R)
+  state = RowState(params, opt_state, state.step + n_steps, diverged_at_R)
   return state, jax.tree.map(lambda m: m.T, metrics_RxL), val_loss_R

@@ -118,11 +118,11 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1) for lane in table]
   row = engine.Row.create(cfg, corpus.vocab_size, b)
   ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / f"B{b}").resolve(), cfg.checkpoint.keep)
-  state = row.init_state(lanes)
-  history = {k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []}
-  start = 0
-  restored = ckpt.restore_latest(checkpoint.abstract(state))
-  if restored is not None:
+  restored = ckpt.restore_latest(jax.eval_shape(row.init_state, lanes))  # the template costs no computation
+  if restored is None:
+    start, state = 0, row.init_state(lanes)
+    history = {k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []}
+  else:
     start, state, saved = restored
     history = {k: [v] for k, v in saved.items()}
     logging.info("B=%d: resumed from step %d", b, start)
