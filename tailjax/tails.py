@@ -10,8 +10,8 @@ The stable index α ∈ (0, 2] of an α-stable law is another quantity (it equal
 Written here rather than taken from a library: scipy has no Hill/Pickands/moments estimators, and the packages that
 do (`powerlaw`, Voitalov's `tail-estimation`) are numpy-only and cannot run inside jit on per-example gradients.
 
-Order statistics come from `kth_largest`, a sample-bracketed selection (Floyd & Rivest 1975) that never sorts the
-data: on a CPU `jax.lax.top_k` and `jnp.sort` take seconds on 1e7 values, this about 0.3 s (BENCHMARKS.md).
+Order statistics come from `kth_largest`, a selection by counting passes that never sorts or moves the data: on a CPU
+`jax.lax.top_k` and `jnp.sort` take seconds on 1e7 values, this about 0.05 s (BENCHMARKS.md).
 """
 
 import math
@@ -25,43 +25,117 @@ def _abs(x):
   return jnp.abs(jnp.ravel(x)).astype(jnp.float32)
 
 
-def kth_largest(a_N, k, sample: int = 1 << 15):
-  """The exact k-th largest value (1-based) of a 1-D array, without sorting it. `k` may be traced.
+# Selection by counting. On a CPU, XLA's `top_k` and `sort` take seconds on 1e7 values and a compaction
+# (`jnp.nonzero`) about 0.15 s, while one fused reduction over the array takes ~5 ms, provided it is built from
+# float min/max/ceil (its CPU backend vectorises those, not compare-and-select). So the k-th largest is found by
+# counting values above trial thresholds, never by moving data; numpy's introselect is not usable inside jit.
+_SORT_AT_MOST = 1 << 14  # below this a sort is cheaper than the passes
+_EXACT_FLOAT_COUNT = 1 << 24  # a float32 sum of 0/1 values is exact up to 2^24
+_FLOOR = 2.0**-100  # thresholds stay above this (data scaled to max ~1), so a − t never flushes to zero
+_BIG = 3e38
 
-  A sorted random sample of `sample` values gives two pivots that bracket the answer with overwhelming probability;
-  one pass counts the values above and between them, and only the values between are gathered and sorted. If the
-  bracket missed (or holds more values than the static capacity), a full sort answers instead, so the result is
-  always exact. Nothing here depends on the value of k at compile time: one program serves every k.
+
+def _above(z_N, t):
+  """1.0 where z > t, else 0.0 (exact for t ≥ _FLOOR: a positive difference is then a normal float)."""
+  return jnp.minimum(jnp.ceil(jnp.maximum(z_N - t, 0.0)), 1.0)
+
+
+def _count_above(a_N, s1, s2, t):
+  """#{a·s1·s2 > t}, exactly. Up to 2^24 values a float32 sum of 0/1 is exact and takes the fast path; beyond,
+  an int32 count (exact, ~5× slower per value on a CPU; on a GPU both are fast)."""
+  z_N = a_N * s1 * s2
+  if a_N.shape[0] <= _EXACT_FLOAT_COUNT:
+    return jnp.sum(_above(z_N, t)).astype(jnp.int32)
+  return jnp.sum(z_N > t, dtype=jnp.int32)
+
+
+def kth_largest(a_N, k, sample: int = 4096):
+  """The exact k-th largest value (1-based) of a 1-D array of non-negative finite values. `k` may be traced.
+
+  The array is scaled by a power of two (exact) so that its maximum is ~1. A sorted random sample of `sample` values
+  gives two trial thresholds just above and below the answer; then regula falsi (Illinois variant; bisection after
+  32 trials) on the count F(t) = #{a > t} against the float's bit pattern narrows (lo, hi] until exactly k values
+  exceed lo (the answer is the smallest of them) or exactly k − 1 exceed hi (the answer is the largest value ≤ hi).
+  Each trial is one counting pass over the data; 4–10 are typical, 13 the most seen in BENCHMARKS.md. If the answer
+  lies below 2^-100 of the maximum, where float32 differences can flush to zero, a full sort answers instead, so the
+  result is always exact.
   """
   n = a_N.shape[0]
-  s = min(n, sample)
-  worst_margin = 5.0 * math.sqrt(s / 4) + 8  # the margin below at its largest (r = s/2)
-  cap = min(n, int(2 * n * (2 * worst_margin + 2) / s) + 4096)
-  r = jnp.asarray(k, jnp.float32) * (s / n)  # where the answer should rank in the sample (float: k·s overflows int32)
-  margin = 5.0 * jnp.sqrt(jnp.maximum(r * (1 - r / s), 1.0)) + 8  # ~5 sd of that rank
-  i_hi = jnp.clip(jnp.floor(r - margin), 0, s - 1).astype(jnp.int32)
-  i_lo = jnp.clip(jnp.floor(r + margin), 0, s - 1).astype(jnp.int32)
-  sample_desc = -jnp.sort(-a_N[jax.random.randint(jax.random.key(0), (s,), 0, n)])
-  hi = jnp.where(i_hi > 0, sample_desc[i_hi], jnp.inf)
-  lo = jnp.where(i_lo < s - 1, sample_desc[i_lo], -jnp.inf)
-  n_above = jnp.sum(a_N > hi)
-  in_band = (a_N >= lo) & (a_N <= hi)
-  n_band = jnp.sum(in_band)
+  if n <= _SORT_AT_MOST:
+    return -jnp.sort(-a_N)[k - 1]
+  value, exact = _search(a_N, k, sample)
+  return jax.lax.cond(exact, lambda _: value, lambda _: -jnp.sort(-a_N)[k - 1], None)
 
-  def from_band(_):
-    (pos,) = jnp.nonzero(in_band, size=cap, fill_value=0)
-    band = jnp.where(jnp.arange(cap) < n_band, a_N[pos], -jnp.inf)
-    return -jnp.sort(-band)[k - 1 - n_above]
 
-  ok = (n_above < k) & (n_above + n_band >= k) & (n_band <= cap)
-  return jax.lax.cond(ok, from_band, lambda _: -jnp.sort(-a_N)[k - 1], None)
+def _search(a_N, k, sample: int):
+  """(the k-th largest, whether the search found it exactly); see `kth_largest`."""
+  n = a_N.shape[0]
+  k = jnp.asarray(k, jnp.int32)
+  e = -jnp.frexp(jnp.max(a_N))[1]  # max · 2^e ∈ [0.5, 1); two factors keep each power of two finite
+  s1, s2 = jnp.ldexp(jnp.float32(1), e // 2), jnp.ldexp(jnp.float32(1), e - e // 2)
+  to_bits = lambda v: jax.lax.bitcast_convert_type(jnp.float32(v), jnp.int32)  # monotone for v ≥ 0
+  to_value = lambda b: jax.lax.bitcast_convert_type(b, jnp.float32)
+  s = min(sample, n)
+  sample_desc = -jnp.sort(-a_N[jax.random.randint(jax.random.key(0), (s,), 0, n)] * s1 * s2)
+  r = k.astype(jnp.float32) * (s / n)
+  sd = jnp.sqrt(jnp.maximum(r * (1 - r / s), 1.0))
+  first = to_bits(sample_desc[jnp.clip(jnp.floor(r - 2.5 * sd), 0, s - 1).astype(jnp.int32)])  # likely above
+  second = to_bits(sample_desc[jnp.clip(jnp.floor(r + 2.5 * sd), 0, s - 1).astype(jnp.int32)])  # likely below
+
+  def searching(c):
+    lo, hi, f_lo, f_hi, *_, it = c
+    return (f_lo != k) & (f_hi != k - 1) & (hi - lo > 1) & (it < 64)
+
+  def step(c):  # invariant F(lo) ≥ k > F(hi), F(t) = #{a > t}; the floor's count starts virtual (n + 1)
+    lo, hi, f_lo, f_hi, g_lo, g_hi, last, it = c
+    frac = jnp.clip(g_lo / (g_lo - g_hi), 0.0, 1.0)  # regula falsi on g = F − (k − ½) against the bit pattern
+    guess = lo + jnp.round(frac * (hi - lo).astype(jnp.float32)).astype(jnp.int32)
+    guess = jnp.where(it >= 32, lo + (hi - lo) // 2, guess)  # bisection as a last resort: ≤ 31 more steps
+    guess = jnp.where(it == 0, first, jnp.where(it == 1, second, guess))
+    guess = jnp.clip(guess, lo + 1, hi - 1)
+    f = _count_above(a_N, s1, s2, to_value(guess))
+    g = f.astype(jnp.float32) - (k - 0.5)
+    up = f >= k  # the guess becomes lo
+    # Illinois: when the same end moves twice running, halve the other end's g so the next guess crosses over.
+    g_lo = jnp.where(up, g, jnp.where(last == -1, g_lo / 2, g_lo))
+    g_hi = jnp.where(up, jnp.where(last == 1, g_hi / 2, g_hi), g)
+    return (
+      jnp.where(up, guess, lo),
+      jnp.where(up, hi, guess),
+      jnp.where(up, f, f_lo),
+      jnp.where(up, f_hi, f),
+      g_lo,
+      g_hi,
+      jnp.where(up, 1, -1),
+      it + 1,
+    )
+
+  top = jnp.max(a_N) * s1 * s2  # nothing lies above the maximum: an exact upper end
+  init = (to_bits(_FLOOR), to_bits(top), jnp.int32(n + 1), jnp.int32(0))
+  init += (jnp.float32(n + 1) - (k - 0.5), 0.5 - k.astype(jnp.float32), jnp.int32(0), jnp.int32(0))
+  lo, hi, f_lo, f_hi, *_ = jax.lax.while_loop(searching, step, init)
+
+  def smallest_above_lo(_):
+    z = a_N * s1 * s2
+    return jnp.min(z + (1.0 - _above(z, to_value(lo))) * _BIG)
+
+  def largest_at_most_hi(_):
+    z = a_N * s1 * s2
+    return jnp.max(z - _above(z, to_value(hi)) * _BIG)
+
+  found = (f_lo == k) | (f_hi == k - 1) | (hi - lo <= 1)
+  value = jax.lax.cond(f_lo == k, smallest_above_lo, largest_at_most_hi, None) / s1 / s2
+  return value, found & (hi - 1 > to_bits(_FLOOR))
 
 
 def _log_excess_sums(a_N, k):
   """(Σ d, Σ d², ln X(k+1)) over the top k values, d = ln X(i) − ln X(k+1); ties at X(k+1) add d = 0."""
   t = kth_largest(a_N, k + 1)
-  d = jnp.where(a_N > t, jnp.log(a_N) - jnp.log(t), 0.0)
-  return jnp.sum(d), jnp.sum(d * d), jnp.log(t)
+  log_t = jnp.log(t)
+  d_N = jnp.log(jnp.maximum(a_N, t)) - log_t  # 0 at and below X(k+1); max, not select, for XLA's CPU backend
+  sum_d = jnp.sum(d_N)
+  sum_d2 = jnp.sum(jax.lax.optimization_barrier(d_N) ** 2)  # separate reductions: a two-output fusion is 6× slower
+  return sum_d, sum_d2, log_t
 
 
 def top_desc(x, k: int):
@@ -73,37 +147,96 @@ def top_desc(x, k: int):
   return -jnp.sort(-jnp.where(jnp.arange(k) < n_above, a[pos], t))
 
 
+def _max_abs(x):
+  return jnp.max(jnp.abs(x))  # NaN if any NaN, inf if any ±inf: one cheap pass answers both
+
+
+def _check_x(x, what: str, at_least: int = 2) -> int:
+  """Raise a ValueError a caller can act on; value checks only where x is concrete (not under an outer jit)."""
+  n = math.prod(np.shape(x))
+  if n < at_least:
+    raise ValueError(f"{what}: x has {n} values; pass a 1-D array of at least {at_least} samples")
+  if not isinstance(x, jax.core.Tracer):
+    top = float(jax.jit(_max_abs)(x))
+    if not math.isfinite(top):
+      raise ValueError(f"{what}: x contains NaN or ±inf; keep the finite values first, e.g. x[np.isfinite(x)]")
+    if top == 0:
+      raise ValueError(f"{what}: x is all zeros, so it has no tail; check what was recorded")
+  return n
+
+
+def _check_k(k, low: int, high: int, what: str, n: int) -> None:
+  if isinstance(k, (int, np.integer)) and not low <= k <= high:
+    raise ValueError(f"{what}: k = {k} is out of range for n = {n}; choose {low} ≤ k ≤ {high}")
+
+
+def _check_result(value, what: str, k):
+  if not isinstance(value, jax.core.Tracer) and not math.isfinite(float(value)):
+    raise ValueError(
+      f"{what}: undefined at k = {k}: the top k + 1 values of |x| include zeros or are all equal; choose a smaller k"
+    )
+  return value
+
+
 @jax.jit
-def hill(x, k):
-  """Hill's tail index α̂ = 1/ξ̂, ξ̂ = (1/k) Σ_{i≤k} ln X(i) − ln X(k+1)."""
+def _hill(x, k):
   sum_d, _, _ = _log_excess_sums(_abs(x), k)
   return k / sum_d
 
 
+def hill(x, k):
+  """Hill's tail index α̂ = 1/ξ̂, ξ̂ = (1/k) Σ_{i≤k} ln X(i) − ln X(k+1); 1 ≤ k ≤ n − 1, k may be traced."""
+  n = _check_x(x, "hill")
+  _check_k(k, 1, n - 1, "hill", n)
+  return _check_result(_hill(x, k), "hill", k)
+
+
 @jax.jit(static_argnames="ks")
-def hill_curve(x, ks: tuple[int, ...]):
-  """Hill's α̂ at every k in `ks` from one selection: the Hill plot, α̂ against k."""
+def _hill_curve(x, ks: tuple[int, ...]):
   logs = jnp.log(top_desc(x, max(ks) + 1))
   mean_first_k = jnp.cumsum(logs) / jnp.arange(1, logs.shape[0] + 1)
   k_K = jnp.asarray(ks)
   return 1.0 / (mean_first_k[k_K - 1] - logs[k_K])
 
 
+def hill_curve(x, ks: tuple[int, ...]):
+  """Hill's α̂ at every k in `ks` (static) from one selection: the Hill plot, α̂ against k."""
+  n = _check_x(x, "hill_curve")
+  ks = tuple(int(k) for k in ks)
+  if not ks:
+    raise ValueError("hill_curve: ks is empty; pass the k values to plot, e.g. (10, 100, 1000)")
+  for k in ks:
+    _check_k(k, 1, n - 1, "hill_curve", n)
+  return _hill_curve(x, ks)
+
+
 @jax.jit
-def pickands(x, k):
-  """Pickands' α̂ = 1/ξ̂, ξ̂ = ln[(X(k) − X(2k)) / (X(2k) − X(4k))] / ln 2 (needs 4k ≤ n); NaN where ξ̂ ≤ 0."""
+def _pickands(x, k):
   a = _abs(x)
   xk, x2k, x4k = (kth_largest(a, j) for j in (k, 2 * k, 4 * k))
   xi = jnp.log((xk - x2k) / (x2k - x4k)) / math.log(2.0)
   return jnp.where(xi > 0, 1.0 / xi, jnp.nan)
 
 
+def pickands(x, k):
+  """Pickands' α̂ = 1/ξ̂, ξ̂ = ln[(X(k) − X(2k)) / (X(2k) − X(4k))] / ln 2; 1 ≤ k ≤ n/4; NaN where ξ̂ ≤ 0."""
+  n = _check_x(x, "pickands", at_least=4)
+  _check_k(k, 1, n // 4, "pickands", n)
+  return _pickands(x, k)
+
+
 @jax.jit
-def moments(x, k):
-  """Dekkers–Einmahl–de Haan ξ̂ = M1 + 1 − ½(1 − M1²/M2)^(−1); M_j the j-th mean of ln X(i) − ln X(k+1)."""
+def _moments(x, k):
   sum_d, sum_d2, _ = _log_excess_sums(_abs(x), k)
   m1, m2 = sum_d / k, sum_d2 / k
   return m1 + 1.0 - 0.5 / (1.0 - m1**2 / m2)
+
+
+def moments(x, k):
+  """Dekkers–Einmahl–de Haan ξ̂ = M1 + 1 − ½(1 − M1²/M2)^(−1); M_j the j-th mean of ln X(i) − ln X(k+1)."""
+  n = _check_x(x, "moments")
+  _check_k(k, 1, n - 1, "moments", n)
+  return _check_result(_moments(x, k), "moments", k)
 
 
 def standardize_columns(x_NxD):
@@ -150,8 +283,10 @@ def stable_alpha(x, method: str = "mohammadi", k1: int | None = None, mle_subsam
   Both return α < 2 for data that are heavy-ish but not stable (Laplace, Student-t): a stable index says which
   stable law fits best, not that one does. Pair it with the tail-index estimators and a family comparison.
   """
+  n = _check_x(x, "stable_alpha", at_least=4)
+  if k1 is not None and not 2 <= k1 <= n // 2:
+    raise ValueError(f"stable_alpha: k1 = {k1} is out of range for n = {n}; choose 2 ≤ k1 ≤ {n // 2}")
   if method == "mohammadi":
-    n = int(jnp.size(x))
     alpha = _mohammadi(x, k1 or max(int(math.isqrt(n)), 2))
   elif method == "ecf":
     alpha = _ecf(x)
@@ -194,8 +329,14 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, and the
     candidate curve (`candidate_k`, `candidate_tail_index`, `candidate_ks`).
   """
-  n = int(jnp.size(x))
-  k_max = min(k_max or n // 2, n)
+  n = _check_x(x, "fit_power_law_tail", at_least=20)
+  n_positive = int(jnp.sum(_abs(x) > 0))
+  k_max = min(k_max or n // 2, n_positive)
+  if not 2 <= k_min <= k_max:
+    raise ValueError(
+      f"fit_power_law_tail: k_min = {k_min} must lie in [2, k_max = {k_max}] ({n_positive} of n = {n} values are "
+      "non-zero); lower k_min or pass more data"
+    )
   ks = tuple(sorted({int(k) for k in np.geomspace(min(k_min, k_max), k_max, n_candidates)}))
   (tail_index_C, ks_C), top_K = _clauset(x, ks, k_max)
   tail_index_C, ks_C = np.asarray(tail_index_C), np.asarray(ks_C)
@@ -235,6 +376,7 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   """
   import scipy.stats as st  # the reference distributions
 
+  _check_x(x, "compare_families", at_least=20)
   x_N = np.asarray(x, np.float64).ravel()
   rng = np.random.default_rng(seed)
   sub = rng.choice(x_N, size=min(subsample, x_N.size), replace=False)
@@ -308,12 +450,17 @@ def estimate(
     plot), `moments_xi`, `at_k_ratio` (Hill, Pickands, moments per ratio), `stable_alpha` (Mohammadi on all,
     ECF on at most 2e5 values), `power_law_fit`, optionally `families`, and `verdict`.
   """
+  if standardize and np.ndim(x) != 2:
+    raise ValueError(f"estimate: standardize needs an [N, D] array (N samples of D coordinates), not {np.shape(x)}")
+  _check_x(x, "estimate", at_least=100)
   x = standardize_columns(x) if standardize else jnp.asarray(x, jnp.float32)
   x = jnp.ravel(x)
   n = int(x.shape[0])
+  if not all(0 < r <= 0.5 for r in k_ratios):
+    raise ValueError(f"estimate: k_ratios = {tuple(k_ratios)}; each must be a fraction of n in (0, 0.5]")
   fit = fit_power_law_tail(x)
   k = fit["n_tail"]
-  alpha_hill = float(hill(x, k))
+  alpha_hill = float(_hill(x, k))
   if k <= _BOOTSTRAP_MAX_K and n_boot:
     top = top_desc(x, min(2 * _BOOTSTRAP_MAX_K, n))  # static size: one program for every k
     boot = np.asarray(_hill_tail_bootstrap(top, k, n, n_boot, jax.random.key(seed)))
@@ -322,15 +469,16 @@ def estimate(
   else:  # Hill is asymptotically normal with sd α/√k; at this k the bootstrap would only cost time
     lo, hi = alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))
     ci_method = "asymptotic normal, sd = alpha/sqrt(k)"
-  xi = float(moments(x, k))
+  xi = float(_moments(x, k))
   curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 10, 20), 25)}))
-  curve = np.asarray(hill_curve(x, curve_k))
+  curve = np.asarray(_hill_curve(x, curve_k))
+  k_of = {r: max(int(r * n), 1) for r in k_ratios}
   per_ratio = {
     r: {
-      "k": int(r * n),
-      "hill": float(hill(x, int(r * n))),
-      "pickands": float(pickands(x, max(int(r * n) // 4, 1))),
-      "moments_xi": float(moments(x, int(r * n))),
+      "k": k_of[r],
+      "hill": float(_hill(x, k_of[r])),
+      "pickands": float(_pickands(x, max(k_of[r] // 4, 1))),
+      "moments_xi": float(_moments(x, k_of[r])),
     }
     for r in k_ratios
   }
@@ -338,12 +486,12 @@ def estimate(
   stable = {"mohammadi": float(stable_alpha(x, "mohammadi")), "ecf": float(stable_alpha(sub, "ecf"))}
   se_xi = math.sqrt(1 + xi**2) / math.sqrt(k)
   # A power law has a plateau where the KS fit puts the tail: Hill barely moves from k*/10 to k*.
-  plateau = float(hill(x, max(k // 10, 10))), alpha_hill
+  plateau = float(_hill(x, max(k // 10, 10))), alpha_hill
   drift = abs(plateau[0] - plateau[1]) / min(plateau)
   power_law = xi > 2 * se_xi and drift < 0.3
   # What the study's range of k (n/1000 to n/10) shows.
   k_lo, k_hi = max(n // 1000, 10), max(n // 10, 20)
-  a_lo, a_hi = float(hill(x, k_lo)), float(hill(x, k_hi))
+  a_lo, a_hi = float(_hill(x, k_lo)), float(_hill(x, k_hi))
   if power_law:
     verdict = (
       f"power-law tail, α = {alpha_hill:.2f} [{lo:.2f}, {hi:.2f}] (Hill at k = {k} chosen by KS; moments ξ = {xi:.2f})"

@@ -89,6 +89,49 @@ def test_standardising_coordinates_removes_the_pooled_scales_artefact():
   assert float(tails.stable_alpha(tails.standardize_columns(x_NxD), "mohammadi")) > 1.85
 
 
+_GOOD = np.random.default_rng(0).standard_t(3.0, 1000).astype(np.float32)
+_NAN = _GOOD.copy()
+_NAN[5] = np.nan
+_INF = _GOOD.copy()
+_INF[7] = -np.inf
+
+
+@pytest.mark.parametrize(
+  "call,match",
+  [
+    (lambda: tails.hill(np.zeros(0, np.float32), 1), "x has 0 values"),
+    (lambda: tails.hill(np.zeros(1000, np.float32), 10), "all zeros"),
+    (lambda: tails.hill(_NAN, 10), "NaN or ±inf"),
+    (lambda: tails.moments(_INF, 10), "NaN or ±inf"),
+    (lambda: tails.hill(_GOOD, 0), "choose 1 ≤ k ≤ 999"),
+    (lambda: tails.hill(_GOOD, 1000), "choose 1 ≤ k ≤ 999"),
+    (lambda: tails.pickands(_GOOD, 251), "choose 1 ≤ k ≤ 250"),
+    (lambda: tails.hill_curve(_GOOD, (10, 5000)), "k = 5000 is out of range"),
+    (lambda: tails.hill_curve(_GOOD, ()), "ks is empty"),
+    (lambda: tails.hill(np.r_[np.zeros(990), np.ones(10)].astype(np.float32), 50), "include zeros"),
+    (lambda: tails.stable_alpha(_GOOD, k1=1), "choose 2 ≤ k1"),
+    (lambda: tails.stable_alpha(_NAN, "ecf"), "NaN"),
+    (lambda: tails.fit_power_law_tail(np.r_[np.zeros(990), np.ones(10)]), "non-zero"),
+    (lambda: tails.compare_families(np.ones(5)), "at least 20"),
+    (lambda: tails.estimate(_GOOD[:50]), "at least 100"),
+    (lambda: tails.estimate(_GOOD, k_ratios=(0.1, 0.9)), r"\(0, 0.5\]"),
+    (lambda: tails.estimate(_GOOD, standardize=True), r"\[N, D\]"),
+  ],
+)
+def test_bad_input_is_a_clear_value_error(call, match):
+  with pytest.raises(ValueError, match=match):
+    call()
+
+
+def test_estimators_run_inside_an_outer_jit():
+  # Under jit the value checks cannot run, but shapes and static k are still checked and the estimators compile.
+  x = jax.numpy.asarray(draw("pareto1.5", 3)[:20_000])
+  got = jax.jit(lambda x: (tails.hill(x, 500), tails.moments(x, 500), tails.pickands(x, 100)))(x)
+  np.testing.assert_allclose(
+    [float(v) for v in got], [tails.hill(x, 500), tails.moments(x, 500), tails.pickands(x, 100)], rtol=1e-5
+  )
+
+
 def test_unknown_method():
   with pytest.raises(ValueError, match="mohammadi"):
     tails.stable_alpha(np.ones(10), "mle-please")
@@ -103,23 +146,36 @@ def test_kth_largest_is_exact(n, k):
   np.testing.assert_array_equal(np.asarray(tails.top_desc(x, k)), np.sort(a)[::-1][:k])
 
 
-def test_kth_largest_brackets_large_k_without_falling_back():
-  # k·sample overflows int32 for k = 1e5; the bracket must still hold the answer (no full-sort fallback).
-  a = jax.numpy.asarray(np.abs(np.random.default_rng(5).standard_normal(1_000_000)).astype(np.float32))
-  k = 100_000
-  n, s = a.shape[0], 1 << 15
-  r = k * s / n
-  margin = 5.0 * math.sqrt(r * (1 - r / s)) + 8
-  hi = np.sort(np.asarray(a)[np.asarray(jax.random.randint(jax.random.key(0), (s,), 0, n))])[::-1][int(r - margin)]
-  assert np.sum(np.asarray(a) > hi) < k  # the bracket's upper pivot sits above the answer, as the code assumes
-  assert float(tails.kth_largest(a, k)) == np.sort(np.asarray(a))[::-1][k - 1]
+@pytest.mark.parametrize("law", ["t", "normal", "uniform", "integers"])
+def test_kth_largest_search_finds_the_answer_without_the_sort(law):
+  rng = np.random.default_rng(5)
+  n = 1_000_000
+  x = {"t": rng.standard_t(2.5, n), "normal": rng.standard_normal(n), "uniform": rng.uniform(size=n)}.get(law)
+  a = np.abs(x if x is not None else rng.integers(1, 8, n)).astype(np.float32)  # integers: ties of ~140,000 each
+  want = np.sort(a)[::-1]
+  search = jax.jit(tails._search, static_argnums=2)
+  for k in (1, 10, 1000, 100_000, 500_000, n):
+    value, exact = search(jax.numpy.asarray(a), k, 4096)
+    assert bool(exact), (law, k)  # found by counting; the sort fallback is not needed
+    assert float(value) == want[k - 1], (law, k)
 
 
-def test_kth_largest_falls_back_when_the_sample_misleads():
-  # The sample sees only the bulk; the top values sit in one tiny clump, so the bracket misses and top_k answers.
-  a = np.zeros(200_000, np.float32)
-  a[:50] = np.arange(50, 0, -1)
-  assert float(tails.kth_largest(jax.numpy.asarray(a), 10)) == 41.0
+def test_kth_largest_below_the_flush_floor_falls_back_to_the_sort():
+  # Half the values 1e30 times smaller than the rest: the answer lies where float32 differences flush to zero, so the
+  # counting search declines and the sort answers, exactly.
+  rng = np.random.default_rng(6)
+  a = np.concatenate([rng.uniform(1, 2, 50_000), rng.uniform(1, 2, 50_000) * 1e-36]).astype(np.float32)
+  _, exact = jax.jit(tails._search, static_argnums=2)(jax.numpy.asarray(a), 70_000, 4096)
+  assert not bool(exact)
+  assert float(tails.kth_largest(jax.numpy.asarray(a), 70_000)) == np.sort(a)[::-1][70_000 - 1]
+
+
+def test_kth_largest_is_exact_beyond_float32_counting():
+  # Past 2^24 values a float32 count of 0/1 is no longer exact; the int32 path must be.
+  n = (1 << 24) + 5
+  a = np.random.default_rng(8).uniform(size=n).astype(np.float32)
+  k = (1 << 23) + 1
+  assert float(tails.kth_largest(jax.numpy.asarray(a), k)) == -np.partition(-a, k - 1)[k - 1]
 
 
 def test_estimators_agree_with_a_full_sort():
