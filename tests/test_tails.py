@@ -263,3 +263,36 @@ def test_stable_mle_on_a_small_subsample():
   # scipy's levy_stable.fit: exact but slow (~24 s for 100 values), so one small check; sd(α̂) ≈ 0.15 at n = 100.
   alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=100))
   assert alpha == pytest.approx(1.5, abs=0.45)
+
+
+def test_moments_of_repeats_equal_those_of_the_built_sample():
+  # The double bootstrap never builds its resamples; its Hill moments must equal those of the sample it stands for.
+  rng = np.random.default_rng(11)
+  top = np.sort(rng.pareto(2.0, 300) + 1)[::-1].astype(np.float32)
+  count = rng.poisson(0.7, 300).astype(np.float32)
+  logs = np.log(top) - np.log(top[-1])
+  m1, m2, complete = tails._moments_of_repeats(jax.numpy.asarray(logs), jax.numpy.asarray(count), 100)
+  built = np.repeat(logs.astype(np.float64), count.astype(int))  # descending, value i repeated count[i] times
+  k = np.arange(1, 101)
+  d = [built[:j] - built[j] for j in k]
+  assert bool(complete)
+  np.testing.assert_allclose(np.asarray(m1), [v.mean() for v in d], rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(m2), [(v**2).mean() for v in d], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_double_bootstrap_hill_on_pareto(seed):
+  x = (np.random.default_rng(seed).pareto(1.5, 20_000) + 1).astype(np.float32)
+  got = tails.hill_double_bootstrap(x, n_boot=50, seed=seed)
+  assert got["n1"] == 10_000 and got["n2"] == 5_000
+  assert 100 < got["k"] < 20_000  # a pure Pareto has no bias: the AMSE-optimal k is large
+  assert got["alpha"] == pytest.approx(1.5, abs=3 * 1.5 / math.sqrt(got["k"]))
+  assert got["alpha"] == pytest.approx(float(tails.hill(x, got["k"])))
+
+
+def test_estimate_with_double_bootstrap_k():
+  report = tails.estimate(draw("pareto1.5", 12)[:20_000], k_choice="double_bootstrap", n_boot=50)
+  assert report["hill"]["k_choice"].startswith("double bootstrap")
+  assert report["verdict"].startswith("power-law tail") and "double bootstrap" in report["verdict"]
+  with pytest.raises(ValueError, match="k_choice"):
+    tails.estimate(draw("pareto1.5", 12)[:20_000], k_choice="eyeball")
