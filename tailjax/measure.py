@@ -1,0 +1,208 @@
+"""Gradient noise, measured: per-example gradients, their noise g_i − ḡ per parameter group, its tail, and the noise
+scale (SCIENCE.md §1–4).
+
+`per_example_noise(loss_fn, params, examples, ...)` runs one jitted program over m examples in chunks whose size
+follows a memory budget (`jax.vmap(jax.grad(loss_fn))` on each chunk inside `lax.scan`). Per chunk it keeps only:
+  - the running Σ_i g_i and Σ_i |g_i|² over all parameters (for ḡ, tr(Σ) and the noise scale);
+  - each group's per-example gradient at a fixed random subset of its coordinates (all of them if the group is
+    smaller than `coords_per_group`): the pooled sample the tail estimators read.
+So nothing of size m × params is ever materialised beyond one chunk, and nothing of that size leaves the device.
+
+Groups are parameter tensors (layer-wise: "block_0/attn/qkv") and their kinds ("attention", "ffn", "vector" for
+biases, norms and other ≤1-D tensors, "embedding", "head", or the tensor's own name for small models such as the
+Phase 1.1 FFN). A random subset of coordinates is an unbiased sample of the pooled distribution of a tensor's noise.
+"""
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+
+from tailjax import tails
+
+
+def group_name(path) -> str:
+  """'block_0/attn/qkv' for the leaf at ('params', 'block_0', 'attn', 'qkv')."""
+  keys = [str(getattr(p, "key", getattr(p, "name", p))) for p in path]
+  return "/".join(k for k in keys if k != "params")
+
+
+def group_kind(name: str, ndim: int) -> str:
+  """The study's parameter groups: attention, ffn, vector (≤1-D: biases, norms), embedding, head, or the name."""
+  if ndim <= 1:
+    return "vector"
+  parts = name.split("/")
+  if "attn" in parts:
+    return "attention"
+  if "mlp" in parts:
+    return "ffn"
+  if parts[0] in ("embed", "pos_embed"):
+    return "embedding"
+  if parts[0] == "head":
+    return "head"
+  return parts[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Noise:
+  """One measurement. `noise_MxS[group]`: the noise g_i − ḡ of m examples at S coordinates of the group.
+
+  `trace_sigma` is tr(Σ) (the per-example gradient covariance, unbiased), `mean_grad_sq` |ḡ|², `true_grad_sq` the
+  unbiased |G|² = |ḡ|² − tr(Σ)/m, and `b_simple` = tr(Σ)/|G|² (McCandlish et al.'s simple noise scale; inf where
+  the noise swamps the mean gradient, |G|² ≤ 0).
+  """
+
+  noise_MxS: dict
+  kind: dict
+  size: dict  # coordinates in the whole group
+  m: int
+  trace_sigma: float
+  mean_grad_sq: float
+  true_grad_sq: float
+  b_simple: float
+
+
+def chunk_size(m: int, n_params: int, budget_bytes: float, overhead: float = 3.0) -> int:
+  """The largest divisor of m whose per-example gradients fit the budget: c · n_params · 4 bytes · `overhead`
+  (the backward pass's intermediates) ≤ budget."""
+  fit = max(int(budget_bytes // (4 * n_params * overhead)), 1)
+  return max(c for c in range(1, min(m, fit) + 1) if m % c == 0)
+
+
+def _coordinates(params, coords_per_group: int, key) -> list:
+  """Per leaf (in tree_leaves order), a fixed random subset of flat coordinate indices, or None for all of them."""
+  leaves = jax.tree_util.tree_leaves(params)
+  out = []
+  for leaf, k in zip(leaves, jax.random.split(key, len(leaves)), strict=True):
+    size = math.prod(leaf.shape)
+    pick = (
+      None if size <= coords_per_group else jnp.sort(jax.random.choice(k, size, (coords_per_group,), replace=False))
+    )
+    out.append(pick)
+  return out
+
+
+def per_example_noise(
+  loss_fn,
+  params,
+  examples,
+  *,
+  coords_per_group: int = 4096,
+  budget_bytes: float = 1 << 30,
+  key=None,
+) -> Noise:
+  """Per-example gradient noise of `loss_fn(params, example) -> scalar` over the leading axis (m) of `examples`.
+
+  Args:
+    loss_fn: the loss of ONE example (no batch axis); its gradient is g_i.
+    params: parameters (a pytree; no lane axis).
+    examples: a pytree whose leaves share a leading axis m (m ≥ 2).
+    coords_per_group: coordinates sampled per parameter tensor (all if the tensor is smaller).
+    budget_bytes: memory for one chunk of per-example gradients; the chunk size follows from it.
+    key: picks the coordinates (fixed by default, so every measurement of a run reads the same coordinates).
+  """
+  m = jax.tree_util.tree_leaves(examples)[0].shape[0]
+  if m < 2:
+    raise ValueError(f"per_example_noise: m = {m} examples; the noise needs at least 2 (a mean and a deviation)")
+  n_params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
+  c = chunk_size(m, n_params, budget_bytes)
+  idx = _coordinates(params, coords_per_group, key if key is not None else jax.random.key(0))
+  sum_g, sum_sq, sample = _measure(params, examples, idx, loss_fn=loss_fn, c=c)
+  mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
+  trace = (float(sum_sq) - m * mean_sq) / (m - 1)
+  true_sq = mean_sq - trace / m
+  kinds, sizes, noise = {}, {}, {}
+  for (path, leaf), s in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, strict=True):
+    name = group_name(path)
+    noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
+    kinds[name] = group_kind(name, leaf.ndim)
+    sizes[name] = math.prod(leaf.shape)
+  return Noise(
+    noise_MxS=noise,
+    kind=kinds,
+    size=sizes,
+    m=m,
+    trace_sigma=trace,
+    mean_grad_sq=mean_sq,
+    true_grad_sq=true_sq,
+    b_simple=trace / true_sq if true_sq > 0 else math.inf,
+  )
+
+
+@jax.jit(static_argnames=("loss_fn", "c"))
+def _measure(params, examples, idx: list, loss_fn, c: int):
+  """(Σ_i g_i, Σ_i |g_i|²) and, per leaf, the per-example gradients at its sampled coordinates [m, S], computed in
+  chunks of c examples."""
+  m = jax.tree_util.tree_leaves(examples)[0].shape[0]
+  chunks = jax.tree_util.tree_map(lambda v: v.reshape(m // c, c, *v.shape[1:]), examples)
+  per_example = jax.vmap(jax.grad(loss_fn), in_axes=(None, 0))
+
+  def one_chunk(carry, chunk):
+    sum_g, sum_sq = carry
+    g = per_example(params, chunk)  # leaves [c, ...]
+    sum_g = jax.tree_util.tree_map(lambda a, b: a + jnp.sum(b, axis=0), sum_g, g)
+    sum_sq = sum_sq + sum(jnp.sum(jnp.square(v.astype(jnp.float32))) for v in jax.tree_util.tree_leaves(g))
+    picked = [
+      v.reshape(c, -1) if i is None else v.reshape(c, -1)[:, i]
+      for v, i in zip(jax.tree_util.tree_leaves(g), idx, strict=True)
+    ]
+    return (sum_g, sum_sq), picked
+
+  zero = (jax.tree_util.tree_map(jnp.zeros_like, params), jnp.float32(0))
+  (sum_g, sum_sq), picked = jax.lax.scan(one_chunk, zero, chunks)
+  return sum_g, sum_sq, [p.reshape(m, -1) for p in picked]
+
+
+def two_batch_noise_scale(g_small_sq: float, g_big_sq: float, b_small: int, b_big: int) -> dict:
+  """McCandlish et al.'s (2018, App. A) unbiased estimates from the squared norms of two batch gradients:
+  |G|² = (B_big|G_big|² − B_small|G_small|²)/(B_big − B_small), tr(Σ) = (|G_small|² − |G_big|²)/(1/B_small − 1/B_big),
+  B_simple = tr(Σ)/|G|². Each estimate is noisy; average the two numerators over steps before dividing."""
+  g_sq = (b_big * g_big_sq - b_small * g_small_sq) / (b_big - b_small)
+  trace = (g_small_sq - g_big_sq) / (1 / b_small - 1 / b_big)
+  return {"true_grad_sq": g_sq, "trace_sigma": trace, "b_simple": trace / g_sq if g_sq > 0 else math.inf}
+
+
+@jax.jit(static_argnames=("k_ratios",))
+def _group_estimates(noise_MxS, k_ratios: tuple):
+  x = jnp.ravel(noise_MxS)
+  n = x.shape[0]
+  out = {}
+  for r in k_ratios:
+    k = max(int(r * n), 1)
+    out[("hill", r)] = tails._hill(x, k)
+    out[("pickands", r)] = tails._pickands(x, max(k // 4, 1))
+    out[("moments_xi", r)] = tails._moments(x, k)
+  out[("stable_mohammadi", None)] = jnp.clip(tails._mohammadi(x, max(int(math.isqrt(n)), 2)), 1e-6, 2.0)
+  return out
+
+
+WHICH_ALPHA = {
+  "hill": "tail index",
+  "pickands": "tail index",
+  "moments_xi": "extreme-value index xi (<= 0: no power-law tail)",
+  "stable_mohammadi": "stable index in (0, 2]",
+}
+
+
+def estimate_groups(noise: Noise, k_ratios=(0.05, 0.1, 0.2)) -> list[dict]:
+  """Rows of alpha.csv (without step and lane): Hill, Pickands and moments at each k ratio, and the stable index,
+  for every group; computed jitted on the device, one program per group shape."""
+  rows = []
+  for name, sample in noise.noise_MxS.items():
+    if sample.size < 8:
+      continue  # a tensor of a few numbers has no tail to estimate
+    values = _group_estimates(sample, tuple(k_ratios))
+    for (estimator, r), v in values.items():
+      rows.append(
+        {
+          "group": name,
+          "kind": noise.kind[name],
+          "estimator": estimator,
+          "k_ratio": "" if r is None else r,
+          "value": float(v),
+          "n": int(sample.size),
+          "which": WHICH_ALPHA[estimator],
+        }
+      )
+  return rows

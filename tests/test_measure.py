@@ -1,0 +1,106 @@
+"""Per-example gradient noise: sums, chunking, the noise scale, and tails that a known injection must produce."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tailjax import measure, tails
+from tailjax.models import ffn
+
+
+def _ffn_problem(upstream, m=128, width=32, seed=0):
+  module = ffn.FFN(width=width, hidden=width)
+  k_init, k_data = jax.random.split(jax.random.key(seed))
+  params = module.init(k_init, jnp.zeros((1, width)))["params"]
+  return ffn.injected_loss(module), params, ffn.draw_example(k_data, width, upstream, m)
+
+
+def test_per_example_gradients_sum_to_the_batch_gradient():
+  loss, params, examples = _ffn_problem("normal")
+  batch = jax.grad(lambda p: jnp.sum(jax.vmap(loss, in_axes=(None, 0))(p, examples)))(params)
+  idx = measure._coordinates(params, 10**9, jax.random.key(0))  # every coordinate
+  sum_g, _, picked = measure._measure(params, examples, idx, loss_fn=loss, c=16)
+  for name in ("W_in", "W_out"):
+    np.testing.assert_allclose(sum_g[name], batch[name], rtol=1e-4, atol=1e-4)
+  # and the per-example sample itself: its rows sum to the batch gradient
+  leaves = jax.tree_util.tree_leaves(batch)
+  for sample, full in zip(picked, leaves, strict=True):
+    np.testing.assert_allclose(sample.sum(0), full.ravel(), rtol=1e-4, atol=1e-4)
+
+
+def test_chunk_size_does_not_change_the_measurement():
+  loss, params, examples = _ffn_problem("laplace")
+  small = measure.per_example_noise(loss, params, examples, budget_bytes=2 * 4 * 2048 * 3, coords_per_group=500)
+  large = measure.per_example_noise(loss, params, examples, budget_bytes=1e9, coords_per_group=500)
+  assert measure.chunk_size(128, 2048, 2 * 4 * 2048 * 3) == 2 and measure.chunk_size(128, 2048, 1e9) == 128
+  for name in small.noise_MxS:
+    assert small.noise_MxS[name].shape == (128, 500)
+    np.testing.assert_allclose(small.noise_MxS[name], large.noise_MxS[name], rtol=1e-4, atol=1e-5)
+  assert small.b_simple == pytest.approx(large.b_simple, rel=1e-4)
+
+
+def test_b_simple_recovers_a_known_noise_scale():
+  # loss(p, g) = ⟨p, g⟩ has per-example gradient g exactly; draw g_i ~ N(G, diag σ²) with a known tr(Σ)/|G|².
+  rng = np.random.default_rng(3)
+  dim, m = 512, 8192
+  mean_G = rng.normal(size=dim).astype(np.float32) * 0.5
+  sigma = rng.uniform(0.5, 2.0, dim).astype(np.float32)
+  g_MxD = mean_G + sigma * rng.standard_normal((m, dim)).astype(np.float32)
+  truth = float(np.sum(sigma**2) / np.sum(mean_G**2))
+  noise = measure.per_example_noise(lambda p, g: jnp.dot(p["w"], g), {"w": jnp.zeros(dim)}, jnp.asarray(g_MxD))
+  assert noise.trace_sigma == pytest.approx(float(np.sum(sigma**2)), rel=0.03)
+  assert noise.b_simple == pytest.approx(truth, rel=0.05)
+  # McCandlish's two-batch estimator on the same draws: batches of 32 and of all m, averaged over 256 small batches.
+  small_sq = np.mean([np.sum(g_MxD[i * 32 : (i + 1) * 32].mean(0) ** 2) for i in range(256)])
+  big_sq = float(np.sum(g_MxD.mean(0) ** 2))
+  two = measure.two_batch_noise_scale(small_sq, big_sq, 32, m)
+  assert two["b_simple"] == pytest.approx(truth, rel=0.1)
+
+
+def test_cauchy_injection_gives_w_out_a_tail_index_near_one():
+  loss, params, examples = _ffn_problem("cauchy", m=256, width=48)
+  noise = measure.per_example_noise(loss, params, examples)
+  report = tails.estimate(noise.noise_MxS["W_out"])
+  assert report["verdict"].startswith("power-law tail")
+  assert report["hill"]["alpha"] == pytest.approx(1.0, abs=0.15)  # ∇W_out = z hᵀ: z Cauchy, h light-tailed
+
+
+def test_gaussian_injection_gives_no_power_law():
+  # Products of Gaussians have exponential tails: the Hill curve drifts and the tail test prefers the exponential.
+  loss, params, examples = _ffn_problem("normal", m=256, width=48)
+  noise = measure.per_example_noise(loss, params, examples)
+  sample = noise.noise_MxS["W_out"]
+  report = tails.estimate(sample)
+  assert report["verdict"].startswith("no power-law tail")
+  assert report["moments_xi"] < 0.15
+  curve = np.asarray(report["hill_curve"]["alpha"])
+  assert curve[0] > 1.5 * curve[-1]  # drifts with k: no plateau
+
+
+def test_group_estimates_rows_say_which_alpha():
+  loss, params, examples = _ffn_problem("cauchy")
+  rows = measure.estimate_groups(measure.per_example_noise(loss, params, examples), k_ratios=(0.1,))
+  by = {(r["group"], r["estimator"]): r for r in rows}
+  assert set(by) == {(g, e) for g in ("W_in", "W_out") for e in ("hill", "pickands", "moments_xi", "stable_mohammadi")}
+  assert by[("W_out", "hill")]["which"] == "tail index"
+  assert 0 < by[("W_out", "stable_mohammadi")]["value"] <= 2.0
+  assert by[("W_out", "hill")]["value"] == pytest.approx(
+    float(tails.hill(measure.per_example_noise(loss, params, examples).noise_MxS["W_out"], int(0.1 * 128 * 1024))),
+    rel=1e-5,
+  )
+
+
+def test_group_kinds_of_the_transformer():
+  assert measure.group_kind("block_0/attn/qkv", 4) == "attention"
+  assert measure.group_kind("block_2/mlp/fc/kernel", 2) == "ffn"
+  assert measure.group_kind("block_2/ln1/scale", 1) == "vector"
+  assert measure.group_kind("embed/embedding", 2) == "embedding"
+  assert measure.group_kind("head/kernel", 2) == "head"
+  assert measure.group_kind("W_out", 2) == "W_out"
+
+
+def test_fewer_than_two_examples_is_a_clear_error():
+  loss, params, examples = _ffn_problem("normal", m=1)
+  with pytest.raises(ValueError, match="at least 2"):
+    measure.per_example_noise(loss, params, examples)
