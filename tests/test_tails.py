@@ -126,10 +126,19 @@ def test_bad_input_is_a_clear_value_error(call, match):
 def test_estimators_run_inside_an_outer_jit():
   # Under jit the value checks cannot run, but shapes and static k are still checked and the estimators compile.
   x = jax.numpy.asarray(draw("pareto1.5", 3)[:20_000])
-  got = jax.jit(lambda x: (tails.hill(x, 500), tails.moments(x, 500), tails.pickands(x, 100)))(x)
-  np.testing.assert_allclose(
-    [float(v) for v in got], [tails.hill(x, 500), tails.moments(x, 500), tails.pickands(x, 100)], rtol=1e-5
+  calls = (
+    lambda x: tails.hill(x, 500),
+    lambda x: tails.moments(x, 500),
+    lambda x: tails.pickands(x, 100),
+    lambda x: tails.hill_curve(x, (50, 500))[1],
+    lambda x: tails.stable_alpha(x, "mohammadi"),
+    lambda x: tails.stable_alpha(x, "ecf"),
   )
+  got = jax.jit(lambda x: [f(x) for f in calls])(x)
+  np.testing.assert_allclose([float(v) for v in got], [float(f(x)) for f in calls], rtol=1e-5)
+  # k traced: one program for every k, the same answers as with k static
+  hill_k = jax.jit(lambda x, k: tails.hill(x, k))
+  assert [float(hill_k(x, k)) for k in (100, 700)] == pytest.approx([float(tails.hill(x, k)) for k in (100, 700)])
 
 
 def test_unknown_method():
