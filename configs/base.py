@@ -62,6 +62,15 @@ def get_config():
   c.sweep.clips = ()  # optional lanes over clip thresholds (None = off); () = optim.clip only
   c.sweep.lane_strategy = "auto"  # auto (vmap on GPU/TPU, map on CPU) | vmap | map
 
+  c.measure = ml_collections.ConfigDict()  # gradient-noise tails during training (Phase 1; off unless steps given)
+  c.measure.steps = ()  # steps to measure at, e.g. (100, 1000); 0 = before training; past the end = the last step
+  c.measure.every = 0  # also every this many steps (0 = only measure.steps)
+  c.measure.examples = 64  # m: per-example gradients per measurement (fixed training windows, the same each time)
+  c.measure.budget_mb = 512.0  # memory for one chunk of per-example gradients; sets the chunk size
+  c.measure.coords_per_group = 4096  # coordinates sampled per parameter tensor (all of a smaller one)
+  c.measure.k_ratios = (0.05, 0.1, 0.2)  # k / n at which Hill, Pickands and moments are reported
+  c.measure.verdict = True  # also the full tails.estimate verdict per group at the last measurement (~0.5 s each)
+
   c.checkpoint = ml_collections.ConfigDict()
   c.checkpoint.every = 500  # save the row state every this many steps (0 = never)
   c.checkpoint.keep = 2  # checkpoints kept per row

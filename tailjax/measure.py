@@ -15,9 +15,11 @@ Phase 1.1 FFN). A random subset of coordinates is an unbiased sample of the pool
 
 import dataclasses
 import math
+import pathlib
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from tailjax import tails
 
@@ -56,6 +58,7 @@ class Noise:
   noise_MxS: dict
   kind: dict
   size: dict  # coordinates in the whole group
+  mean_grad_norm: dict  # |ḡ| of each group (the batch gradient over the m examples), all coordinates
   m: int
   trace_sigma: float
   mean_grad_sq: float
@@ -112,9 +115,11 @@ def per_example_noise(
   mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
   trace = (float(sum_sq) - m * mean_sq) / (m - 1)
   true_sq = mean_sq - trace / m
-  kinds, sizes, noise = {}, {}, {}
-  for (path, leaf), s in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, strict=True):
+  kinds, sizes, noise, grad_norm = {}, {}, {}, {}
+  mean_g = jax.tree_util.tree_leaves(sum_g)
+  for (path, leaf), s, g in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, mean_g, strict=True):
     name = group_name(path)
+    grad_norm[name] = float(jnp.linalg.norm(g.ravel())) / m
     noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
     kinds[name] = group_kind(name, leaf.ndim)
     sizes[name] = math.prod(leaf.shape)
@@ -122,6 +127,7 @@ def per_example_noise(
     noise_MxS=noise,
     kind=kinds,
     size=sizes,
+    mean_grad_norm=grad_norm,
     m=m,
     trace_sigma=trace,
     mean_grad_sq=mean_sq,
@@ -206,3 +212,121 @@ def estimate_groups(noise: Noise, k_ratios=(0.05, 0.1, 0.2)) -> list[dict]:
         }
       )
   return rows
+
+
+# ------------------------------------------------------------------------------------------- inside a sweep's row
+ALPHA_COLUMNS = [
+  "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "estimator", "k_ratio", "value", "ci_low",
+  "ci_high", "n", "which",
+]  # fmt: skip
+SCALE_COLUMNS = ["step", "batch_size", "lane", "lr", "clip", "seed", "m", "b_simple", "trace_sigma", "true_grad_sq"]
+PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "grad_norm", "top_singular_values"]
+VERDICT_COLUMNS = ["step", "batch_size", "lane", "group", "n", "verdict", "hill_k", "hill_alpha", "moments_xi", "best"]
+
+
+def pooled_by_kind(noise: Noise) -> dict:
+  """kind → every sampled noise value of the tensors of that kind, pooled (the study's attention / ffn / vector)."""
+  out = {}
+  for name, sample in noise.noise_MxS.items():
+    out.setdefault(noise.kind[name], []).append(jnp.ravel(sample))
+  return {kind: jnp.concatenate(parts) for kind, parts in out.items()}
+
+
+def _top_singular_values(w, count: int = 3) -> str:
+  if w.ndim < 2:
+    return ""
+  s = jnp.linalg.svd(w.reshape(-1, w.shape[-1]).astype(jnp.float32), compute_uv=False)
+  return " ".join(f"{float(v):.4g}" for v in s[:count])
+
+
+def measure_lanes(loss_one, params_R, table, labels, diverged_R, step, b, examples, cfg, verdict: bool) -> dict:
+  """One measurement of every lane of a row: rows for alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv.
+
+  `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis. A diverged lane is
+  skipped (its parameters are frozen at the last finite step and say nothing about the noise)."""
+  m = cfg.measure
+  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": []}
+  for r, lane in enumerate(table):
+    if diverged_R[r]:
+      continue
+    params = jax.tree.map(lambda v, r=r: v[r], params_R)
+    noise = per_example_noise(
+      loss_one, params, examples, coords_per_group=m.coords_per_group, budget_bytes=m.budget_mb * 2**20
+    )
+    head = {
+      "step": step,
+      "batch_size": b,
+      "lane": labels[r],
+      "lr": lane["lr"],
+      "clip": lane["clip"],
+      "seed": lane["seed"],
+    }
+    per_tensor = estimate_groups(noise, tuple(m.k_ratios))
+    pooled = pooled_by_kind(noise)
+    per_kind = []
+    for kind, sample in pooled.items():
+      if sample.size < 8:
+        continue
+      for (estimator, ratio), v in _group_estimates(sample, tuple(m.k_ratios)).items():
+        per_kind.append(
+          {"group": f"all {kind}", "kind": kind, "estimator": estimator, "k_ratio": "" if ratio is None else ratio,
+           "value": float(v), "n": int(sample.size), "which": WHICH_ALPHA[estimator]}
+        )  # fmt: skip
+    for kind, sample in pooled.items():  # the Hill plot: does α̂ settle on a plateau as k grows?
+      if sample.size >= 1000:
+        ks = tuple(sorted({int(k) for k in np.geomspace(10, sample.size // 4, 20)}))
+        curve = np.asarray(tails._hill_curve(sample, ks))
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": f"all {kind}", "k": list(ks),
+                                   "alpha": curve.tolist(), "n": int(sample.size)})  # fmt: skip
+    for row in per_tensor + per_kind:
+      ci = ("", "")
+      if row["estimator"] == "hill":  # Hill's asymptotic normal interval, sd = α/√k
+        k = max(int(row["k_ratio"] * row["n"]), 1)
+        ci = (row["value"] * (1 - 1.96 / math.sqrt(k)), row["value"] * (1 + 1.96 / math.sqrt(k)))
+      out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
+    out["scale"].append(
+      {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
+       "true_grad_sq": noise.true_grad_sq}
+    )  # fmt: skip
+    short = {k: head[k] for k in ("step", "batch_size", "lane")}
+    for w, (name, g) in zip(jax.tree_util.tree_leaves(params), noise.mean_grad_norm.items(), strict=True):
+      out["params"].append(
+        {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(jnp.linalg.norm(w.ravel())),
+         "grad_norm": g, "top_singular_values": _top_singular_values(w)}
+      )  # fmt: skip
+    if verdict:
+      for kind, sample in pooled.items():
+        if sample.size < 100:
+          continue
+        rep = tails.estimate(sample, families=True)
+        out["verdicts"].append(
+          {**short, "group": f"all {kind}", "n": rep["n"],
+           "verdict": rep["verdict"], "hill_k": rep["hill"]["k"], "hill_alpha": rep["hill"]["alpha"],
+           "moments_xi": rep["moments_xi"], "best": rep["families"]["best"]}
+        )  # fmt: skip
+  return out
+
+
+def write_outputs(workdir, cfg) -> dict:
+  """Gathers every measurement of the sweep into alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv (and the
+  Hill curves into hill_curves.json), then draws the plots."""
+  import json
+
+  from tailjax import alpha_plots, files
+
+  workdir = pathlib.Path(workdir)
+  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": []}
+  for b in cfg.sweep.batch_sizes:
+    folder = workdir / "measure" / f"B{b}"
+    for path in sorted(folder.glob("step*.json"), key=lambda p: int(p.stem[4:])):
+      one = json.loads(path.read_text())
+      for key in found:
+        found[key] += one.get(key, [])
+  files.write_csv(workdir / "alpha.csv", found["alpha"], ALPHA_COLUMNS)
+  files.write_csv(workdir / "noise_scale.csv", found["scale"], SCALE_COLUMNS)
+  files.write_csv(workdir / "param_stats.csv", found["params"], PARAM_COLUMNS)
+  files.write_csv(workdir / "verdicts.csv", found["verdicts"], VERDICT_COLUMNS)
+  files.write_json(workdir / "hill_curves.json", found["hill_curves"])
+  if cfg.output.plots and found["alpha"]:
+    alpha_plots.all_plots(workdir, found, mid_ratio=sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2])
+  return found

@@ -18,7 +18,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import checkpoint, data, engine, files, plots, results, scaling, validate
+from tailjax import checkpoint, data, engine, files, measure, plots, results, scaling, validate
 from tailjax.errors import UserError
 
 
@@ -28,6 +28,7 @@ def chunk_bounds(cfg) -> list[int]:
   ends = set(range(cfg.eval.every, steps, cfg.eval.every)) | {steps}
   if cfg.checkpoint.every:
     ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
+  ends |= {s for s in validate.measure_steps(cfg) if s > 0}
   return sorted(ends)
 
 
@@ -146,6 +147,37 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     shown = " ".join(f"{v:.3f}" for v in val_R)
     logging.info("B=%d step %d/%d  val loss per lane: %s", b, stop, cfg.train.steps, shown)
 
+  measure_at = validate.measure_steps(cfg)
+  if measure_at:  # fixed training windows, the same at every measurement: only the parameters change
+    key = jax.random.key(cfg.sweep.seeds[0] + 7_919)
+    examples = data.sample_batch(tokens_N, key, cfg.measure.examples, cfg.data.seq_len)
+
+  def loss_one(params, example):
+    return row._loss(params, example[0][None], example[1][None])
+
+  def measure_now(step, state):
+    out = workdir / "measure" / f"B{b}" / f"step{step}.json"
+    if out.exists():
+      return
+    t0 = time.time()
+    diverged_R = np.asarray(jax.device_get(state.diverged_at_R)) >= 0
+    found = measure.measure_lanes(
+      loss_one,
+      state.params,
+      table,
+      labels,
+      diverged_R,
+      step,
+      b,
+      examples,
+      cfg,
+      cfg.measure.verdict and step == max(measure_at),
+    )
+    files.write_json(out, found)
+    logging.info("B=%d step %d: gradient noise measured (%.1f s)", b, step, time.time() - t0)
+
+  if 0 in measure_at and start == 0:
+    measure_now(0, state)
   bounds = [s for s in chunk_bounds(cfg) if s > start]
   every = cfg.checkpoint.every
   ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
@@ -156,6 +188,8 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
       consume(*pending)
     pending = (stop, stop - prev, metrics, val_R)
     prev = stop
+    if stop in measure_at:
+      measure_now(stop, state)
     if stop in ckpt_at:
       consume(*pending)
       pending = None
@@ -221,6 +255,8 @@ def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
   summary = results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n"
   files.write_text(workdir / "summary.txt", summary)
   logging.info("results in %s\n%s", workdir, summary)
+  if validate.measure_steps(cfg):
+    measure.write_outputs(workdir, cfg)
   if cfg.output.plots:
     plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)

@@ -57,6 +57,7 @@ def config(c) -> None:
   for name in ("eval.batch_size", "eval.batches", "data.seq_len", "model.attention_block"):
     section, key = name.split(".")
     _positive_int(name, c[section][key])
+  _measure(c)
   if c.checkpoint.every < 0:
     raise UserError(f"checkpoint.every must be >= 0 (0 = never), got {c.checkpoint.every!r}")
   _positive_int("checkpoint.keep", c.checkpoint.keep)
@@ -76,3 +77,27 @@ def against_data(c, corpus) -> None:
       f"{c.data.seq_len} in the training split of {corpus.name}; use smaller "
       "sweep.batch_sizes or data.seq_len, or more data"
     )
+
+
+def _measure(c) -> None:
+  m = c.measure
+  for step in m.steps:
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+      raise UserError(f"measure.steps: {step!r} is not a step; list integers >= 0, e.g. '(0,100,1000)'")
+  if isinstance(m.every, bool) or not isinstance(m.every, numbers.Integral) or m.every < 0:
+    raise UserError(f"measure.every must be an integer >= 0 (0 = off), got {m.every!r}")
+  if isinstance(m.examples, bool) or not isinstance(m.examples, numbers.Integral) or m.examples < 2:
+    raise UserError(f"measure.examples must be an integer >= 2 (the noise needs a mean), got {m.examples!r}")
+  _positive_float("measure.budget_mb", m.budget_mb, "memory budget in MB")
+  _positive_int("measure.coords_per_group", m.coords_per_group)
+  if not m.k_ratios or not all(isinstance(r, numbers.Real) and 0 < r <= 0.5 for r in m.k_ratios):
+    raise UserError(f"measure.k_ratios must be fractions in (0, 0.5], got {tuple(m.k_ratios)!r}")
+
+
+def measure_steps(c) -> list[int]:
+  """Sorted steps at which the gradient noise is measured; steps past train.steps become the last step (so a run
+  shortened by an override still measures at its end)."""
+  steps = {min(s, c.train.steps) for s in c.measure.steps}
+  if c.measure.every:
+    steps |= set(range(c.measure.every, c.train.steps + 1, c.measure.every))
+  return sorted(steps)

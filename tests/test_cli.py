@@ -116,6 +116,9 @@ BAD = {
   "negative clip": (["--config.optim.clip=-1.0"], "clip"),
   "unknown corpus": (["--config.data.name=imagenet"], "data.name"),
   "unknown data source": (["--config.data.source=web"], "data.source"),
+  "one measurement example": (["--config.measure.steps=(10,)", "--config.measure.examples=1"], "measure.examples"),
+  "negative measurement step": (["--config.measure.steps=(-5,)"], "measure.steps"),
+  "k ratio above one half": (["--config.measure.steps=(10,)", "--config.measure.k_ratios=(0.1,0.9)"], "k_ratios"),
 }
 
 

@@ -1,0 +1,113 @@
+"""Figures of the gradient-noise measurements (the study's Phase 1 plots, plus the Hill plot that says whether there
+is a power-law tail at all): alpha_evolution.png, estimator_comparison.png, alpha_layerwise.png, attention_vs_ffn.png,
+early_vs_steady.png, hill_plots.png. Each shows the first batch size's first lane unless it says otherwise."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tailjax import files  # noqa: E402
+
+_NOTE = "Hill: tail index (k = {r:g}·n); it means something only where the Hill plot has a plateau"
+
+
+def _select(rows, **match):
+  return [r for r in rows if all(r[k] == v for k, v in match.items())]
+
+
+def all_plots(workdir, found: dict, mid_ratio: float) -> None:
+  alpha = found["alpha"]
+  first = alpha[0]
+  b, lane = first["batch_size"], first["lane"]
+  mine = _select(alpha, batch_size=b, lane=lane)
+  steps = sorted({r["step"] for r in mine})
+  pooled = sorted({r["group"] for r in mine if r["group"].startswith("all ")})
+  tensors = sorted({r["group"] for r in mine if not r["group"].startswith("all ")})
+  title = f"B = {b}, {lane}"
+
+  def hill(group, step, ratio=mid_ratio):
+    got = _select(mine, group=group, step=step, estimator="hill", k_ratio=ratio)
+    return got[0]["value"] if got else np.nan
+
+  # alpha_evolution: pooled groups' Hill α̂ over training, every lane of the first batch size
+  lanes = sorted({r["lane"] for r in _select(alpha, batch_size=b)})
+  fig, axes = plt.subplots(1, len(lanes), figsize=(4.5 * len(lanes), 3.6), squeeze=False, sharey=True)
+  for ax, ln in zip(axes[0], lanes, strict=True):
+    rows = _select(alpha, batch_size=b, lane=ln, estimator="hill", k_ratio=mid_ratio)
+    for g in pooled:
+      pts = sorted((r["step"], r["value"]) for r in rows if r["group"] == g)
+      if pts:
+        ax.plot(*zip(*pts, strict=True), "o-", label=g)
+    ax.set(xlabel="step", title=f"B = {b}, {ln}")
+  axes[0][0].set_ylabel(f"Hill α̂ (k = {mid_ratio:g}·n)")
+  axes[0][0].legend(fontsize=7)
+  fig.suptitle(_NOTE.format(r=mid_ratio), fontsize=8)
+  files.write_figure(workdir / "alpha_evolution.png", fig)
+  plt.close(fig)
+
+  # estimator_comparison: at the last step, each estimator's α for each pooled group
+  last = steps[-1]
+  fig, ax = plt.subplots(figsize=(6.5, 3.8))
+  kinds = [("hill", mid_ratio, "Hill (tail index)"), ("pickands", mid_ratio, "Pickands (tail index)")]
+  kinds.append(("stable_mohammadi", "", "Mohammadi (stable index ≤ 2)"))
+  width = 0.8 / len(kinds)
+  for i, (est, ratio, label) in enumerate(kinds):
+    vals = []
+    for g in pooled:
+      got = _select(mine, group=g, step=last, estimator=est, k_ratio=ratio)
+      vals.append(got[0]["value"] if got else np.nan)
+    ax.bar(np.arange(len(pooled)) + i * width, vals, width, label=label)
+  ax.set_xticks(np.arange(len(pooled)) + width, pooled, fontsize=8)
+  ax.set(ylabel="α̂", title=f"estimators at step {last} ({title}); they estimate different α")
+  ax.legend(fontsize=7)
+  files.write_figure(workdir / "estimator_comparison.png", fig)
+  plt.close(fig)
+
+  # alpha_layerwise: Hill α̂ per tensor (rows) and step (columns)
+  grid = np.array([[hill(t, s) for s in steps] for t in tensors])
+  fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(steps), 0.25 * len(tensors) + 1.5))
+  im = ax.imshow(grid, aspect="auto", cmap="viridis")
+  ax.set_yticks(range(len(tensors)), tensors, fontsize=6)
+  ax.set_xticks(range(len(steps)), steps)
+  ax.set(xlabel="step", title=f"Hill α̂ per tensor, k = {mid_ratio:g}·n ({title})")
+  fig.colorbar(im, ax=ax)
+  files.write_figure(workdir / "alpha_layerwise.png", fig)
+  plt.close(fig)
+
+  # attention_vs_ffn: at the last step, Hill α̂ against the k ratio for each pooled group (does k decide the answer?)
+  fig, ax = plt.subplots(figsize=(5.5, 3.8))
+  for g in pooled:
+    pts = sorted((r["k_ratio"], r["value"]) for r in _select(mine, group=g, step=last, estimator="hill"))
+    if pts:
+      ax.plot(*zip(*pts, strict=True), "o-", label=g)
+  ax.set(xlabel="k / n", ylabel="Hill α̂", xscale="log", title=f"Hill α̂ against k at step {last} ({title})")
+  ax.legend(fontsize=7)
+  files.write_figure(workdir / "attention_vs_ffn.png", fig)
+  plt.close(fig)
+
+  # early_vs_steady: per tensor, first against last measurement
+  fig, ax = plt.subplots(figsize=(4.5, 4.5))
+  early, steady = np.array([hill(t, steps[0]) for t in tensors]), np.array([hill(t, last) for t in tensors])
+  ax.scatter(early, steady, s=12)
+  lim = [np.nanmin(np.r_[early, steady, 0.5]) * 0.9, np.nanmax(np.r_[early, steady, 1.0]) * 1.1]
+  ax.plot(lim, lim, "k:", lw=1)
+  ax.set(xlabel=f"Hill α̂ at step {steps[0]}", ylabel=f"Hill α̂ at step {last}", title=f"per tensor ({title})")
+  files.write_figure(workdir / "early_vs_steady.png", fig)
+  plt.close(fig)
+
+  # hill_plots: α̂ against k for each pooled group at each step (first lane)
+  curves = [c for c in found["hill_curves"] if c["lane"] == lane]
+  groups = sorted({c["group"] for c in curves})
+  if groups:
+    fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 3.4), squeeze=False, sharey=True)
+    for ax, g in zip(axes[0], groups, strict=True):
+      for c in (c for c in curves if c["group"] == g):
+        ax.plot(c["k"], c["alpha"], label=f"step {c['step']}")
+      ax.set(xscale="log", xlabel="k", title=g)
+    axes[0][0].set_ylabel("Hill α̂")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"Hill plots ({title}): a power-law tail shows a flat stretch; a drift means none", fontsize=8)
+    files.write_figure(workdir / "hill_plots.png", fig)
+    plt.close(fig)
