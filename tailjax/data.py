@@ -179,11 +179,22 @@ def _random_tokens(cfg) -> Corpus:
   return Corpus("random_tokens", train_T, val_T, cfg.random_vocab, fp)
 
 
+def _injected(cfg) -> Corpus:
+  """No corpus: experiment 1.1 draws inputs x ~ N(0, I) and injects the upstream gradient (models/ffn.py). The
+  token arrays are placeholders the engine never reads."""
+  placeholder_T = np.zeros(max(cfg.seq_len + 2, 4096), np.int32)
+  fp = _fingerprint("injected", "no corpus: x ~ N(0, I), upstream gradient injected", None, placeholder_T,
+                    placeholder_T, 1)  # fmt: skip
+  fp["note"] = "experiment 1.1: there is no loss to learn; training follows the injected gradient"
+  return Corpus("injected", placeholder_T, placeholder_T, 1, fp)
+
+
 LOADERS = {
   "pydoc": _pydoc,
   "tinyshakespeare": _tinyshakespeare,
   "wikitext2": _wikitext2,
   "random_tokens": _random_tokens,
+  "injected": _injected,
 }
 
 

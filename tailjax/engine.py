@@ -22,6 +22,7 @@ import numpy as np
 import optax
 
 from tailjax import data, models, optim
+from tailjax.models import ffn
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
 
@@ -122,18 +123,35 @@ class Row:
   def _tx(self, lr, clip, wd):
     return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd)
 
+  @property
+  def injected(self) -> bool:
+    """Experiment 1.1: the FFN trained by an injected upstream gradient, with no data and no validation loss."""
+    return self.cfg.model.name == "ffn"
+
   def _loss(self, params, x_BxT, y_BxT):
+    """Mean cross-entropy of next-token targets; for the FFN, the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
+    if self.injected:
+      return jax.vmap(ffn.injected_loss(self.model), in_axes=(None, 0))(params, (x_BxT, y_BxT)).mean()
     logits_BxTxV = self.model.apply({"params": params}, x_BxT)
     return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
 
+  def draw(self, key, n: int, tokens_N):
+    """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients."""
+    if self.injected:
+      return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
+    return data.sample_batch(tokens_N, key, n, self.cfg.data.seq_len)
+
   def _init_lane(self, seed, lr, clip, wd):
-    x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
+    if self.injected:
+      x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
+    else:
+      x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
     return params, self._tx(lr, clip, wd).init(params)
 
   def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
-    x_BxT, y_BxT = data.sample_batch(tokens_N, key, self.batch_size, self.cfg.data.seq_len)
+    x_BxT, y_BxT = self.draw(key, self.batch_size, tokens_N)
     loss, grads = jax.value_and_grad(self._loss)(params, x_BxT, y_BxT)
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
@@ -152,6 +170,8 @@ class Row:
     return params, opt_state, now_diverged, metrics
 
   def _lane_eval(self, params, diverged, xs_NxBxT, ys_NxBxT):
+    if self.injected:  # no data, so no validation loss
+      return jnp.float32(jnp.nan)
     losses_N = jax.lax.map(lambda xy: self._loss(params, *xy), (xs_NxBxT, ys_NxBxT))
     return jnp.where(diverged, jnp.nan, losses_N.mean())
 

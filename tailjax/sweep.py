@@ -150,7 +150,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   measure_at = validate.measure_steps(cfg)
   if measure_at:  # fixed training windows, the same at every measurement: only the parameters change
     key = jax.random.key(cfg.sweep.seeds[0] + 7_919)
-    examples = data.sample_batch(tokens_N, key, cfg.measure.examples, cfg.data.seq_len)
+    examples = row.draw(key, cfg.measure.examples, tokens_N)
 
   def loss_one(params, example):
     return row._loss(params, example[0][None], example[1][None])
@@ -250,6 +250,21 @@ def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
   """Writes results.csv, scaling_fit.json, summary.txt and the plots from finished rows."""
   all_rows = [r for b in cfg.sweep.batch_sizes for r in done[b]["rows"]]
   files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  if cfg.model.name == "ffn":  # experiment 1.1: no loss to optimise, so no optimum and no scaling fit
+    if validate.measure_steps(cfg):
+      measure.write_outputs(workdir, cfg)
+    lines = [
+      f"experiment 1.1: the FFN follows an injected upstream gradient (data.upstream = {cfg.data.upstream}); there "
+      "is no loss to learn, so no LR optimum. The tails are in alpha.csv and verdicts.csv.",
+      "",
+      f"{'B':>5} {'lane':>24} {'clip_freq':>9} {'mean |g|':>10}",
+    ]
+    for r in all_rows:
+      lane = f"lr={r['lr']:g},clip={r['clip']}"
+      lines.append(f"{r['batch_size']:>5} {lane:>24} {r['clip_frequency']:>9.3f} {r['mean_grad_norm']:>10.4g}")
+    files.write_text(workdir / "summary.txt", "\n".join(lines) + "\n")
+    logging.info("results in %s\n%s", workdir, "\n".join(lines))
+    return {}
   fit = scaling.fit(all_rows, fp)
   files.write_json(workdir / "scaling_fit.json", fit)
   summary = results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n"

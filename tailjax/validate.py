@@ -58,6 +58,13 @@ def config(c) -> None:
     section, key = name.split(".")
     _positive_int(name, c[section][key])
   _measure(c)
+  if (c.model.name == "ffn") != (c.data.name == "injected"):
+    raise UserError(
+      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the FFN of experiment 1.1 trains on injected "
+      "gradients only; set both --config.model.name=ffn and --config.data.name=injected (or neither)"
+    )
+  if c.data.upstream not in ("normal", "cauchy", "laplace", "uniform"):
+    raise UserError(f"data.upstream must be normal, cauchy, laplace or uniform, not {c.data.upstream!r}")
   if c.checkpoint.every < 0:
     raise UserError(f"checkpoint.every must be >= 0 (0 = never), got {c.checkpoint.every!r}")
   _positive_int("checkpoint.keep", c.checkpoint.keep)

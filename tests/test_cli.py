@@ -119,6 +119,8 @@ BAD = {
   "one measurement example": (["--config.measure.steps=(10,)", "--config.measure.examples=1"], "measure.examples"),
   "negative measurement step": (["--config.measure.steps=(-5,)"], "measure.steps"),
   "k ratio above one half": (["--config.measure.steps=(10,)", "--config.measure.k_ratios=(0.1,0.9)"], "k_ratios"),
+  "ffn without injected data": (["--config.model.name=ffn"], "data.name=injected"),
+  "unknown upstream law": (["--config.data.upstream=pareto"], "data.upstream"),
 }
 
 

@@ -33,7 +33,7 @@ def test_mistyped_field_is_refused():
 
 
 def test_phase_configs_match_the_study():
-  from configs import phase1_2, phase2, phase2_5, phase3a, phase3b
+  from configs import phase1_1, phase1_2, phase2, phase2_5, phase3a, phase3b
 
   p25 = phase2_5.get_config()
   assert (p25.model.d_model, p25.model.n_layers, p25.model.n_heads) == (128, 4, 4)
@@ -47,6 +47,14 @@ def test_phase_configs_match_the_study():
   assert p3a.sweep.batch_sizes == (128, 256) and p3a.sweep.learning_rates == (0.01, 0.02, 0.03, 0.05, 0.1)
   p3b = phase3b.get_config()
   assert p3b.sweep.batch_sizes == (32, 256) and p3b.sweep.clips == (None, 1.0, 0.1, 0.01)
+  p11 = phase1_1.get_config()
+  assert (p11.model.name, p11.data.name, p11.sweep.batch_sizes, p11.sweep.clips) == (
+    "ffn",
+    "injected",
+    (256,),
+    (None, 1.0, 0.1),
+  )
+  assert validate.measure_steps(p11)[:3] == [0, 100, 200] and p11.measure.k_ratios == (0.05, 0.1, 0.2)
   p12 = phase1_2.get_config()
   assert (p12.model.d_model, p12.model.n_layers, p12.data.name) == (128, 4, "random_tokens")
   assert validate.measure_steps(p12) == [100, 1000, 10_000]

@@ -164,3 +164,33 @@ def test_measurement_outputs_and_plots(tmp_path):
   assert (wd / "hill_plots.png").stat().st_size > 0
   verdicts = (wd / "verdicts.csv").read_text().splitlines()[1:]
   assert verdicts and all(v.startswith("20,") and "tail" in v for v in verdicts)  # at the last measurement only
+
+
+def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
+  import csv
+
+  from configs import phase1_1
+  from tailjax import sweep
+
+  cfg = phase1_1.get_config()
+  cfg.model.d_model = 16
+  cfg.data.upstream = "cauchy"
+  cfg.train.steps = 20
+  cfg.eval.every = 10
+  cfg.checkpoint.every = 0
+  cfg.sweep.batch_sizes = (32,)
+  cfg.measure.every = 10
+  cfg.measure.examples = 128
+  cfg.output.plots = False
+  sweep.run(cfg, tmp_path / "p11")
+  with open(tmp_path / "p11" / "alpha.csv") as f:
+    rows = list(csv.DictReader(f))
+  assert {int(r["step"]) for r in rows} == {0, 10, 20}
+  assert len({r["lane"] for r in rows}) == 3  # the clips None, 1.0, 0.1 as lanes
+  w_out = [r for r in rows if r["group"] == "W_out" and r["estimator"] == "hill" and r["k_ratio"] == "0.05"]
+  assert all(0.8 < float(r["value"]) < 1.35 for r in w_out)  # Cauchy upstream: ∇W_out has tail index 1
+  with open(tmp_path / "p11" / "verdicts.csv") as f:
+    verdicts = {r["lane"] + r["group"]: r["verdict"] for r in csv.DictReader(f)}
+  assert all(v.startswith("power-law tail") for k, v in verdicts.items() if "W_out" in k)
+  summary = (tmp_path / "p11" / "summary.txt").read_text()
+  assert "no loss to learn" in summary and not (tmp_path / "p11" / "scaling_fit.json").exists()

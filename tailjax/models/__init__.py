@@ -1,12 +1,14 @@
 """Model registry: `build(model_cfg, vocab_size, seq_len, backend)` returns a flax linen module.
 
-Experiment 1.1's two-layer FFN joins the registry as `ffn` with the Phase 1 work.
+`transformer`: the study's NanoTransformer (token model). `ffn`: experiment 1.1's y = W_out σ(W_in x) of width
+d_model and mlp_ratio · d_model hidden units, trained by an injected upstream gradient (models/ffn.py).
 """
 
 import jax
 import jax.numpy as jnp
 
 from tailjax.errors import UserError
+from tailjax.models.ffn import FFN
 from tailjax.models.transformer import NanoTransformer
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
@@ -21,8 +23,12 @@ def resolve_attention(cfg, seq_len: int, backend: str) -> str:
 
 
 def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
-  if cfg.name != "transformer":
-    raise UserError(f"unknown model.name {cfg.name!r}; the available model is 'transformer'")
+  if cfg.name not in ("transformer", "ffn"):
+    raise UserError(f"unknown model.name {cfg.name!r}; choose 'transformer' or 'ffn'")
+  if cfg.name == "ffn":
+    if cfg.d_model <= 0 or cfg.mlp_ratio <= 0:
+      raise UserError(f"model.d_model={cfg.d_model} and model.mlp_ratio={cfg.mlp_ratio} must be positive")
+    return FFN(width=cfg.d_model, hidden=int(cfg.mlp_ratio * cfg.d_model))
   if cfg.dtype not in _DTYPES:
     raise UserError(f"model.dtype must be one of {', '.join(_DTYPES)}, not {cfg.dtype!r}")
   if cfg.attention not in _ATTENTION:

@@ -1,0 +1,84 @@
+"""Cost of one gradient-noise measurement next to one training step, for the Phase 1.2 model.
+
+  python -m tailjax.bench_measure                 # d128, 4 layers, T = 128, m = 64 and 256, B = 64
+  python -m tailjax.bench_measure --ms=64 --d_model=256
+
+A measurement is `measure.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
+sampled coordinates per tensor) plus `measure.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
+index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart.
+"""
+
+import functools
+import time
+
+import jax
+from absl import app, flags
+
+from configs import phase1_2
+from tailjax import data, engine, measure
+
+_MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
+_D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
+_REPEATS = flags.DEFINE_integer("repeats", 3, "timed calls (best kept)")
+_BUDGET_MB = flags.DEFINE_float("budget_mb", 512.0, "memory budget for one chunk of per-example gradients")
+
+
+def _best(fn, repeats):
+  t0 = time.perf_counter()
+  jax.block_until_ready(fn())
+  first = time.perf_counter() - t0
+  best = float("inf")
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    best = min(best, time.perf_counter() - t0)
+  return best, first
+
+
+def main(argv):
+  del argv
+  cfg = phase1_2.get_config()
+  cfg.model.d_model = _D_MODEL.value
+  corpus = data.load(cfg.data)
+  tokens_N = jax.device_put(corpus.train_T)
+  b = cfg.sweep.batch_sizes[0]
+  row = engine.Row.create(cfg, corpus.vocab_size, b)
+  lanes = engine.Lanes.from_table(engine.lane_table((1e-3,), (None,), cfg.optim.weight_decay, (0,)))
+  vb = data.eval_batches(corpus.val_T, 1, 8, cfg.data.seq_len)
+  state = row.init_state(lanes)
+  n_steps = 10
+  holder = {"state": state}
+
+  def train():
+    holder["state"], metrics, _ = row.run_chunk(holder["state"], lanes, tokens_N, vb, n_steps)
+    return metrics
+
+  step_s, step_first = _best(train, _REPEATS.value)
+  params = jax.tree.map(lambda v: v[0], holder["state"].params)
+  n_params = sum(v.size for v in jax.tree_util.tree_leaves(params))
+  shape = f"d{cfg.model.d_model}/L{cfg.model.n_layers}, T={cfg.data.seq_len}"
+  print(f"model {shape}, {n_params:,} parameters, {jax.devices()[0]}")
+  print(
+    f"train step (B={b}): {step_s / n_steps * 1e3:.1f} ms  (first chunk of {n_steps} with compile {step_first:.1f} s)"
+  )
+
+  def loss_one(p, ex):
+    return row._loss(p, ex[0][None], ex[1][None])
+
+  for m in (int(v) for v in _MS.value):
+    examples = data.sample_batch(tokens_N, jax.random.key(1), m, cfg.data.seq_len)
+    budget = _BUDGET_MB.value * 2**20
+    grads = functools.partial(measure.per_example_noise, loss_one, params, examples, budget_bytes=budget)
+    g_s, g_first = _best(lambda: grads().noise_MxS, _REPEATS.value)  # noqa: B023 (called right here)
+    noise = grads()
+    e_s, e_first = _best(functools.partial(measure.estimate_groups, noise), _REPEATS.value)
+    c = measure.chunk_size(m, n_params, budget)
+    print(
+      f"m={m}: per-example gradients {g_s:.3f} s (chunks of {c}; first call {g_first:.1f} s), estimators "
+      f"{e_s:.3f} s over {len(noise.noise_MxS)} tensors (first {e_first:.1f} s); total "
+      f"{(g_s + e_s) / (step_s / n_steps):.0f} training steps' worth"
+    )
+
+
+if __name__ == "__main__":
+  app.run(main)
