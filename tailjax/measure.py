@@ -52,7 +52,8 @@ class Noise:
 
   `trace_sigma` is tr(Σ) (the per-example gradient covariance, unbiased), `mean_grad_sq` |ḡ|², `true_grad_sq` the
   unbiased |G|² = |ḡ|² − tr(Σ)/m, and `b_simple` = tr(Σ)/|G|² (McCandlish et al.'s simple noise scale; inf where
-  the noise swamps the mean gradient, |G|² ≤ 0).
+  the noise swamps the mean gradient, |G|² ≤ 0). `b_simple_two_batch` is the same quantity from McCandlish et
+  al.'s two-batch estimator (App. A): |mean|² of small batches of `b_small` examples against that of all m.
   """
 
   noise_MxS: dict
@@ -64,6 +65,8 @@ class Noise:
   mean_grad_sq: float
   true_grad_sq: float
   b_simple: float
+  b_simple_two_batch: float  # McCandlish's two-batch estimate: batches of b_small examples against all m
+  b_small: int
 
 
 def chunk_size(m: int, n_params: int, budget_bytes: float, overhead: float = 3.0) -> int:
@@ -111,7 +114,7 @@ def per_example_noise(
   n_params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
   c = chunk_size(m, n_params, budget_bytes)
   idx = _coordinates(params, coords_per_group, key if key is not None else jax.random.key(0))
-  sum_g, sum_sq, sample = _measure(params, examples, idx, loss_fn=loss_fn, c=c)
+  sum_g, sum_sq, sample, small_sq = _measure(params, examples, idx, loss_fn=loss_fn, c=c)
   mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
   trace = (float(sum_sq) - m * mean_sq) / (m - 1)
   true_sq = mean_sq - trace / m
@@ -123,7 +126,11 @@ def per_example_noise(
     noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
     kinds[name] = group_kind(name, leaf.ndim)
     sizes[name] = math.prod(leaf.shape)
+  b_small = c // min(c, _SMALL_BATCHES)
+  two = two_batch_noise_scale(float(small_sq), mean_sq, b_small, m) if b_small < m else {"b_simple": math.nan}
   return Noise(
+    b_simple_two_batch=two["b_simple"],
+    b_small=b_small,
     noise_MxS=noise,
     kind=kinds,
     size=sizes,
@@ -153,11 +160,21 @@ def _measure(params, examples, idx: list, loss_fn, c: int):
       v.reshape(c, -1) if i is None else v.reshape(c, -1)[:, i]
       for v, i in zip(jax.tree_util.tree_leaves(g), idx, strict=True)
     ]
-    return (sum_g, sum_sq), picked
+    # |mean gradient|² of each of q small batches of h examples, for McCandlish's two-batch estimator
+    q = min(c, _SMALL_BATCHES)
+    h = c // q
+    small_sq_Q = sum(
+      jnp.sum(jnp.square(jnp.mean(v[: q * h].reshape(q, h, -1).astype(jnp.float32), axis=1)), axis=1)
+      for v in jax.tree_util.tree_leaves(g)
+    )
+    return (sum_g, sum_sq), (picked, small_sq_Q)
 
   zero = (jax.tree_util.tree_map(jnp.zeros_like, params), jnp.float32(0))
-  (sum_g, sum_sq), picked = jax.lax.scan(one_chunk, zero, chunks)
-  return sum_g, sum_sq, [p.reshape(m, -1) for p in picked]
+  (sum_g, sum_sq), (picked, small_sq) = jax.lax.scan(one_chunk, zero, chunks)
+  return sum_g, sum_sq, [p.reshape(m, -1) for p in picked], jnp.mean(small_sq)
+
+
+_SMALL_BATCHES = 8  # small batches per chunk for the two-batch estimator (of c // 8 examples each)
 
 
 def two_batch_noise_scale(g_small_sq: float, g_big_sq: float, b_small: int, b_big: int) -> dict:
@@ -219,8 +236,12 @@ ALPHA_COLUMNS = [
   "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "estimator", "k_ratio", "value", "ci_low",
   "ci_high", "n", "which",
 ]  # fmt: skip
-SCALE_COLUMNS = ["step", "batch_size", "lane", "lr", "clip", "seed", "m", "b_simple", "trace_sigma", "true_grad_sq"]
+SCALE_COLUMNS = [
+  "step", "batch_size", "lane", "lr", "clip", "seed", "m", "b_simple", "trace_sigma", "true_grad_sq",
+  "b_simple_two_batch", "b_small",
+]  # fmt: skip
 PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "grad_norm", "top_singular_values"]
+GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
 VERDICT_COLUMNS = ["step", "batch_size", "lane", "group", "n", "verdict", "hill_k", "hill_alpha", "moments_xi", "best"]
 
 
@@ -239,13 +260,16 @@ def _top_singular_values(w, count: int = 3) -> str:
   return " ".join(f"{float(v):.4g}" for v in s[:count])
 
 
-def measure_lanes(loss_one, params_R, table, labels, diverged_R, step, b, examples, cfg, verdict: bool) -> dict:
+def measure_lanes(
+  loss_one, params_R, table, labels, diverged_R, step, b, examples, cfg, verdict: bool, gains_fn=None
+) -> dict:
   """One measurement of every lane of a row: rows for alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv.
 
-  `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis. A diverged lane is
-  skipped (its parameters are frozen at the last finite step and say nothing about the noise)."""
+  `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis; `gains_fn(params,
+  examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv). A diverged lane is skipped
+  (its parameters are frozen at the last finite step and say nothing about the noise)."""
   m = cfg.measure
-  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": []}
+  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
   for r, lane in enumerate(table):
     if diverged_R[r]:
       continue
@@ -286,9 +310,12 @@ def measure_lanes(loss_one, params_R, table, labels, diverged_R, step, b, exampl
       out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
     out["scale"].append(
       {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
-       "true_grad_sq": noise.true_grad_sq}
+       "true_grad_sq": noise.true_grad_sq, "b_simple_two_batch": noise.b_simple_two_batch, "b_small": noise.b_small}
     )  # fmt: skip
     short = {k: head[k] for k in ("step", "batch_size", "lane")}
+    if gains_fn is not None:
+      for branch, gain in gains_fn(params, examples).items():
+        out["gains"].append({**short, "branch": branch, "gain": float(gain)})
     for w, (name, g) in zip(jax.tree_util.tree_leaves(params), noise.mean_grad_norm.items(), strict=True):
       out["params"].append(
         {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(jnp.linalg.norm(w.ravel())),
@@ -308,14 +335,14 @@ def measure_lanes(loss_one, params_R, table, labels, diverged_R, step, b, exampl
 
 
 def write_outputs(workdir, cfg) -> dict:
-  """Gathers every measurement of the sweep into alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv (and the
-  Hill curves into hill_curves.json), then draws the plots."""
+  """Gathers every measurement of the sweep into alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv,
+  sublayer_gain.csv (transformer) and hill_curves.json, then draws the plots."""
   import json
 
   from tailjax import alpha_plots, files
 
   workdir = pathlib.Path(workdir)
-  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": []}
+  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
   for b in cfg.sweep.batch_sizes:
     folder = workdir / "measure" / f"B{b}"
     for path in sorted(folder.glob("step*.json"), key=lambda p: int(p.stem[4:])):
@@ -326,6 +353,8 @@ def write_outputs(workdir, cfg) -> dict:
   files.write_csv(workdir / "noise_scale.csv", found["scale"], SCALE_COLUMNS)
   files.write_csv(workdir / "param_stats.csv", found["params"], PARAM_COLUMNS)
   files.write_csv(workdir / "verdicts.csv", found["verdicts"], VERDICT_COLUMNS)
+  if found["gains"]:
+    files.write_csv(workdir / "sublayer_gain.csv", found["gains"], GAIN_COLUMNS)
   files.write_json(workdir / "hill_curves.json", found["hill_curves"])
   if cfg.output.plots and found["alpha"]:
     alpha_plots.all_plots(workdir, found, mid_ratio=sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2])

@@ -17,6 +17,7 @@ import time
 import jax
 import numpy as np
 from absl import logging
+from flax import traverse_util
 
 from tailjax import checkpoint, data, engine, files, measure, plots, results, scaling, validate
 from tailjax.errors import UserError
@@ -155,6 +156,11 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   def loss_one(params, example):
     return row._loss(params, example[0][None], example[1][None])
 
+  @jax.jit
+  def gains(params, examples):  # each residual branch's ‖f(x)‖/‖x‖, sown by the transformer's blocks
+    _, sown = row.model.apply({"params": params}, examples[0], mutable=["intermediates"])
+    return {k: v[0] for k, v in traverse_util.flatten_dict(sown["intermediates"], sep="/").items()}
+
   def measure_now(step, state):
     out = workdir / "measure" / f"B{b}" / f"step{step}.json"
     if out.exists():
@@ -171,7 +177,8 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
       b,
       examples,
       cfg,
-      cfg.measure.verdict and step == max(measure_at),
+      verdict=cfg.measure.verdict and step == max(measure_at),
+      gains_fn=None if row.injected else gains,
     )
     files.write_json(out, found)
     logging.info("B=%d step %d: gradient noise measured (%.1f s)", b, step, time.time() - t0)

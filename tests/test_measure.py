@@ -20,7 +20,7 @@ def test_per_example_gradients_sum_to_the_batch_gradient():
   loss, params, examples = _ffn_problem("normal")
   batch = jax.grad(lambda p: jnp.sum(jax.vmap(loss, in_axes=(None, 0))(p, examples)))(params)
   idx = measure._coordinates(params, 10**9, jax.random.key(0))  # every coordinate
-  sum_g, _, picked = measure._measure(params, examples, idx, loss_fn=loss, c=16)
+  sum_g, _, picked, _ = measure._measure(params, examples, idx, loss_fn=loss, c=16)
   for name in ("W_in", "W_out"):
     np.testing.assert_allclose(sum_g[name], batch[name], rtol=1e-4, atol=1e-4)
   # and the per-example sample itself: its rows sum to the batch gradient
@@ -51,6 +51,7 @@ def test_b_simple_recovers_a_known_noise_scale():
   noise = measure.per_example_noise(lambda p, g: jnp.dot(p["w"], g), {"w": jnp.zeros(dim)}, jnp.asarray(g_MxD))
   assert noise.trace_sigma == pytest.approx(float(np.sum(sigma**2)), rel=0.03)
   assert noise.b_simple == pytest.approx(truth, rel=0.05)
+  assert noise.b_small == 1024 and noise.b_simple_two_batch == pytest.approx(truth, rel=0.15)  # 8 batches of 1024
   # McCandlish's two-batch estimator on the same draws: batches of 32 and of all m, averaged over 256 small batches.
   small_sq = np.mean([np.sum(g_MxD[i * 32 : (i + 1) * 32].mean(0) ** 2) for i in range(256)])
   big_sq = float(np.sum(g_MxD.mean(0) ** 2))
@@ -71,8 +72,9 @@ def test_gaussian_injection_gives_no_power_law():
   loss, params, examples = _ffn_problem("normal", m=256, width=48)
   noise = measure.per_example_noise(loss, params, examples)
   sample = noise.noise_MxS["W_out"]
-  report = tails.estimate(sample)
+  report = tails.estimate(sample, families=True)
   assert report["verdict"].startswith("no power-law tail")
+  assert report["families"]["tail"]["better"] == "exponential"  # the tail test does not pick a power law
   assert report["moments_xi"] < 0.15
   curve = np.asarray(report["hill_curve"]["alpha"])
   assert curve[0] > 1.5 * curve[-1]  # drifts with k: no plateau
@@ -144,6 +146,11 @@ def test_measuring_never_touches_training(tmp_path):
   with open(on / "noise_scale.csv") as f:
     scale = list(csv.DictReader(f))
   assert len(scale) == 12 and all(float(r["trace_sigma"]) > 0 for r in scale)
+  assert all(int(r["b_small"]) == 1 for r in scale)  # m = 8 in one chunk: 8 small batches of one
+  with open(on / "sublayer_gain.csv") as f:
+    gains = list(csv.DictReader(f))
+  assert {r["branch"] for r in gains} == {"block_0/attn_gain", "block_0/mlp_gain"}
+  assert len(gains) == 2 * 12 and all(0 < float(r["gain"]) < 100 for r in gains)
 
 
 def test_measurement_outputs_and_plots(tmp_path):

@@ -96,9 +96,19 @@ class Block(nn.Module):
     D = h_BxTxD.shape[-1]
     ln = functools.partial(nn.LayerNorm, dtype=self.dtype)
     attn = Attention(self.n_heads, self.attention, self.attention_block, self.dtype, self.out_init, name="attn")
-    h_BxTxD = h_BxTxD + attn(ln(name="ln1")(h_BxTxD))
+    a_BxTxD = attn(ln(name="ln1")(h_BxTxD))
+    self.sow("intermediates", "attn_gain", _gain(a_BxTxD, h_BxTxD))  # ‖f(x)‖/‖x‖ of each residual branch
+    h_BxTxD = h_BxTxD + a_BxTxD
     mlp = Mlp(self.mlp_ratio * D, self.dtype, self.out_init, name="mlp")
-    return h_BxTxD + mlp(ln(name="ln2")(h_BxTxD))
+    m_BxTxD = mlp(ln(name="ln2")(h_BxTxD))
+    self.sow("intermediates", "mlp_gain", _gain(m_BxTxD, h_BxTxD))
+    return h_BxTxD + m_BxTxD
+
+
+def _gain(branch, residual):
+  """Mean over positions of ‖f(x)‖/‖x‖ (computed only when "intermediates" are asked for: sow is a no-op otherwise)."""
+  norm = lambda v: jnp.linalg.norm(v.astype(jnp.float32), axis=-1)
+  return jnp.mean(norm(branch) / (norm(residual) + 1e-12))
 
 
 class NanoTransformer(nn.Module):
