@@ -70,6 +70,7 @@ def get_config():
   c.measure.budget_mb = 512.0  # memory for one chunk of per-example gradients; sets the chunk size
   c.measure.coords_per_group = 4096  # coordinates sampled per parameter tensor (all of a smaller one)
   c.measure.k_ratios = (0.05, 0.1, 0.2)  # k / n at which Hill, Pickands and moments are reported
+  c.measure.estimators = ("hill", "pickands", "moments_xi", "stable_mohammadi")  # which rows alpha.csv gets
   c.measure.verdict = True  # also the full tails.estimate verdict per group at the last measurement (~0.5 s each)
 
   c.checkpoint = ml_collections.ConfigDict()

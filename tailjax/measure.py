@@ -302,7 +302,8 @@ def measure_lanes(
         curve = np.asarray(tails._hill_curve(sample, ks))
         out["hill_curves"].append({"step": step, "lane": labels[r], "group": f"all {kind}", "k": list(ks),
                                    "alpha": curve.tolist(), "n": int(sample.size)})  # fmt: skip
-    for row in per_tensor + per_kind:
+    wanted = set(m.estimators)
+    for row in (row for row in per_tensor + per_kind if row["estimator"] in wanted):
       ci = ("", "")
       if row["estimator"] == "hill":  # Hill's asymptotic normal interval, sd = α/√k
         k = max(int(row["k_ratio"] * row["n"]), 1)
@@ -356,6 +357,6 @@ def write_outputs(workdir, cfg) -> dict:
   if found["gains"]:
     files.write_csv(workdir / "sublayer_gain.csv", found["gains"], GAIN_COLUMNS)
   files.write_json(workdir / "hill_curves.json", found["hill_curves"])
-  if cfg.output.plots and found["alpha"]:
+  if cfg.output.plots and any(r["estimator"] == "hill" for r in found["alpha"]):  # the plots show Hill
     alpha_plots.all_plots(workdir, found, mid_ratio=sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2])
   return found

@@ -97,6 +97,9 @@ def _measure(c) -> None:
     raise UserError(f"measure.examples must be an integer >= 2 (the noise needs a mean), got {m.examples!r}")
   _positive_float("measure.budget_mb", m.budget_mb, "memory budget in MB")
   _positive_int("measure.coords_per_group", m.coords_per_group)
+  known = ("hill", "pickands", "moments_xi", "stable_mohammadi")
+  if not m.estimators or any(e not in known for e in m.estimators):
+    raise UserError(f"measure.estimators must be a non-empty subset of {known}, got {tuple(m.estimators)!r}")
   if not m.k_ratios or not all(isinstance(r, numbers.Real) and 0 < r <= 0.5 for r in m.k_ratios):
     raise UserError(f"measure.k_ratios must be fractions in (0, 0.5], got {tuple(m.k_ratios)!r}")
 

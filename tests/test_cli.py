@@ -120,6 +120,7 @@ BAD = {
   "negative measurement step": (["--config.measure.steps=(-5,)"], "measure.steps"),
   "k ratio above one half": (["--config.measure.steps=(10,)", "--config.measure.k_ratios=(0.1,0.9)"], "k_ratios"),
   "ffn without injected data": (["--config.model.name=ffn"], "data.name=injected"),
+  "unknown estimator": (["--config.measure.steps=(10,)", "--config.measure.estimators=(hill,ml)"], "estimators"),
   "unknown upstream law": (["--config.data.upstream=pareto"], "data.upstream"),
 }
 

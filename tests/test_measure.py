@@ -189,11 +189,13 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
   cfg.measure.every = 10
   cfg.measure.examples = 128
   cfg.output.plots = False
+  cfg.measure.estimators = ("hill", "moments_xi")  # the chosen estimators only
   sweep.run(cfg, tmp_path / "p11")
   with open(tmp_path / "p11" / "alpha.csv") as f:
     rows = list(csv.DictReader(f))
   assert {int(r["step"]) for r in rows} == {0, 10, 20}
   assert len({r["lane"] for r in rows}) == 3  # the clips None, 1.0, 0.1 as lanes
+  assert {r["estimator"] for r in rows} == {"hill", "moments_xi"}
   w_out = [r for r in rows if r["group"] == "W_out" and r["estimator"] == "hill" and r["k_ratio"] == "0.05"]
   assert all(0.8 < float(r["value"]) < 1.35 for r in w_out)  # Cauchy upstream: ∇W_out has tail index 1
   with open(tmp_path / "p11" / "verdicts.csv") as f:
