@@ -77,6 +77,9 @@ def get_config():
   c.checkpoint.every = 500  # save the row state every this many steps (0 = never)
   c.checkpoint.keep = 2  # checkpoints kept per row
 
+  c.analysis = ml_collections.ConfigDict()
+  c.analysis.results = ""  # a results.csv to re-analyse instead of training (configs/analyze.py); "" = train
+
   c.output = ml_collections.ConfigDict()
   c.output.plots = True  # write lr_vs_batch.png, loss_heatmap.png, convergence_curves.png
   c.output.tensorboard = True  # clu metric writers: per-lane curves as TensorBoard events

@@ -33,7 +33,15 @@ def main(argv):
     raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
   from tailjax import sweep  # after flag parsing: a bad flag should not wait for jax to import
 
-  sweep.run(_load_config(), _workdir())
+  config = _load_config()
+  if config.analysis.results:  # re-analyse a results.csv; no training
+    from tailjax import analyze
+
+    analyze.run(config, _workdir())
+  elif pathlib.Path(config_flags.get_config_filename(flags.FLAGS["config"])).stem == "analyze":
+    raise UserError("configs/analyze.py needs --config.analysis.results=PATH/results.csv (the file to re-analyse)")
+  else:
+    sweep.run(config, _workdir())
 
 
 def _one_line(e: Exception) -> str:

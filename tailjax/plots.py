@@ -10,6 +10,8 @@ from tailjax import files  # noqa: E402
 
 
 def _refs(ax, fp, horizontal=True):
+  if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
+    return
   line = ax.axhline if horizontal else ax.axvline
   line(fp["ln_vocab"], color="k", ls=":", lw=1, label=f"ln V = {fp['ln_vocab']:.2f}")
   line(
@@ -42,7 +44,7 @@ def lr_vs_batch(path, fit: dict) -> None:
     xs = np.geomspace(bs.min(), bs.max(), 20)
     ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on bracketed: β = {fit['beta']:.2f}")
   ax.plot([], [], "^", color="C3", mfc="none", label="optimum at grid edge (bound)")
-  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt (grid argmin)")
+  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt (refined between grid points)")
   ax.set_title("optimal learning rate against batch size" + _clip_note(fit), fontsize=10)
   ax.legend(fontsize=8)
   files.write_figure(path, fig)
@@ -61,16 +63,13 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   for i, o in enumerate(opts):
     for j in range(len(lrs)):
       txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
-      star = "*" if lrs[j] == o["lr_opt"] else ""
+      star = "*" if lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) else ""
       ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color="w")
   ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
   ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
   ax.set(xlabel="learning rate", ylabel="batch size")
-  ax.set_title(
-    f"final val loss (seed mean; * = argmin){_clip_note(fit)}\n"
-    f"ln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}",
-    fontsize=9,
-  )
+  refs = f"\nln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
+  ax.set_title(f"final val loss (seed mean; * = grid argmin){_clip_note(fit)}{refs}", fontsize=9)
   fig.colorbar(im, ax=ax, label="val loss (nats)")
   files.write_figure(path, fig)
   plt.close(fig)

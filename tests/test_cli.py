@@ -142,3 +142,56 @@ def test_missing_config_file_and_unwritable_workdir(tmp_path):
   assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
   r = cli("--config=configs/quickstart.py", "--workdir=/proc/tailjax_cannot_write_here")
   assert r.returncode == 2 and "not writable" in r.stderr and "Traceback" not in r.stderr
+
+
+STUDY_PHASE_2_5 = """batch_size,lr,final_train_loss,final_val_loss,train_loss_std,converged,num_steps
+32,0.0001,4.7018,4.7026,0.0030,True,10000
+32,0.0003,4.5368,4.5475,0.0039,True,10000
+32,0.001,4.4270,4.4391,0.0042,True,10000
+32,0.003,4.5675,4.5757,0.0032,True,10000
+32,0.01,4.4799,4.4825,0.0038,True,10000
+64,0.0001,4.7728,4.7697,0.0030,True,10000
+64,0.0003,4.5897,4.5987,0.0020,True,10000
+64,0.001,4.4883,4.4869,0.0031,True,10000
+64,0.003,4.3557,4.3775,0.0034,True,10000
+64,0.01,4.3746,4.3904,0.0032,True,10000
+128,0.0001,4.6649,4.6681,0.0018,True,10000
+128,0.0003,4.4992,4.4978,0.0018,True,10000
+128,0.001,4.4562,4.4491,0.0025,True,10000
+128,0.003,4.4366,4.4369,0.0020,True,10000
+128,0.01,4.3773,4.3819,0.0020,True,10000
+256,0.0001,4.6791,4.6739,0.0015,True,10000
+256,0.0003,4.5572,4.5561,0.0012,True,10000
+256,0.001,4.4988,4.5004,0.0014,True,10000
+256,0.003,4.4806,4.4796,0.0014,True,10000
+256,0.01,4.3427,4.3459,0.0015,True,10000
+"""
+
+
+def test_analyze_the_studys_table(tmp_path):
+  table = tmp_path / "study.csv"
+  table.write_text(STUDY_PHASE_2_5)
+  r = cli("--config=configs/analyze.py", f"--config.analysis.results={table}", f"--workdir={tmp_path / 'out'}")
+  assert r.returncode == 0, r.stderr[-2000:]
+  fit = json.loads((tmp_path / "out" / "scaling_fit.json").read_text())
+  censored = {o["batch_size"]: o["censored"] for o in fit["per_batch_size"]}
+  assert censored == {32: None, 64: None, 128: "high", 256: "high"}
+  assert fit["beta_ci"] is None and "not a measurement" in fit["verdict"]  # β = 1.17 is not reported as a finding
+  assert (tmp_path / "out" / "lr_vs_batch.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+  "content,needle",
+  [
+    (None, "is not a file"),
+    ("batch_size,lr\n32,0.001\n", "lacks the column"),
+    ("batch_size,lr,final_val_loss\n32,-1,4.0\n", "> 0"),
+  ],
+)
+def test_analyze_bad_input(tmp_path, content, needle):
+  table = tmp_path / "t.csv"
+  if content is not None:
+    table.write_text(content)
+  r = cli("--config=configs/analyze.py", f"--config.analysis.results={table}", f"--workdir={tmp_path / 'out'}")
+  assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
+  assert not (tmp_path / "out" / "scaling_fit.json").exists()

@@ -1,0 +1,71 @@
+"""Re-analyses any results.csv: the optimum per batch size, the fit LR_opt ∝ B^β with its interval, the plots.
+
+    python -m tailjax.main --config=configs/analyze.py --config.analysis.results=PATH/results.csv --workdir=OUT
+
+The file needs the columns batch_size, lr and final_val_loss; seed and train_loss_std are used when present (seeds
+are averaged and resampled; train_loss_std sets the loss noise of the bootstrap), ln_vocab and unigram_entropy are
+shown beside the losses, anything else (the study's `converged`, `num_steps`) is ignored.
+"""
+
+import csv
+import pathlib
+
+from absl import logging
+
+from tailjax import files, plots, scaling
+from tailjax.errors import UserError
+
+REQUIRED = ("batch_size", "lr", "final_val_loss")
+
+
+def read_results(path) -> list[dict]:
+  path = pathlib.Path(path)
+  if not path.is_file():
+    raise UserError(f"analysis.results = {path} is not a file; pass --config.analysis.results=PATH/results.csv")
+  with open(path, newline="") as f:
+    table = list(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")))
+  missing = [c for c in REQUIRED if not table or c not in table[0]]
+  if missing:
+    raise UserError(f"{path} lacks the column(s) {', '.join(missing)}; a results file needs {', '.join(REQUIRED)}")
+  rows = []
+  for i, r in enumerate(table, start=2):
+    try:
+      row = {
+        "batch_size": int(float(r["batch_size"])),
+        "lr": float(r["lr"]),
+        "final_val_loss": float(r["final_val_loss"]),
+      }
+    except (TypeError, ValueError):
+      raise UserError(f"{path} line {i}: batch_size, lr and final_val_loss must be numbers, got {dict(r)}") from None
+    if row["lr"] <= 0 or row["batch_size"] <= 0:
+      raise UserError(f"{path} line {i}: lr and batch_size must be > 0, got lr={row['lr']}, B={row['batch_size']}")
+    for key in ("seed", "train_loss_std", "clip"):
+      if r.get(key) not in (None, ""):
+        row[key] = r[key] if key == "clip" else float(r[key])
+    rows.append(row)  # a NaN loss is a diverged lane: it counts as +inf in the optimum
+  if not rows:
+    raise UserError(f"{path} has no rows")
+  return rows
+
+
+def run(cfg, workdir) -> dict:
+  rows = read_results(cfg.analysis.results)
+  with open(cfg.analysis.results, newline="") as f:
+    first = next(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")), {})
+  fp = {}
+  for key in ("ln_vocab", "unigram_entropy"):
+    if first.get(key) not in (None, ""):
+      fp[key] = float(first[key])
+  workdir = pathlib.Path(workdir)
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+  except OSError as e:
+    raise UserError(f"workdir {workdir} is not writable ({e.strerror}); pass --workdir=DIR you can write") from None
+  fit = scaling.fit(rows, fp)
+  files.write_json(workdir / "scaling_fit.json", fit)
+  if cfg.output.plots:
+    plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
+    plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
+  logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
+  print(fit["verdict"])
+  return fit
