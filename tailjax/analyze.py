@@ -66,6 +66,8 @@ def run(cfg, workdir) -> dict:
   if cfg.output.plots:
     plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
+    plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
+    plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
   logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
   print(fit["verdict"])
   return fit

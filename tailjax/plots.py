@@ -1,4 +1,5 @@
-"""The sweep's figures: lr_vs_batch.png, loss_heatmap.png, convergence_curves.png."""
+"""The sweep's figures: lr_vs_batch.png, loss_heatmap.png, loss_vs_lr.png, scaling_exponent.png,
+convergence_curves.png."""
 
 import matplotlib
 
@@ -85,5 +86,41 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
     _refs(ax, fp)
     ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
     ax.legend(fontsize=6)
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def loss_vs_lr(path, fit: dict, fp: dict) -> None:
+  """Seed-mean final loss against LR, one curve per batch size, the refined optimum marked (▲/▼ at an edge: bound)."""
+  fig, ax = plt.subplots(figsize=(5.5, 4))
+  for i, o in enumerate(o for o in fit["per_batch_size"] if "grid" in o):
+    color = f"C{i % 10}"
+    ax.plot(o["grid"], o["mean_val_loss"], "o-", color=color, ms=3, label=f"B = {o['batch_size']}")
+    marker = {"high": ">", "low": "<"}.get(o["censored"], "*")
+    y = min(v for v in o["mean_val_loss"] if np.isfinite(v))
+    ax.plot(o["lr_opt"], y, marker, color=color, ms=11, mec="k")
+  _refs(ax, fp)
+  ax.set(xscale="log", xlabel="learning rate", ylabel="final val loss (seed mean)")
+  ax.set_title("loss against LR; * refined optimum, > < optimum at the grid edge (bound)" + _clip_note(fit), fontsize=9)
+  ax.legend(fontsize=7)
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def scaling_exponent(path, fit: dict) -> None:
+  """β with its 95% interval against the theories' exponents."""
+  fig, ax = plt.subplots(figsize=(4.5, 3.6))
+  for name, value in fit.get("theories", {}).items():
+    ax.axhline(value, ls=":", lw=1, color="gray")
+    ax.text(1.35, value, name, fontsize=7, va="center")
+  if fit["beta"] is not None:
+    ci = fit.get("beta_ci")
+    err = None if not ci else [[fit["beta"] - ci[0]], [ci[1] - fit["beta"]]]
+    ax.errorbar([1], [fit["beta"]], yerr=err, fmt="o", capsize=6, color="C0")
+    note = "95% bootstrap interval" if ci else "no interval (fewer than 3 bracketed optima)"
+    ax.set_title(f"β = {fit['beta']:.2f}: {note}", fontsize=9)
+  else:
+    ax.set_title("no β: fewer than 2 bracketed optima", fontsize=9)
+  ax.set(xlim=(0.5, 2.0), xticks=[], ylabel="β in LR_opt ∝ B^β")
   files.write_figure(path, fig)
   plt.close(fig)

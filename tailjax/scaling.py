@@ -95,6 +95,56 @@ def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
   return {"beta_ci": [float(lo), float(hi)], "n_boot": len(betas)}
 
 
+def mccandlish(b, eps_max, b_noise):
+  """McCandlish et al. (2018): ε_opt(B) = ε_max / (1 + B_noise/B) (SGD; saturates above B_noise)."""
+  return eps_max / (1.0 + b_noise / np.asarray(b, float))
+
+
+def surge(b, eps_max, b_noise):
+  """The Adam 'surge' form (Li et al. 2024): ε_opt(B) = 2 ε_max / (√(B_noise/B) + √(B/B_noise)); peaks at B_noise."""
+  r = np.asarray(b, float) / b_noise
+  return 2.0 * eps_max / (np.sqrt(1.0 / r) + np.sqrt(r))
+
+
+def noisy_quadratic_optimum(g_sq: float, ghg: float, tr_h_sigma: float, b) -> np.ndarray:
+  """The ε minimising ΔL(ε) = −ε|G|² + ½ε²(GᵀHG + tr(HΣ)/B): ε_max/(1 + B_noise/B) with ε_max = |G|²/GᵀHG and
+  B_noise = tr(HΣ)/GᵀHG (McCandlish et al. 2018, §2.2)."""
+  return g_sq / (ghg + tr_h_sigma / np.asarray(b, float))
+
+
+def compare_forms(bs, lrs) -> dict:
+  """Power law, McCandlish and surge fitted to the bracketed optima in ln LR (least squares, 2 parameters each),
+  compared by AIC = n ln(RSS/n) + 2k; with equal k that ranks by residual. Needs 3+ points."""
+  import scipy.optimize  # the least-squares fits
+
+  x, y = np.asarray(bs, float), np.log(np.asarray(lrs, float))
+  if len(set(bs)) < 3:
+    return {"note": "fewer than 3 bracketed optima: the forms cannot be told apart"}
+  out = {}
+  pl = np.polyfit(np.log(x), y, 1)
+  forms = {"power_law": (lambda b, c, beta: np.log(c) + beta * np.log(b), (math.exp(pl[1]), pl[0]))}
+  lr0 = float(np.exp(y.max()))
+  forms["mccandlish"] = (lambda b, e, bn: np.log(mccandlish(b, e, bn)), (2 * lr0, float(np.median(x))))
+  forms["surge"] = (lambda b, e, bn: np.log(surge(b, e, bn)), (lr0, float(np.median(x))))
+  for name, (f, p0) in forms.items():
+    try:
+      params, _ = scipy.optimize.curve_fit(
+        f, x, y, p0=p0, bounds=([1e-12, -10 if name == "power_law" else 1e-6], [1e3, 1e9]), maxfev=20_000
+      )
+      rss = float(np.sum((y - f(x, *params)) ** 2))
+      out[name] = {
+        "params": [float(v) for v in params],
+        "rss": rss,
+        "aic": len(x) * math.log(max(rss, 1e-300) / len(x)) + 4,
+      }
+    except (RuntimeError, ValueError) as e:
+      out[name] = {"error": str(e)}
+  fitted = {k: v["aic"] for k, v in out.items() if "aic" in v}
+  if fitted:
+    out["best_by_aic"] = min(fitted, key=fitted.get)
+  return out
+
+
 def power_law(bs, lrs) -> dict:
   """Least-squares fit of ln lr = ln C + β ln B; β and R² (None where fewer than 2 batch sizes)."""
   if len(set(bs)) < 2:
@@ -143,6 +193,9 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += "; two points fix any line, so this is not a measurement: add batch sizes or widen the grid"
     elif ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
+    forms = compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
+    if "best_by_aic" in forms:
+      verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:
       verdict += f"; B = {censored} have optima at the grid's edge (bounds, not points)"
   return {
@@ -151,6 +204,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     "beta_ci": ci,
     "beta_ci_method": "95% percentile bootstrap: seeds resampled, or losses redrawn with their train_loss_std",
     "theories_inside_ci": inside,
+    "forms": compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed]),
+    "theories": THEORIES,
     "c": main["c"],
     "r2": main["r2"],
     "n_bracketed": len(bracketed),

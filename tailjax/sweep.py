@@ -282,6 +282,8 @@ def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
   if cfg.output.plots:
     plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
+    plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
+    plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
     curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
     plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
   return fit

@@ -35,6 +35,8 @@ OUTPUTS = [
   "lr_vs_batch.png",
   "loss_heatmap.png",
   "convergence_curves.png",
+  "loss_vs_lr.png",
+  "scaling_exponent.png",
 ]
 
 
@@ -177,7 +179,8 @@ def test_analyze_the_studys_table(tmp_path):
   censored = {o["batch_size"]: o["censored"] for o in fit["per_batch_size"]}
   assert censored == {32: None, 64: None, 128: "high", 256: "high"}
   assert fit["beta_ci"] is None and "not a measurement" in fit["verdict"]  # β = 1.17 is not reported as a finding
-  assert (tmp_path / "out" / "lr_vs_batch.png").stat().st_size > 0
+  for name in ("lr_vs_batch", "loss_heatmap", "loss_vs_lr", "scaling_exponent"):
+    assert (tmp_path / "out" / f"{name}.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize(

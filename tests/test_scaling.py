@@ -125,3 +125,24 @@ def test_the_studys_phase_2_5_table_is_not_a_finding():
   assert fit["n_bracketed"] == 2 and "not a measurement" in fit["verdict"]
   assert fit["naive_fit_all_argmins"]["beta"] == pytest.approx(1.17, abs=0.01)  # the study's number, labelled
   assert "do not report" in fit["naive_fit_all_argmins"]["note"]
+
+
+def test_noisy_quadratic_model_optimum_is_mccandlish():
+  # ΔL(ε) = −ε|G|² + ½ε²(GᵀHG + tr(HΣ)/B): its grid minimiser is ε_max/(1 + B_noise/B).
+  np = __import__("numpy")
+  g_sq, ghg, tr_h_sigma = 2.0, 5.0, 400.0
+  eps_max, b_noise = g_sq / ghg, tr_h_sigma / ghg
+  eps_grid = np.geomspace(1e-4, 1.0, 200_001)
+  for b in (1, 8, 80, 800, 8000):
+    delta = -eps_grid * g_sq + 0.5 * eps_grid**2 * (ghg + tr_h_sigma / b)
+    grid_min = eps_grid[np.argmin(delta)]
+    assert grid_min == pytest.approx(float(scaling.noisy_quadratic_optimum(g_sq, ghg, tr_h_sigma, b)), rel=1e-4)
+    assert grid_min == pytest.approx(float(scaling.mccandlish(b, eps_max, b_noise)), rel=1e-4)
+
+
+@pytest.mark.parametrize("truth", ["mccandlish", "power_law"])
+def test_the_information_criterion_picks_the_form_that_made_the_optima(truth):
+  bs = [8, 16, 32, 64, 128, 256, 512, 1024]
+  lrs = scaling.mccandlish(bs, 0.02, 100.0) if truth == "mccandlish" else 1e-4 * (__import__("numpy").array(bs) ** 0.7)
+  forms = scaling.compare_forms(bs, list(lrs))
+  assert forms["best_by_aic"] == truth
