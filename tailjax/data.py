@@ -106,16 +106,19 @@ def _tinyshakespeare(cfg) -> Corpus:
 
 
 def _tinyshakespeare_tfds(cfg) -> Corpus:
-  """tfds's catalogued `tiny_shakespeare` (train and validation splits); needs it prepared or a network."""
+  """tfds's catalogued `tiny_shakespeare` (train and validation splits). With source=auto only an already prepared
+  copy is used (offline, a download attempt can hang for minutes); source=tfds may download it."""
   try:
     import tensorflow_datasets as tfds
 
-    splits = tfds.load("tiny_shakespeare", split=["train", "validation"], batch_size=-1)
+    download = cfg.source == "tfds"
+    splits = tfds.load("tiny_shakespeare", split=["train", "validation"], batch_size=-1, download=download)
     train_text, val_text = (tfds.as_numpy(s)["text"][0].decode("utf-8") for s in splits)
   except Exception as e:  # tfds raises many kinds; all mean "not available here"
     raise UserError(
-      f"tiny_shakespeare is not available through tfds ({type(e).__name__}); put input.txt in "
-      f"{data_root() / 'tinyshakespeare'} or pass --config.data.path=/path/to/input.txt"
+      f"tinyshakespeare: no input.txt in {data_root() / 'tinyshakespeare'} and no prepared tfds copy "
+      f"({type(e).__name__}); put input.txt there, set ${DATA_ENV}, pass --config.data.path=/path/to/input.txt, "
+      "or --config.data.source=tfds to download it"
     ) from None
   chars = sorted(set(train_text + val_text))
   table = {c: i for i, c in enumerate(chars)}

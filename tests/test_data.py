@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import time
 
 import jax
 import numpy as np
@@ -77,6 +78,18 @@ def test_missing_empty_and_misplaced_data(tmp_path):
   c.name, c.path = "wikitext2", str(tmp_path / "empty.txt")
   with pytest.raises(UserError, match="not a folder"):
     data.load(c)
+
+
+def test_tinyshakespeare_absent_offline_fails_fast(tmp_path, monkeypatch):
+  # No input.txt under the data folder and no prepared tfds copy: one clear error, not a download that hangs.
+  monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+  c = tiny_config().data
+  c.name = "tinyshakespeare"
+  t0 = time.time()
+  with pytest.raises(UserError, match="no input.txt"):
+    data.load(c)
+  assert time.time() - t0 < 60
 
 
 def test_random_tokens_are_uniform():
