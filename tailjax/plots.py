@@ -124,3 +124,31 @@ def scaling_exponent(path, fit: dict) -> None:
   ax.set(xlim=(0.5, 2.0), xticks=[], ylabel="β in LR_opt ∝ B^β")
   files.write_figure(path, fig)
   plt.close(fig)
+
+
+def clip_study(path, rows: list[dict]) -> None:
+  """Phase 3b: per clip setting, how often each batch size clips and the gradient norm before and after clipping
+  (means over training, at each batch size's best LR)."""
+  clips = list(dict.fromkeys(r["clip"] for r in rows))
+  best = {}
+  for r in rows:
+    key = (r["clip"], r["batch_size"])
+    if np.isfinite(r["final_val_loss"]) and (key not in best or r["final_val_loss"] < best[key]["final_val_loss"]):
+      best[key] = r
+  fig, (ax_f, ax_n) = plt.subplots(1, 2, figsize=(10, 3.8))
+  for i, c in enumerate(clips):
+    pts = sorted((b, r) for (cc, b), r in best.items() if cc == c)
+    if not pts:
+      continue
+    bs = [b for b, _ in pts]
+    label = "no clip" if c is None else f"clip {c:g}"
+    ax_f.plot(bs, [r["clip_frequency"] for _, r in pts], "o-", color=f"C{i}", label=label)
+    ax_n.plot(bs, [r["mean_grad_norm"] for _, r in pts], "o-", color=f"C{i}", label=f"{label}: before")
+    ax_n.plot(bs, [r["mean_post_clip_norm"] for _, r in pts], "s--", color=f"C{i}", label=f"{label}: after")
+  ax_f.set(xscale="log", xlabel="batch size B", ylabel="fraction of steps clipped", title="clip frequency (best LR)")
+  ax_n.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="mean global gradient norm",
+           title="gradient norm before / after clipping")  # fmt: skip
+  ax_f.legend(fontsize=7)
+  ax_n.legend(fontsize=6)
+  files.write_figure(path, fig)
+  plt.close(fig)

@@ -18,6 +18,7 @@ COLUMNS = [
   "diverged_at",
   "clip_frequency",
   "mean_grad_norm",
+  "mean_post_clip_norm",
   "mean_update_norm",
   "final_param_norm",
   "ln_vocab",
@@ -59,7 +60,8 @@ def row_results(cfg, batch_size, table, history, diverged_at_R, fingerprint) -> 
         "diverged": diverged,
         "diverged_at": int(diverged_at_R[r]),
         "clip_frequency": _mean(history["clipped"][live, r]),
-        "mean_grad_norm": _mean(history["grad_norm"][live, r]),
+        "mean_grad_norm": _mean(history["grad_norm"][live, r]),  # before clipping
+        "mean_post_clip_norm": _mean(np.minimum(history["grad_norm"][live, r], _clip_value(lane["clip"]))),
         "mean_update_norm": _mean(history["update_norm"][live, r]),
         "final_param_norm": float(history["param_norm"][-1, r]),
         "ln_vocab": fingerprint["ln_vocab"],
@@ -67,6 +69,10 @@ def row_results(cfg, batch_size, table, history, diverged_at_R, fingerprint) -> 
       }
     )
   return out
+
+
+def _clip_value(clip) -> float:
+  return float("inf") if clip is None else float(clip)
 
 
 def _mean(x) -> float:

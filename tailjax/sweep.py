@@ -284,6 +284,8 @@ def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
     plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
     plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
+    if len({r["clip"] for r in all_rows}) > 1:  # clip thresholds as lanes (Phase 3b)
+      plots.clip_study(workdir / "clip_study.png", all_rows)
     curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
     plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
   return fit

@@ -146,3 +146,28 @@ def test_the_information_criterion_picks_the_form_that_made_the_optima(truth):
   lrs = scaling.mccandlish(bs, 0.02, 100.0) if truth == "mccandlish" else 1e-4 * (__import__("numpy").array(bs) ** 0.7)
   forms = scaling.compare_forms(bs, list(lrs))
   assert forms["best_by_aic"] == truth
+
+
+def test_clip_lanes_record_norms_before_and_after_clipping(tmp_path):
+  from tailjax import sweep
+  from tests.conftest import tiny_config
+
+  cfg = tiny_config()
+  cfg.sweep.batch_sizes = (4, 8)
+  cfg.sweep.learning_rates = (1e-3, 1e-2)
+  cfg.sweep.clips = (None, 0.01)
+  cfg.output.plots = True
+  sweep.run(cfg, tmp_path / "p3b")
+  import csv
+
+  with open(tmp_path / "p3b" / "results.csv") as f:
+    rows = list(csv.DictReader(f))
+  assert len(rows) == 8
+  for r in rows:
+    before, after = float(r["mean_grad_norm"]), float(r["mean_post_clip_norm"])
+    if r["clip"] == "":
+      assert after == pytest.approx(before) and float(r["clip_frequency"]) == 0.0
+    else:
+      assert after <= 0.01 + 1e-9 < before  # every step's norm is above 0.01 here, so every step clips
+      assert float(r["clip_frequency"]) == 1.0
+  assert (tmp_path / "p3b" / "clip_study.png").stat().st_size > 0
