@@ -18,7 +18,8 @@ from tailjax.errors import UserError
 REQUIRED = ("batch_size", "lr", "final_val_loss")
 
 
-def read_results(path) -> list[dict]:
+def read_results(path) -> tuple[list[dict], dict]:
+  """(rows, reference losses): the rows the scaling fit reads, and ln V / unigram entropy where the file has them."""
   path = pathlib.Path(path)
   if not path.is_file():
     raise UserError(f"analysis.results = {path} is not a file; pass --config.analysis.results=PATH/results.csv")
@@ -45,17 +46,12 @@ def read_results(path) -> list[dict]:
     rows.append(row)  # a NaN loss is a diverged lane: it counts as +inf in the optimum
   if not rows:
     raise UserError(f"{path} has no rows")
-  return rows
+  fp = {k: float(table[0][k]) for k in ("ln_vocab", "unigram_entropy") if table[0].get(k) not in (None, "")}
+  return rows, fp
 
 
 def run(cfg, workdir) -> dict:
-  rows = read_results(cfg.analysis.results)
-  with open(cfg.analysis.results, newline="") as f:
-    first = next(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")), {})
-  fp = {}
-  for key in ("ln_vocab", "unigram_entropy"):
-    if first.get(key) not in (None, ""):
-      fp[key] = float(first[key])
+  rows, fp = read_results(cfg.analysis.results)
   workdir = pathlib.Path(workdir)
   try:
     workdir.mkdir(parents=True, exist_ok=True)

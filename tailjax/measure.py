@@ -97,6 +97,7 @@ def per_example_noise(
   coords_per_group: int = 4096,
   budget_bytes: float = 1 << 30,
   key=None,
+  coords: list | None = None,
 ) -> Noise:
   """Per-example gradient noise of `loss_fn(params, example) -> scalar` over the leading axis (m) of `examples`.
 
@@ -107,13 +108,15 @@ def per_example_noise(
     coords_per_group: coordinates sampled per parameter tensor (all if the tensor is smaller).
     budget_bytes: memory for one chunk of per-example gradients; the chunk size follows from it.
     key: picks the coordinates (fixed by default, so every measurement of a run reads the same coordinates).
+    coords: the coordinates already picked (`_coordinates`), to skip picking them again.
   """
   m = jax.tree_util.tree_leaves(examples)[0].shape[0]
   if m < 2:
     raise ValueError(f"per_example_noise: m = {m} examples; the noise needs at least 2 (a mean and a deviation)")
   n_params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
   c = chunk_size(m, n_params, budget_bytes)
-  idx = _coordinates(params, coords_per_group, key if key is not None else jax.random.key(0))
+  key = key if key is not None else jax.random.key(0)
+  idx = coords if coords is not None else _coordinates(params, coords_per_group, key)
   sum_g, sum_sq, sample, small_sq = _measure(params, examples, idx, loss_fn=loss_fn, c=c)
   mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
   trace = (float(sum_sq) - m * mean_sq) / (m - 1)
@@ -270,13 +273,13 @@ def measure_lanes(
   (its parameters are frozen at the last finite step and say nothing about the noise)."""
   m = cfg.measure
   out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  coords = _coordinates(jax.tree.map(lambda v: v[0], params_R), m.coords_per_group, jax.random.key(0))
+  # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
   for r, lane in enumerate(table):
     if diverged_R[r]:
       continue
     params = jax.tree.map(lambda v, r=r: v[r], params_R)
-    noise = per_example_noise(
-      loss_one, params, examples, coords_per_group=m.coords_per_group, budget_bytes=m.budget_mb * 2**20
-    )
+    noise = per_example_noise(loss_one, params, examples, budget_bytes=m.budget_mb * 2**20, coords=coords)
     head = {
       "step": step,
       "batch_size": b,
