@@ -58,7 +58,6 @@ class Noise:
 
   noise_MxS: dict
   kind: dict
-  size: dict  # coordinates in the whole group
   mean_grad_norm: dict  # |ḡ| of each group (the batch gradient over the m examples), all coordinates
   m: int
   trace_sigma: float
@@ -121,14 +120,13 @@ def per_example_noise(
   mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
   trace = (float(sum_sq) - m * mean_sq) / (m - 1)
   true_sq = mean_sq - trace / m
-  kinds, sizes, noise, grad_norm = {}, {}, {}, {}
+  kinds, noise, grad_norm = {}, {}, {}
   mean_g = jax.tree_util.tree_leaves(sum_g)
   for (path, leaf), s, g in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, mean_g, strict=True):
     name = group_name(path)
     grad_norm[name] = float(jnp.linalg.norm(g.ravel())) / m
     noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
     kinds[name] = group_kind(name, leaf.ndim)
-    sizes[name] = math.prod(leaf.shape)
   b_small = c // min(c, _SMALL_BATCHES)
   two = two_batch_noise_scale(float(small_sq), mean_sq, b_small, m) if b_small < m else {"b_simple": math.nan}
   return Noise(
@@ -136,7 +134,6 @@ def per_example_noise(
     b_small=b_small,
     noise_MxS=noise,
     kind=kinds,
-    size=sizes,
     mean_grad_norm=grad_norm,
     m=m,
     trace_sigma=trace,

@@ -180,6 +180,7 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= 3 else {"beta_ci": None, "n_boot": 0}
   ci = boot["beta_ci"]
   inside = [name for name, v in THEORIES.items() if ci and ci[0] <= v <= ci[1]]
+  forms = compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
   if main["beta"] is None:
     verdict = f"no fit: only {len(bracketed)} batch size(s) have an optimum inside the LR grid" + (
       f"; extend the grid for B = {censored}" if censored else ""
@@ -193,7 +194,6 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += "; two points fix any line, so this is not a measurement: add batch sizes or widen the grid"
     elif ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
-    forms = compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
     if "best_by_aic" in forms:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:
@@ -204,7 +204,7 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     "beta_ci": ci,
     "beta_ci_method": "95% percentile bootstrap: seeds resampled, or losses redrawn with their train_loss_std",
     "theories_inside_ci": inside,
-    "forms": compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed]),
+    "forms": forms,
     "theories": THEORIES,
     "c": main["c"],
     "r2": main["r2"],
