@@ -61,6 +61,11 @@ def get_config():
   c.sweep.learning_rates = (1e-3,)  # lanes of every row
   c.sweep.seeds = (0,)  # lanes too: init and data order; equal seeds share both
   c.sweep.clips = ()  # optional lanes over clip thresholds (None = off); () = optim.clip only
+  c.sweep.weight_decays = ()  # optional lanes over weight decays; () = optim.weight_decay only
+  c.sweep.auto_extend = False  # extend a row whose optimum sits on the LR grid's edge until it is bracketed
+  c.sweep.max_extensions = 3  # at most this many extension rounds per row
+  c.sweep.extend_points = 2  # new learning rates per round, beyond the edge
+  c.sweep.extend_ratio = 0.0  # step between them; 0 = the grid's own (geometric mean ratio of neighbours)
   c.sweep.lane_strategy = "auto"  # auto (vmap on GPU/TPU, map on CPU) | vmap | map
 
   c.measure = ml_collections.ConfigDict()  # gradient-noise tails during training (Phase 1; off unless steps given)

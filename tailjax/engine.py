@@ -52,12 +52,16 @@ class Lanes:
     )
 
 
-def lane_table(lrs, clips, weight_decay, seeds) -> list[dict]:
-  """The lanes of a row, as exact Python values, in the order lr (outer), clip, seed (inner)."""
+def lane_table(lrs, clips, weight_decays, seeds) -> list[dict]:
+  """The lanes of a row, as exact Python values, in the order lr (outer), clip, weight decay, seed (inner).
+
+  `weight_decays` is a sequence, or one number for every lane."""
+  wds = (weight_decays,) if isinstance(weight_decays, (int, float)) else weight_decays
   return [
-    {"lr": float(lr), "clip": None if c is None else float(c), "weight_decay": float(weight_decay), "seed": int(s)}
+    {"lr": float(lr), "clip": None if c is None else float(c), "weight_decay": float(wd), "seed": int(s)}
     for lr in lrs
     for c in clips
+    for wd in wds
     for s in seeds
   ]
 

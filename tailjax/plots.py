@@ -25,8 +25,8 @@ def _refs(ax, fp, horizontal=True):
 
 
 def _clip_note(fit: dict) -> str:
-  """Names the clip setting when the sweep had several (the figure shows the first; scaling_fit.json has all)."""
-  return f" (clip = {fit['clip']})" if "by_clip" in fit else ""
+  """Names the lane setting when the sweep had several (the figure shows the first; scaling_fit.json has all)."""
+  return f" (clip = {fit['clip']}, wd = {fit['weight_decay']})" if "by_setting" in fit else ""
 
 
 def lr_vs_batch(path, fit: dict) -> None:

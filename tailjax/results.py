@@ -8,6 +8,7 @@ COLUMNS = [
   "seed",
   "clip",
   "weight_decay",
+  "origin",
   "steps",
   "final_train_loss",
   "final_val_loss",

@@ -160,12 +160,16 @@ def power_law(bs, lrs) -> dict:
 def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """The summary written to scaling_fit.json.
 
-  With clip thresholds as lanes (Phase 3b) each clip setting is its own grid: `by_clip` holds one fit per setting,
-  and the top-level fields are those of the first.
+  With clip thresholds or weight decays as lanes (Phases 3b, weight norms) each (clip, weight decay) setting is its
+  own grid: `by_setting` holds one fit per setting, and the top-level fields are those of the first.
   """
-  clips = list(dict.fromkeys(r.get("clip") for r in rows))
-  fits = [{"clip": c, **fit_one([r for r in rows if r.get("clip") == c], fingerprint, n_boot)} for c in clips]
-  return {**fits[0], "by_clip": fits} if len(fits) > 1 else fits[0]
+  keys = list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
+  fits = [
+    {"clip": c, "weight_decay": wd, **fit_one([r for r in rows if (r.get("clip"), r.get("weight_decay")) == (c, wd)],
+                                               fingerprint, n_boot)}
+    for c, wd in keys
+  ]  # fmt: skip
+  return {**fits[0], "by_setting": fits} if len(fits) > 1 else fits[0]
 
 
 def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:

@@ -4,7 +4,8 @@ Layout of a workdir:
   config.json            the resolved config (a rerun with a different one is refused)
   data.json              the corpus fingerprint: sha256, V, ln V, unigram entropy, token counts
   rows/B{b}.json         a finished row's results and curves (a rerun skips the row)
-  checkpoints/B{b}/      orbax checkpoints of the row in progress
+  rows/B{b}.ext{k}.json  round k of automatic grid extension of that row (sweep.auto_extend)
+  checkpoints/B{b}[.ext{k}]/  orbax checkpoints of the row (or round) in progress
   tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done
 """
@@ -19,7 +20,7 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import checkpoint, data, engine, files, measure, plots, results, scaling, validate
+from tailjax import checkpoint, data, engine, extend, files, measure, plots, results, scaling, validate
 from tailjax.errors import UserError
 
 
@@ -72,10 +73,12 @@ def _diff(a, b, prefix="") -> set:
   return set() if a == b else {prefix}
 
 
-def lane_label(lane: dict, many_clips: bool, many_seeds: bool) -> str:
-  label = f"lr={lane['lr']:.3g}"
+def lane_label(lane: dict, many_clips: bool, many_seeds: bool, many_wds: bool = False) -> str:
+  label = f"lr={lane['lr']:.4g}"
   if many_clips:
     label += ",clip=none" if lane["clip"] is None else f",clip={lane['clip']:g}"
+  if many_wds:
+    label += f",wd={lane['weight_decay']:g}"
   if many_seeds:
     label += f",seed={lane['seed']}"
   return label
@@ -93,10 +96,10 @@ class _Writers:
     self.progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
     self.lanes = []
 
-  def open_row(self, b, labels):
+  def open_row(self, name, labels):
     self.close_row()
     if self._on:
-      self.lanes = [self._mw.SummaryWriter(str(self._tb / f"B{b}" / lab)) for lab in labels]
+      self.lanes = [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels]
 
   def lane_scalars(self, step, r, scalars):
     if self._on:
@@ -112,14 +115,21 @@ class _Writers:
     self.main.close()
 
 
-def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers):
-  """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict."""
+def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs, part="", origin="grid"):
+  """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict.
+
+  `lrs` are the row's learning rates; `part` is "" for the grid and ".ext{k}" for round k of auto-extension (its
+  lanes, checkpoints and TensorBoard curves are kept apart; the gradient noise is measured on the grid only);
+  `origin` says in results.csv why the lanes exist.
+  """
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
-  table = engine.lane_table(cfg.sweep.learning_rates, clips, cfg.optim.weight_decay, cfg.sweep.seeds)
+  wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
+  table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
   lanes = engine.Lanes.from_table(table)
-  labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1) for lane in table]
+  labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1, len(wds) > 1) for lane in table]
   row = engine.Row.create(cfg, corpus.vocab_size, b)
-  ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / f"B{b}").resolve(), cfg.checkpoint.keep)
+  name = f"B{b}{part}"
+  ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / name).resolve(), cfg.checkpoint.keep)
   restored = ckpt.restore_latest(jax.eval_shape(row.init_state, lanes))  # the template costs no computation
   if restored is None:
     start, state = 0, row.init_state(lanes)
@@ -127,9 +137,9 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   else:
     start, state, saved = restored
     history = {k: [v] for k, v in saved.items()}
-    logging.info("B=%d: resumed from step %d", b, start)
-  writers.open_row(b, labels)
-  logging.info("B=%d: %d lanes (%s), strategy %s", b, lanes.size, ", ".join(labels), row.strategy)
+    logging.info("%s: resumed from step %d", name, start)
+  writers.open_row(name, labels)
+  logging.info("%s: %d lanes (%s), strategy %s", name, lanes.size, ", ".join(labels), row.strategy)
 
   def consume(stop, n, metrics, val_R):
     metrics, val_R = jax.device_get((metrics, val_R))
@@ -144,11 +154,12 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
         writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
     for r in range(lanes.size):
       writers.lane_scalars(stop, r, {"val_loss": float(val_R[r])})
-    writers.progress(row_index * cfg.train.steps + stop, time.time())
+    if not part:  # progress counts grid steps; extension rounds come on top
+      writers.progress(row_index * cfg.train.steps + stop, time.time())
     shown = " ".join(f"{v:.3f}" for v in val_R)
-    logging.info("B=%d step %d/%d  val loss per lane: %s", b, stop, cfg.train.steps, shown)
+    logging.info("%s step %d/%d  val loss per lane: %s", name, stop, cfg.train.steps, shown)
 
-  measure_at = validate.measure_steps(cfg)
+  measure_at = validate.measure_steps(cfg) if not part else []
   if measure_at:  # fixed training windows, the same at every measurement: only the parameters change
     key = jax.random.key(cfg.sweep.seeds[0] + 7_919)
     examples = row.draw(key, cfg.measure.examples, tokens_N)
@@ -207,8 +218,10 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   hist = {k: np.concatenate(v) for k, v in history.items()}
   diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))
   for r in np.flatnonzero(diverged_at_R >= 0):
-    logging.warning("B=%d lane %s diverged at step %d (frozen)", b, labels[r], diverged_at_R[r])
+    logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
   rows = results.row_results(cfg, b, table, hist, diverged_at_R, corpus.fingerprint)
+  for r in rows:
+    r["origin"] = origin
   return {
     "rows": rows,
     "labels": labels,
@@ -240,17 +253,43 @@ def run(cfg, workdir) -> dict:
   done = {}
   try:
     for i, b in enumerate(cfg.sweep.batch_sizes):
-      row_file = workdir / "rows" / f"B{b}.json"
-      if row_file.exists():
-        logging.info("B=%d: finished earlier, skipped", b)
-        done[b] = json.loads(row_file.read_text())
-        continue
-      done[b] = _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers)
-      files.write_json(row_file, done[b])
-      shutil.rmtree(workdir / "checkpoints" / f"B{b}", ignore_errors=True)
+      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers)
   finally:
     writers.close()
   return summarise(cfg, workdir, done, fp)
+
+
+def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers) -> dict:
+  """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
+  is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
+  lrs, origin, parts = list(cfg.sweep.learning_rates), "grid", []
+  for k in range(cfg.sweep.max_extensions + 1 if cfg.sweep.auto_extend else 1):
+    part = f".ext{k}" if k else ""
+    row_file = workdir / "rows" / f"B{b}{part}.json"
+    if row_file.exists():
+      logging.info("B%d%s: finished earlier, skipped", b, part)
+      parts.append(json.loads(row_file.read_text()))
+    else:
+      parts.append(_train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs, part, origin))
+      files.write_json(row_file, parts[-1])
+      shutil.rmtree(workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
+    if not cfg.sweep.auto_extend or cfg.model.name == "ffn":
+      break
+    plan = extend.next_points([r for p in parts for r in p["rows"]], extend.grid_ratio(cfg), cfg.sweep.extend_points)
+    if plan is None:
+      break
+    if k == cfg.sweep.max_extensions:
+      logging.warning("B=%d: still censored after %d extension rounds (sweep.max_extensions): %s", b, k, plan[1])
+      break
+    lrs, why = plan
+    origin = f"auto-extension round {k + 1}: {why}"
+    logging.info("B=%d: %s; adding learning rates %s", b, origin, ", ".join(f"{x:.4g}" for x in lrs))
+  return {
+    "rows": [r for p in parts for r in p["rows"]],
+    "labels": [lab for p in parts for lab in p["labels"]],
+    "eval_step": parts[0]["eval_step"],
+    "val_loss": np.concatenate([np.array(p["val_loss"], float) for p in parts], axis=1).tolist(),
+  }
 
 
 def summarise(cfg, workdir, done: dict, fp: dict) -> dict:

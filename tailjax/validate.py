@@ -43,6 +43,12 @@ def config(c) -> None:
     for clip in s.clips:
       if clip is not None:
         _positive_float("sweep.clips", clip, "clip threshold (or None)")
+  if s.weight_decays:
+    _nonempty_tuple("sweep.weight_decays", s.weight_decays, "(0.0,0.1)")
+    for wd in s.weight_decays:
+      if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not 0 <= wd < math.inf:
+        raise UserError(f"sweep.weight_decays must be numbers >= 0, got {wd!r}")
+  _extension(c)
   if c.optim.clip is not None:
     _positive_float("optim.clip", c.optim.clip, "clip threshold (or None)")
   if s.lane_strategy not in LANE_STRATEGIES:
@@ -83,6 +89,23 @@ def against_data(c, corpus) -> None:
       f"batch size {biggest} is larger than the {windows} distinct windows of length "
       f"{c.data.seq_len} in the training split of {corpus.name}; use smaller "
       "sweep.batch_sizes or data.seq_len, or more data"
+    )
+
+
+def _extension(c) -> None:
+  s = c.sweep
+  if not isinstance(s.auto_extend, bool):
+    raise UserError(f"sweep.auto_extend must be True or False, got {s.auto_extend!r}")
+  if isinstance(s.max_extensions, bool) or not isinstance(s.max_extensions, numbers.Integral) or s.max_extensions < 0:
+    raise UserError(f"sweep.max_extensions must be an integer >= 0, got {s.max_extensions!r}")
+  _positive_int("sweep.extend_points", s.extend_points)
+  r = s.extend_ratio
+  if isinstance(r, bool) or not isinstance(r, numbers.Real) or not (r == 0 or 1 < r < math.inf):
+    raise UserError(f"sweep.extend_ratio must be 0 (the grid's own) or a number > 1, got {r!r}")
+  if s.auto_extend and r == 0 and len(set(s.learning_rates)) < 2:
+    raise UserError(
+      "sweep.auto_extend with one learning rate has no grid ratio to extend by; "
+      "set --config.sweep.extend_ratio=3 (say) or give two or more learning rates"
     )
 
 

@@ -43,8 +43,12 @@ def test_phase_configs_match_the_study():
   p2 = phase2.get_config()
   assert (p2.model.d_model, p2.data.seq_len, p2.train.steps, p2.optim.weight_decay) == (64, 256, 5000, 0.01)
   assert p2.sweep.batch_sizes == (8, 16, 32, 64, 128, 256, 512) and len(p2.sweep.learning_rates) == 7
-  p3a = phase3a.get_config()
-  assert p3a.sweep.batch_sizes == (128, 256) and p3a.sweep.learning_rates == (0.01, 0.02, 0.03, 0.05, 0.1)
+  p3a = phase3a.get_config()  # Phase 2.5 with automatic extension
+  assert p3a.sweep.auto_extend and p3a.sweep.learning_rates == p25.sweep.learning_rates
+  assert p3a.sweep.batch_sizes == p25.sweep.batch_sizes
+  fixed = phase3a.get_config("fixed")  # the study's hand-extended grid
+  assert fixed.sweep.batch_sizes == (128, 256) and fixed.sweep.learning_rates == (0.01, 0.02, 0.03, 0.05, 0.1)
+  assert not fixed.sweep.auto_extend and fixed.train.steps == 5000
   p3b = phase3b.get_config()
   assert p3b.sweep.batch_sizes == (32, 256) and p3b.sweep.clips == (None, 1.0, 0.1, 0.01)
   p11 = phase1_1.get_config()

@@ -59,8 +59,8 @@ def test_clip_lanes_are_separate_grids():
   low_clip = [{**r, "clip": 0.01} for r in rows_with_optimum(32, 1e-2 * 3) + rows_with_optimum(64, 1e-3)]
   no_clip = [{**r, "clip": None} for r in rows_with_optimum(32, 3e-4) + rows_with_optimum(64, 1e-3)]
   fit = scaling.fit(no_clip + low_clip, FP)
-  assert [f["clip"] for f in fit["by_clip"]] == [None, 0.01]
-  none_fit, low_fit = fit["by_clip"]
+  assert [f["clip"] for f in fit["by_setting"]] == [None, 0.01]
+  none_fit, low_fit = fit["by_setting"]
   assert [o["lr_opt_grid"] for o in none_fit["per_batch_size"]] == [3e-4, 1e-3]
   assert low_fit["per_batch_size"][0]["censored"] == "high"  # not averaged with the other clip's losses
   assert fit["beta"] == none_fit["beta"]

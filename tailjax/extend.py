@@ -1,0 +1,56 @@
+"""Automatic LR-grid extension: what the study's Phase 3a did by hand.
+
+After a row (one batch size) is trained, its optimum is looked up per lane setting (clip, weight decay). Where it sits
+on the grid's top edge the row gets `extend_points` new learning rates above the largest, each one grid ratio further
+(below the smallest where it sits on the bottom edge, or where every lane diverged). The new lanes train as one more
+call of the row's program; every round has the same number of lanes, so all rounds share one compiled program. The
+rounds stop when every setting's optimum is bracketed (a diverged point brackets it too: its loss counts as +inf),
+or after `max_extensions` rounds, when the optimum stays a bound and the fit says so.
+"""
+
+import math
+
+from tailjax import scaling
+
+
+def grid_ratio(cfg) -> float:
+  """`sweep.extend_ratio`, or where that is 0 the geometric mean ratio of neighbouring grid learning rates."""
+  if cfg.sweep.extend_ratio:
+    return float(cfg.sweep.extend_ratio)
+  lrs = sorted(set(cfg.sweep.learning_rates))
+  return math.exp((math.log(lrs[-1]) - math.log(lrs[0])) / (len(lrs) - 1))
+
+
+def settings(rows: list[dict]) -> list[tuple]:
+  """The distinct (clip, weight_decay) lane settings, in order of appearance: each is its own LR grid."""
+  return list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
+
+
+def next_points(rows: list[dict], ratio: float, n_points: int) -> tuple[list[float], str] | None:
+  """New learning rates for one row, and why; None when every setting's optimum is bracketed.
+
+  Args:
+    rows: the row's results so far (grid and earlier rounds), as `results.row_results` gives them.
+    ratio: step between new points (> 1).
+    n_points: new learning rates per round.
+  """
+  lrs = sorted({r["lr"] for r in rows})
+  sides = set()
+  for setting in settings(rows):
+    (opt,) = scaling.optima([r for r in rows if (r.get("clip"), r.get("weight_decay")) == setting])
+    if opt["censored"] == "high":
+      sides.add("high")
+    elif opt["censored"] in ("low", "all_diverged"):
+      sides.add("low")
+    elif opt["censored"] == "single_point":
+      sides |= {"low", "high"}
+  if not sides:
+    return None
+  new, why = [], []
+  if "high" in sides:
+    new += [lrs[-1] * ratio**j for j in range(1, n_points + 1)]
+    why.append(f"optimum at the top edge ({lrs[-1]:.3g})")
+  if "low" in sides:
+    new += [lrs[0] / ratio**j for j in range(1, n_points + 1)]
+    why.append(f"optimum at the bottom edge or every lane diverged ({lrs[0]:.3g})")
+  return [float(f"{x:.4g}") for x in sorted(new)], "; ".join(why)  # 4 digits: readable in results.csv
