@@ -11,8 +11,8 @@ from collections import defaultdict
 import numpy as np
 
 
-def optima(rows: list[dict]) -> list[dict]:
-  """Grid argmin of the seed-averaged final validation loss, per batch size.
+def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
+  """Grid argmin of the seed-averaged final validation loss, per batch size, refined by `_vertex`.
 
   All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Returns one dict per batch size,
   ascending.
@@ -29,7 +29,7 @@ def optima(rows: list[dict]) -> list[dict]:
       out.append({"batch_size": b, "lr_opt": None, "censored": "all_diverged", "best_loss": None})
       continue
     i = int(np.argmin(loss_L))
-    lr_refined = _vertex(lrs, loss_L, i)
+    lr_refined = _vertex(lrs, loss_L, i, half_width)
     censored = None
     if len(lrs) == 1:
       censored = "single_point"
@@ -52,13 +52,21 @@ def optima(rows: list[dict]) -> list[dict]:
   return out
 
 
-def _vertex(lrs, loss_L, i: int) -> float:
+def _vertex(lrs, loss_L, i: int, half_width: int = 1) -> float:
   """The minimum of the parabola in ln LR through the best grid point and its two neighbours, kept inside them; the
-  grid point itself where it has no two finite neighbours or the parabola opens downwards."""
+  grid point itself where it has no two finite neighbours or the parabola opens downwards.
+
+  With half_width = 2 the parabola is the least-squares one through up to two finite points each side (a second
+  refinement the bootstrap draws from, so β's interval covers the choice of refinement too)."""
   if i == 0 or i == len(lrs) - 1 or not np.isfinite(loss_L[i - 1 : i + 2]).all():
     return lrs[i]
+  lo, hi = i - 1, i + 2
+  while half_width > 1 and lo > i - half_width and lo > 0 and np.isfinite(loss_L[lo - 1]):
+    lo -= 1
+  while half_width > 1 and hi < i + half_width + 1 and hi < len(lrs) and np.isfinite(loss_L[hi]):
+    hi += 1
   u = np.log(lrs[i - 1 : i + 2])
-  a, b, _ = np.polyfit(u, loss_L[i - 1 : i + 2], 2)
+  a, b, _ = np.polyfit(np.log(lrs[lo:hi]), loss_L[lo:hi], 2)
   if a <= 0:
     return lrs[i]
   return float(np.exp(np.clip(-b / (2 * a), u[0], u[2])))
@@ -70,7 +78,8 @@ THEORIES = {"square-root rule": 0.5, "'Laplace' 2/3": 2 / 3, "linear": 1.0}
 def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
   """A 95% interval for β: the optima are refined and refitted on resampled losses. With several seeds the seeds
   are resampled per grid point; with one seed each loss is redrawn from N(loss, train_loss_std²) (its noise over the
-  last steps; 0.005 where the column is missing). Resamples with fewer than 2 bracketed optima are left out."""
+  last steps; 0.005 where the column is missing). Each resample also draws its refinement (3-point or 5-point
+  parabola), so the interval covers that choice. Resamples with fewer than 2 bracketed optima are left out."""
   rng = np.random.default_rng(seed)
   by_point = defaultdict(list)
   for r in rows:
@@ -86,7 +95,7 @@ def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
         sd = rs[0].get("train_loss_std")
         sd = float(sd) if sd not in (None, "") and np.isfinite(float(sd)) else 0.005
         fake.append({"batch_size": b, "lr": lr, "final_val_loss": rs[0]["final_val_loss"] + rng.normal(0, sd)})
-    opts = [o for o in optima(fake) if o["censored"] is None]
+    opts = [o for o in optima(fake, half_width=int(rng.integers(1, 3))) if o["censored"] is None]
     if len(opts) >= 2:
       betas.append(power_law([o["batch_size"] for o in opts], [o["lr_opt"] for o in opts])["beta"])
   if len(betas) < n_boot // 2:
@@ -206,7 +215,10 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     "method": "parabola in ln LR through the seed-mean grid argmin and its neighbours; fit on bracketed optima only",
     "beta": main["beta"],
     "beta_ci": ci,
-    "beta_ci_method": "95% percentile bootstrap: seeds resampled, or losses redrawn with their train_loss_std",
+    "beta_ci_method": (
+      "95% percentile bootstrap: seeds resampled, or losses redrawn with their train_loss_std; "
+      "the refinement (3- or 5-point parabola) drawn per resample"
+    ),
     "theories_inside_ci": inside,
     "forms": forms,
     "theories": THEORIES,

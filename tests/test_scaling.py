@@ -67,10 +67,16 @@ def test_clip_lanes_are_separate_grids():
 
 
 def test_refinement_finds_an_optimum_between_grid_points():
-  # An exact parabola in ln LR with its minimum at 2e-3 (between 1e-3 and 3e-3) is recovered, not snapped to 3e-3.
+  # An exact parabola in ln LR with its minimum at 2e-3 (between 1e-3 and 3e-3) is recovered, not snapped to 3e-3,
+  # by the 3-point parabola and by the 5-point least-squares one the bootstrap also draws.
   rows = rows_with_optimum(32, 2e-3)
-  (opt,) = scaling.optima(rows)
-  assert opt["lr_opt_grid"] == 3e-3 and opt["lr_opt"] == pytest.approx(2e-3, rel=1e-6)
+  for half_width in (1, 2):
+    (opt,) = scaling.optima(rows, half_width=half_width)
+    assert opt["lr_opt_grid"] == 3e-3 and opt["lr_opt"] == pytest.approx(2e-3, rel=1e-6)
+  # a loss that is not a parabola: the two refinements disagree, which the interval then covers
+  bent = [{**r, "final_val_loss": abs(math.log(r["lr"]) - math.log(2e-3)) ** 1.2} for r in rows]
+  (three,), (five,) = scaling.optima(bent), scaling.optima(bent, half_width=2)
+  assert three["lr_opt"] != pytest.approx(five["lr_opt"], rel=1e-3)
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 1.0])
