@@ -35,10 +35,13 @@ def get_config():
   c.model.tie_embeddings = False  # share the token embedding with the output head
 
   c.optim = ml_collections.ConfigDict()
-  c.optim.name = "adamw"  # optax.adamw behind optax.clip_by_global_norm
-  c.optim.b1 = 0.9  # Adam first-moment decay
+  c.optim.name = "adamw"  # behind optax.clip_by_global_norm: adamw | sgd (momentum) | muon (optax.contrib.muon)
+  c.optim.momentum = 0.9  # sgd: momentum; muon: its momentum β (Muon's authors use 0.95)
+  c.optim.nesterov = False  # sgd and muon: Nesterov momentum
+  c.optim.muon_adam_lr_ratio = 0.1  # muon: LR of its AdamW part (embeddings, head, vectors) as a fraction of the lane's
+  c.optim.b1 = 0.9  # Adam first-moment decay (adamw, and muon's AdamW part)
   c.optim.b2 = 0.999  # Adam second-moment decay (the study's PyTorch default)
-  c.optim.eps = 1e-8  # Adam epsilon
+  c.optim.eps = 1e-8  # Adam epsilon (muon: also its Newton-Schulz epsilon)
   c.optim.weight_decay = 0.01  # decoupled weight decay, on matrices only (embeddings included)
   c.optim.clip = config_dict.placeholder(float)  # global-norm clip threshold; None = no clipping
   c.optim.warmup_steps = 100  # linear warmup from 0 to the lane's learning rate

@@ -1,4 +1,5 @@
-"""The optax chain each lane trains with: clip_by_global_norm -> AdamW, warmup then constant or cosine.
+"""The optax chain each lane trains with: clip_by_global_norm -> AdamW, SGD with momentum or Muon; warmup, then a
+constant or cosine schedule.
 
 The per-lane hyper-parameters (learning rate, clip threshold, weight decay) enter as traced scalars, so one compiled
 program serves every lane and the step stays a pure function: nothing is written into the optimizer state (unlike
@@ -9,6 +10,8 @@ program serves every lane and the step stays a pure function: nothing is written
 import jax
 import jax.numpy as jnp
 import optax
+from flax import traverse_util
+from optax.contrib import _muon as muon_lib  # optax.contrib.muon and its MuonDimensionNumbers
 
 from tailjax.errors import UserError
 
@@ -34,28 +37,63 @@ def decay_mask(params):
   return jax.tree.map(lambda p: p.ndim >= 2, params)
 
 
+OPTIMIZERS = ("adamw", "sgd", "muon")
+
+
+def muon_dims(params):
+  """Which tensors Muon orthogonalises, and along which axes: every hidden weight matrix (reduction over all axes but
+  the last; the fused q/k/v kernel [D, 3, H, Dh] per projection), while embeddings, the output head and vectors go to
+  its AdamW part, as Muon is meant to be used (Jordan et al. 2024)."""
+  flat = traverse_util.flatten_dict(params)
+  dims = {}
+  for path, p in flat.items():
+    if getattr(p, "ndim", 0) < 2 or path[0] in ("embed", "pos_embed", "head", "cls", "patch_pos"):  # 0: masked
+      dims[path] = None
+    elif path[-1] == "qkv":
+      dims[path] = muon_lib.MuonDimensionNumbers(reduction_axis=0, output_axis=(2, 3))
+    else:
+      dims[path] = muon_lib.MuonDimensionNumbers(reduction_axis=tuple(range(p.ndim - 1)), output_axis=p.ndim - 1)
+  return traverse_util.unflatten_dict(dims)
+
+
 def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransformation:
-  """The chain for one lane.
+  """The chain for one lane: clip by global norm, then the optimizer named by `cfg.name`.
+
+  Weight decay is decoupled for all three (each step shrinks a decayed weight by lr·λ·w), so η/λ means the same
+  thing across optimizers.
 
   Args:
     cfg: the `optim` config section (static settings).
     total_steps: length of training, for the cosine schedule.
     lr, clip, weight_decay: this lane's values (Python floats or traced scalars); clip = NO_CLIP turns clipping off.
   """
-  if cfg.name != "adamw":
-    raise UserError(f"optim.name must be 'adamw' (more optimizers come with Phase 4), not {cfg.name!r}")
   schedule = lr_multiplier(cfg, total_steps)
-  return optax.chain(
-    optax.clip_by_global_norm(clip),
-    optax.adamw(
-      learning_rate=lambda count: lr * schedule(count),
-      b1=cfg.b1,
-      b2=cfg.b2,
+  lr_fn = lambda count: lr * schedule(count)
+  if cfg.name == "adamw":
+    opt = optax.adamw(lr_fn, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps, weight_decay=weight_decay, mask=decay_mask)
+  elif cfg.name == "sgd":  # heavy-ball (or Nesterov) momentum, then decoupled decay, then -lr
+    opt = optax.chain(
+      optax.trace(decay=cfg.momentum, nesterov=cfg.nesterov),
+      optax.add_decayed_weights(weight_decay, decay_mask),
+      optax.scale_by_learning_rate(lr_fn),
+    )
+  elif cfg.name == "muon":
+    opt = muon_lib.muon(
+      lr_fn,
+      beta=cfg.momentum,
       eps=cfg.eps,
+      nesterov=cfg.nesterov,
       weight_decay=weight_decay,
-      mask=decay_mask,
-    ),
-  )
+      weight_decay_mask=decay_mask,
+      adam_b1=cfg.b1,
+      adam_b2=cfg.b2,
+      adam_weight_decay=weight_decay,
+      adam_learning_rate=lambda count: cfg.muon_adam_lr_ratio * lr_fn(count),
+      muon_weight_dimension_numbers=muon_dims,
+    )
+  else:
+    raise UserError(f"optim.name must be one of {', '.join(OPTIMIZERS)}, not {cfg.name!r}")
+  return optax.chain(optax.clip_by_global_norm(clip), opt)
 
 
 def clip_value(clip) -> float:

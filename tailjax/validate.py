@@ -53,6 +53,11 @@ def config(c) -> None:
     _positive_float("optim.clip", c.optim.clip, "clip threshold (or None)")
   if s.lane_strategy not in LANE_STRATEGIES:
     raise UserError(f"sweep.lane_strategy must be one of {', '.join(LANE_STRATEGIES)}, not {s.lane_strategy!r}")
+  if c.optim.name not in ("adamw", "sgd", "muon"):
+    raise UserError(f"optim.name must be adamw, sgd or muon, not {c.optim.name!r}")
+  if not (isinstance(c.optim.momentum, numbers.Real) and 0 <= c.optim.momentum < 1):
+    raise UserError(f"optim.momentum must lie in [0, 1), got {c.optim.momentum!r}")
+  _positive_float("optim.muon_adam_lr_ratio", c.optim.muon_adam_lr_ratio, "ratio")
   if not (0 <= c.optim.weight_decay < math.inf):
     raise UserError(f"optim.weight_decay must be >= 0, got {c.optim.weight_decay!r}")
   if c.optim.warmup_steps < 0:
