@@ -85,6 +85,10 @@ def get_config():
   c.checkpoint.every = 500  # save the row state every this many steps (0 = never)
   c.checkpoint.keep = 2  # checkpoints kept per row
 
+  c.transfer = ml_collections.ConfigDict()  # the transfer test (configs/transfer.py); off unless fit is given
+  c.transfer.fit = ""  # scaling_fit.json of a finished grid sweep of this config; its β and optima are the reference
+  c.transfer.b_ref = 0  # reference batch size (its refined LR_opt is LR_ref); 0 = the smallest bracketed one
+
   c.analysis = ml_collections.ConfigDict()
   c.analysis.results = ""  # a results.csv to re-analyse instead of training (configs/analyze.py); "" = train
 

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
+from flax import traverse_util
 
 from tailjax import data, models, optim
 from tailjax.models import ffn
@@ -198,6 +199,20 @@ class Row:
       (state, metrics, val_loss_R): metrics maps each name in METRICS to an [n_steps, R] array.
     """
     return _chunk(self, state, lanes, tokens_N, *val_batches, n_steps=n_steps)
+
+
+NORM_PREFIX = "wnorm."  # history keys of per-matrix norms: "wnorm." + the parameter path joined by "."
+
+
+@jax.jit
+def matrix_norms(params) -> dict:
+  """Frobenius norm of every weight matrix (every tensor with 2+ axes besides the lane axis), per lane: {key: [R]}."""
+  flat = traverse_util.flatten_dict(params)
+  return {
+    NORM_PREFIX + ".".join(path): jnp.sqrt(jnp.sum(jnp.square(v.astype(jnp.float32)), axis=tuple(range(1, v.ndim))))
+    for path, v in flat.items()
+    if v.ndim >= 3
+  }
 
 
 @functools.partial(jax.jit, static_argnums=0)

@@ -20,7 +20,7 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import checkpoint, data, engine, extend, files, measure, plots, results, scaling, validate
+from tailjax import checkpoint, data, engine, extend, files, measure, plots, results, scaling, transfer, validate, weight_norms
 from tailjax.errors import UserError
 
 
@@ -141,12 +141,14 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   writers.open_row(name, labels)
   logging.info("%s: %d lanes (%s), strategy %s", name, lanes.size, ", ".join(labels), row.strategy)
 
-  def consume(stop, n, metrics, val_R):
-    metrics, val_R = jax.device_get((metrics, val_R))
+  def consume(stop, n, metrics, val_R, norms):
+    metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
     for k in engine.METRICS:
       history[k].append(np.asarray(metrics[k], np.float32))
     history["eval_step"].append(np.array([stop]))
     history["val_loss"].append(np.asarray(val_R)[None])
+    for k, v in norms.items():  # per-matrix weight norms at each eval point (weight_norms.csv)
+      history.setdefault(k, []).append(np.asarray(v)[None])
     start, log_every = stop - n, cfg.train.log_every
     for end in range(start - start % log_every + log_every, stop + 1, log_every):  # log points in (start, stop]
       window = slice(max(end - log_every - start, 0), end - start)  # chunk rows of steps (end - log_every, end]
@@ -204,7 +206,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     state, metrics, val_R = row.run_chunk(state, lanes, tokens_N, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
       consume(*pending)
-    pending = (stop, stop - prev, metrics, val_R)
+    pending = (stop, stop - prev, metrics, val_R, engine.matrix_norms(state.params))
     prev = stop
     if stop in measure_at:
       measure_now(stop, state)
@@ -222,12 +224,19 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   rows = results.row_results(cfg, b, table, hist, diverged_at_R, corpus.fingerprint)
   for r in rows:
     r["origin"] = origin
+  norms = {k[len(engine.NORM_PREFIX) :]: v.tolist() for k, v in hist.items() if k.startswith(engine.NORM_PREFIX)}
   return {
     "rows": rows,
     "labels": labels,
+    "matrix_norms": norms,  # {parameter path: [eval point][lane]}
+    "matrix_shapes": {k: list(v.shape[1:]) for k, v in _flat_params(state.params).items()},
     "eval_step": hist["eval_step"].tolist(),
     "val_loss": np.where(np.isfinite(hist["val_loss"]), hist["val_loss"], np.nan).tolist(),
   }
+
+
+def _flat_params(params) -> dict:
+  return {".".join(path): v for path, v in traverse_util.flatten_dict(params).items() if v.ndim >= 3}
 
 
 def run(cfg, workdir) -> dict:
@@ -251,18 +260,37 @@ def run(cfg, workdir) -> dict:
   n_rows = len(cfg.sweep.batch_sizes)
   writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
   done = {}
+  if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
+    ref_fit = transfer.load_reference(cfg)
+    the_plan = transfer.plan(cfg, ref_fit)
+    row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
+  else:
+    row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   try:
     for i, b in enumerate(cfg.sweep.batch_sizes):
-      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers)
+      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers, row_lrs[b])
   finally:
     writers.close()
+  if cfg.transfer.fit:
+    return _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit)
   return summarise(cfg, workdir, done, fp)
 
 
-def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers) -> dict:
+def _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit) -> dict:
+  all_rows = [r for b in cfg.sweep.batch_sizes for r in done[b]["rows"]]
+  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  rep = transfer.report(the_plan, ref_fit, all_rows)
+  files.write_json(workdir / "transfer.json", rep)
+  summary = results.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n"
+  files.write_text(workdir / "summary.txt", summary)
+  logging.info("results in %s\n%s", workdir, summary)
+  return rep
+
+
+def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs) -> dict:
   """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
   is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
-  lrs, origin, parts = list(cfg.sweep.learning_rates), "grid", []
+  origin, parts = "grid" if not cfg.transfer.fit else "transfer", []
   for k in range(cfg.sweep.max_extensions + 1 if cfg.sweep.auto_extend else 1):
     part = f".ext{k}" if k else ""
     row_file = workdir / "rows" / f"B{b}{part}.json"
@@ -289,6 +317,11 @@ def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, ro
     "labels": [lab for p in parts for lab in p["labels"]],
     "eval_step": parts[0]["eval_step"],
     "val_loss": np.concatenate([np.array(p["val_loss"], float) for p in parts], axis=1).tolist(),
+    "matrix_norms": {
+      k: np.concatenate([np.array(p["matrix_norms"][k], float) for p in parts], axis=1).tolist()
+      for k in parts[0].get("matrix_norms", {})
+    },
+    "matrix_shapes": parts[0].get("matrix_shapes", {}),
   }
 
 
@@ -316,8 +349,15 @@ def summarise(cfg, workdir, done: dict, fp: dict) -> dict:
   summary = results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n"
   files.write_text(workdir / "summary.txt", summary)
   logging.info("results in %s\n%s", workdir, summary)
-  if validate.measure_steps(cfg):
-    measure.write_outputs(workdir, cfg)
+  found = measure.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
+  norms = weight_norms.table(done, cfg)
+  if norms:
+    mid = sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2]
+    norm_fit = weight_norms.fit(norms, weight_norms.alpha_by_kind(found["alpha"], mid))
+    files.write_csv(workdir / "weight_norms.csv", norms, weight_norms.COLUMNS)
+    files.write_json(workdir / "weight_norm_fit.json", norm_fit)
+    if cfg.output.plots:
+      weight_norms.plot(workdir / "weight_norm_scaling.png", norms, norm_fit)
   if cfg.output.plots:
     plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)

@@ -49,6 +49,11 @@ def config(c) -> None:
       if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not 0 <= wd < math.inf:
         raise UserError(f"sweep.weight_decays must be numbers >= 0, got {wd!r}")
   _extension(c)
+  if c.transfer.fit and s.auto_extend:
+    raise UserError("transfer.fit and sweep.auto_extend together: the transfer test trains predicted LRs only; "
+                    "set --config.sweep.auto_extend=False")  # fmt: skip
+  if isinstance(c.transfer.b_ref, bool) or not isinstance(c.transfer.b_ref, numbers.Integral) or c.transfer.b_ref < 0:
+    raise UserError(f"transfer.b_ref must be a batch size (or 0 for the smallest bracketed), got {c.transfer.b_ref!r}")
   if c.optim.clip is not None:
     _positive_float("optim.clip", c.optim.clip, "clip threshold (or None)")
   if s.lane_strategy not in LANE_STRATEGIES:

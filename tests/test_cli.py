@@ -98,7 +98,7 @@ def test_killed_run_resumes_to_identical_results(tmp_path):
   assert (wd / "rows" / "B4.json").exists() and not (wd / "results.csv").exists()
   r = cli(*TINY, steps, f"--workdir={wd}")
   assert r.returncode == 0, r.stderr[-3000:]
-  assert "B=8: resumed from step" in r.stderr
+  assert "B8: resumed from step" in r.stderr
   assert (wd / "results.csv").read_text() == (ref / "results.csv").read_text()
 
 

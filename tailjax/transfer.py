@@ -1,0 +1,82 @@
+"""The transfer test (the study's Phase 2 plan, step 4): do the scaling rules predict good learning rates?
+
+From a reference grid sweep's scaling_fit.json take (B_ref, LR_ref) — by default the smallest batch size whose
+optimum is bracketed, at its refined LR_opt — and predict LR(B) = LR_ref·(B/B_ref)^β for β = ½ (square-root rule),
+⅔ and the reference's fitted β. Each prediction is one lane of its batch size's row; the report is the loss gap to
+that batch size's optimum in the reference sweep (a gap near the loss noise means the rule transfers).
+"""
+
+import json
+import math
+import pathlib
+
+from tailjax import sweep
+from tailjax.errors import UserError
+
+_IGNORED = ("sweep", "transfer", "output", "analysis", "measure", "checkpoint")  # may differ from the reference
+
+
+def load_reference(cfg) -> dict:
+  path = pathlib.Path(cfg.transfer.fit)
+  if not path.is_file():
+    raise UserError(
+      f"transfer.fit = {path} is not a file; pass --config.transfer.fit=RUN/scaling_fit.json of a finished grid sweep"
+    )
+  fit = json.loads(path.read_text())
+  ref_cfg = path.parent / "config.json"
+  if ref_cfg.exists():
+    old, new = json.loads(ref_cfg.read_text()), json.loads(cfg.to_json_best_effort())
+    diff = sorted(d for d in sweep._diff(old, new) if d.split(".")[0] not in _IGNORED)
+    if diff:
+      raise UserError(
+        f"the reference run {path.parent} was trained with a different config (differs in {', '.join(diff)}); "
+        "its optima are not this config's: use the same model, data and optimizer settings"
+      )
+  if fit.get("beta") is None:
+    raise UserError(f"{path} has no fitted β ({fit.get('verdict')}); extend that sweep until optima are bracketed")
+  return fit
+
+
+def plan(cfg, fit: dict) -> dict:
+  """{B: {rule: lr}} for every batch size of the sweep, and the reference point."""
+  bracketed = {o["batch_size"]: o for o in fit["per_batch_size"] if o["censored"] is None}
+  b_ref = cfg.transfer.b_ref or min(bracketed)
+  if b_ref not in bracketed:
+    raise UserError(
+      f"transfer.b_ref = {b_ref} has no bracketed optimum in the reference (bracketed: {sorted(bracketed)}); "
+      "pick one of those, or 0 for the smallest"
+    )
+  lr_ref = bracketed[b_ref]["lr_opt"]
+  rules = {"sqrt (beta=0.5)": 0.5, "two_thirds (beta=0.667)": 2 / 3, f"fitted (beta={fit['beta']:.3f})": fit["beta"]}
+  lrs = {b: {rule: float(f"{lr_ref * (b / b_ref) ** beta:.6g}") for rule, beta in rules.items()}
+         for b in cfg.sweep.batch_sizes}  # fmt: skip
+  return {"b_ref": b_ref, "lr_ref": lr_ref, "rules": rules, "lrs": lrs}
+
+
+def report(the_plan: dict, fit: dict, rows: list[dict]) -> dict:
+  """Per batch size and rule: the LR, the seed-mean loss, and its gap to the reference optimum's loss."""
+  ref = {o["batch_size"]: o for o in fit["per_batch_size"]}
+  out = []
+  for b, by_rule in the_plan["lrs"].items():
+    for rule, lr in by_rule.items():
+      losses = [r["final_val_loss"] for r in rows if r["batch_size"] == b and r["lr"] == lr]
+      loss = sum(losses) / len(losses) if losses and all(math.isfinite(x) for x in losses) else math.nan
+      o = ref.get(b)
+      best = o["best_loss"] if o and o.get("best_loss") is not None else math.nan
+      out.append({
+        "batch_size": b, "rule": rule, "lr": lr, "loss": loss, "reference_best_loss": best, "gap": loss - best,
+        "reference_lr_opt": o["lr_opt"] if o else None, "reference_censored": o["censored"] if o else "not in grid",
+      })  # fmt: skip
+  return {"b_ref": the_plan["b_ref"], "lr_ref": the_plan["lr_ref"], "rules": the_plan["rules"], "per_point": out,
+          "note": "gap = this lane's final val loss − the reference grid's best seed-mean loss at that B; a gap "
+                  "within the loss noise means the rule transfers; where the reference optimum was censored the "
+                  "gap can be negative"}  # fmt: skip
+
+
+def text(rep: dict) -> str:
+  lines = [f"transfer from B_ref = {rep['b_ref']}, LR_ref = {rep['lr_ref']:.4g}",
+           f"{'B':>5} {'rule':>26} {'lr':>10} {'loss':>8} {'ref best':>9} {'gap':>8}"]  # fmt: skip
+  for p in rep["per_point"]:
+    lines.append(f"{p['batch_size']:>5} {p['rule']:>26} {p['lr']:>10.4g} {p['loss']:>8.4f} "
+                 f"{p['reference_best_loss']:>9.4f} {p['gap']:>+8.4f}")  # fmt: skip
+  return "\n".join(lines)
