@@ -14,6 +14,7 @@ def get_config():
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "pydoc"  # pydoc (ships with Python) | tinyshakespeare | wikitext2 | random_tokens | injected (ffn)
+  #                        images (model mlp | cnn | vit): digits (offline, rendered) | mnist | cifar10 (prepared tfds)
   c.data.path = ""  # file or folder; "" = $TAILJAX_DATA_DIR, else ../shared/data next to the repo
   c.data.source = "auto"  # tinyshakespeare only: auto (local file, else tfds) | file | tfds
   c.data.seq_len = 128  # tokens per training window (T)
@@ -21,10 +22,13 @@ def get_config():
   c.data.allow_valid_as_train = False  # wikitext2 without wiki.train.raw: train on valid, evaluate on test
   c.data.random_vocab = 65  # random_tokens: vocabulary size (65 = TinyShakespeare's)
   c.data.random_length = 1_000_000  # random_tokens: corpus length in tokens
+  c.data.image_examples = 12_000  # digits: images rendered (data.val_fraction of them held out)
   c.data.upstream = "normal"  # injected (model.name = ffn): law of ∇_y L: normal | cauchy | laplace | uniform
 
   c.model = ml_collections.ConfigDict()
   c.model.name = "transformer"  # transformer (the study's NanoTransformer) | ffn (experiment 1.1, data.name=injected)
+  #                               | mlp | cnn | vit (Phase 3c, image data; d_model = width, n_layers = depth)
+  c.model.patch_size = 4  # vit: patch side in pixels
   c.model.d_model = 64  # residual width D
   c.model.n_layers = 4  # transformer blocks
   c.model.n_heads = 4  # attention heads H (D must divide by H)

@@ -35,6 +35,16 @@ class Corpus:
   def ln_vocab(self) -> float:
     return math.log(self.vocab_size)
 
+  @property
+  def n_train(self) -> int:  # distinct training windows
+    return len(self.train_T) - self.fingerprint.get("seq_len", 0)
+
+  def device_train(self):
+    return jax.device_put(self.train_T)
+
+  def eval_batches(self, n_batches: int, batch_size: int, seq_len: int):
+    return eval_batches(self.val_T, n_batches, batch_size, seq_len)
+
 
 def data_root() -> pathlib.Path:
   """$TAILJAX_DATA_DIR, else the shared data folder beside the repository."""
@@ -201,10 +211,14 @@ LOADERS = {
 }
 
 
-def load(cfg) -> Corpus:
-  """Loads the corpus named by the `data` section of a config."""
+def load(cfg):
+  """Loads the corpus (or, for digits / mnist / cifar10, the `images.Images`) named by the `data` section."""
+  from tailjax import images
+
+  if cfg.name in images.IMAGE_DATA:
+    return images.load(cfg)
   if cfg.name not in LOADERS:
-    raise UserError(f"unknown data.name {cfg.name!r}; choose one of {', '.join(LOADERS)}")
+    raise UserError(f"unknown data.name {cfg.name!r}; choose one of {', '.join([*LOADERS, *images.IMAGE_DATA])}")
   corpus = LOADERS[cfg.name](cfg)
   for split, toks in (("training", corpus.train_T), ("validation", corpus.val_T)):
     if len(toks) <= cfg.seq_len + 1:

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from flax import traverse_util
 
-from tailjax import data, models, optim
+from tailjax import data, images, models, optim
 from tailjax.models import ffn
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
@@ -133,8 +133,14 @@ class Row:
     """Experiment 1.1: the FFN trained by an injected upstream gradient, with no data and no validation loss."""
     return self.cfg.model.name == "ffn"
 
+  @property
+  def images(self) -> bool:
+    """Phase 3c: an image classifier (mlp, cnn, vit) on labelled images."""
+    return self.cfg.model.name in ("mlp", "cnn", "vit")
+
   def _loss(self, params, x_BxT, y_BxT):
-    """Mean cross-entropy of next-token targets; for the FFN, the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
+    """Mean cross-entropy of next-token targets (of class labels, for images: x = images, y = labels); for the FFN,
+    the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
     if self.injected:
       return jax.vmap(ffn.injected_loss(self.model), in_axes=(None, 0))(params, (x_BxT, y_BxT)).mean()
     logits_BxTxV = self.model.apply({"params": params}, x_BxT)
@@ -144,11 +150,15 @@ class Row:
     """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients."""
     if self.injected:
       return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
+    if self.images:
+      return images.sample_batch(tokens_N, key, n)
     return data.sample_batch(tokens_N, key, n, self.cfg.data.seq_len)
 
   def _init_lane(self, seed, lr, clip, wd):
     if self.injected:
       x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
+    elif self.images:
+      x_1xT = jnp.zeros((1, *images.SHAPES[self.cfg.data.name]), jnp.float32)
     else:
       x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]

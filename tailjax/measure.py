@@ -37,9 +37,11 @@ def group_kind(name: str, ndim: int) -> str:
   parts = name.split("/")
   if "attn" in parts:
     return "attention"
-  if "mlp" in parts:
+  if "mlp" in parts or parts[0].startswith("mlp_"):  # the transformer's block MLPs; the image MLP's layers
     return "ffn"
-  if parts[0] in ("embed", "pos_embed"):
+  if parts[0].startswith("conv_"):
+    return "conv"
+  if parts[0] in ("embed", "pos_embed", "patch_embed"):
     return "embedding"
   if parts[0] == "head":
     return "head"

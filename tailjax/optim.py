@@ -47,7 +47,7 @@ def muon_dims(params):
   flat = traverse_util.flatten_dict(params)
   dims = {}
   for path, p in flat.items():
-    if getattr(p, "ndim", 0) < 2 or path[0] in ("embed", "pos_embed", "head", "cls", "patch_pos"):  # 0: masked
+    if getattr(p, "ndim", 0) < 2 or path[0] in ("embed", "pos_embed", "patch_embed", "head"):  # 0: masked
       dims[path] = None
     elif path[-1] == "qkv":
       dims[path] = muon_lib.MuonDimensionNumbers(reduction_axis=0, output_axis=(2, 3))

@@ -20,7 +20,21 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import checkpoint, data, engine, extend, files, measure, plots, results, scaling, transfer, validate, weight_norms
+from tailjax import (
+  checkpoint,
+  data,
+  engine,
+  extend,
+  files,
+  images,
+  measure,
+  plots,
+  results,
+  scaling,
+  transfer,
+  validate,
+  weight_norms,
+)
 from tailjax.errors import UserError
 
 
@@ -191,7 +205,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
       examples,
       cfg,
       verdict=cfg.measure.verdict and step == max(measure_at),
-      gains_fn=None if row.injected else gains,
+      gains_fn=gains if cfg.model.name in ("transformer", "vit") else None,  # the models whose blocks sow gains
     )
     files.write_json(out, found)
     logging.info("B=%d step %d: gradient noise measured (%.1f s)", b, step, time.time() - t0)
@@ -254,9 +268,11 @@ def run(cfg, workdir) -> dict:
     fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
     fp["train_tokens"], fp["val_tokens"], fp["sha256"],
   )  # fmt: skip
-  tokens_N = jax.device_put(corpus.train_T)
-  c = cfg.data
-  val_batches = data.eval_batches(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, c.seq_len)
+  tokens_N = corpus.device_train()  # tokens, or (images, labels)
+  if isinstance(corpus, images.Images):
+    val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
+  else:
+    val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   n_rows = len(cfg.sweep.batch_sizes)
   writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
   done = {}

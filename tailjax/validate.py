@@ -74,6 +74,12 @@ def config(c) -> None:
     section, key = name.split(".")
     _positive_int(name, c[section][key])
   _measure(c)
+  image_model, image_data = c.model.name in ("mlp", "cnn", "vit"), c.data.name in ("digits", "mnist", "cifar10")
+  if image_model != image_data:
+    raise UserError(
+      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the image models (mlp, cnn, vit) train on image "
+      "data (digits, mnist, cifar10) and the transformer on text; set both, as configs/phase3c.py does"
+    )
   if (c.model.name == "ffn") != (c.data.name == "injected"):
     raise UserError(
       f"model.name={c.model.name!r} with data.name={c.data.name!r}: the FFN of experiment 1.1 trains on injected "
@@ -92,8 +98,16 @@ def config(c) -> None:
 
 def against_data(c, corpus) -> None:
   """Checks that need the corpus: every batch must fit in the training split."""
-  windows = len(corpus.train_T) - c.data.seq_len
   biggest = max(c.sweep.batch_sizes)
+  if hasattr(corpus, "train_x"):  # images
+    if biggest > corpus.n_train:
+      raise UserError(f"batch size {biggest} is larger than the {corpus.n_train} training images of {corpus.name}; "
+                      "use smaller sweep.batch_sizes or more data.image_examples")  # fmt: skip
+    if c.model.name == "vit" and corpus.train_x.shape[1] % c.model.patch_size:
+      raise UserError(f"model.patch_size={c.model.patch_size} does not divide the {corpus.train_x.shape[1]}-pixel "
+                      f"images of {corpus.name}; pick a divisor")  # fmt: skip
+    return
+  windows = len(corpus.train_T) - c.data.seq_len
   if biggest > windows:
     raise UserError(
       f"batch size {biggest} is larger than the {windows} distinct windows of length "

@@ -21,7 +21,8 @@ from tailjax import files, measure
 
 STEADY_TOL = 0.05  # relative change of ‖W‖ over the last eval interval below which a lane counts as steady
 COLUMNS = ["batch_size", "lr", "weight_decay", "seed", "clip", "origin", "width", "optimizer", "matrix", "kind",
-           "elements", "norm", "norm_before", "rel_change", "steady", "study_predictor", "kosson_prediction"]  # fmt: skip
+           "elements", "norm", "norm_before", "rel_change", "steady", "study_predictor",
+           "kosson_prediction"]  # fmt: skip
 
 
 def table(done: dict, cfg) -> list[dict]:
@@ -53,8 +54,11 @@ def table(done: dict, cfg) -> list[dict]:
 
 def _lstsq(rows, names):
   y = np.log([r["norm"] for r in rows])
-  cols = {"ln(lr/wd)": [math.log(r["lr"] / r["weight_decay"]) for r in rows],
-          "ln width": [math.log(r["width"]) for r in rows], "ln B": [math.log(r["batch_size"]) for r in rows]}  # fmt: skip
+  cols = {
+    "ln(lr/wd)": [math.log(r["lr"] / r["weight_decay"]) for r in rows],
+    "ln width": [math.log(r["width"]) for r in rows],
+    "ln B": [math.log(r["batch_size"]) for r in rows],
+  }
   x = np.column_stack([np.ones(len(rows))] + [cols[n] for n in names])
   coef, *_ = np.linalg.lstsq(x, y, rcond=None)
   return coef[1:], x, y

@@ -38,7 +38,9 @@ def test_each_rule_is_a_lane_and_the_gap_is_measured(tmp_path):
   lrs = {(int(r["batch_size"]), float(r["lr"])) for r in rows}
   # B_ref = 4 (smallest bracketed): every rule predicts LR_ref there, so that row has one lane
   assert {lr for b, lr in lrs if b == 4} == {0.01}
-  assert sorted(lr for b, lr in lrs if b == 8) == pytest.approx(sorted(0.01 * 2**e for e in (0.4, 0.5, 2 / 3)), rel=1e-5)
+  assert sorted(lr for b, lr in lrs if b == 8) == pytest.approx(
+    sorted(0.01 * 2**e for e in (0.4, 0.5, 2 / 3)), rel=1e-5
+  )
   assert all(r["origin"] == "transfer" for r in rows)
   assert rep["b_ref"] == 4 and len(rep["per_point"]) == 6
   for p in rep["per_point"]:

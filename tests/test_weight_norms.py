@@ -1,4 +1,4 @@
-"""Steady-state weight norms: the exponent fit recovers known laws, and a sweep with weight decays as lanes writes it."""
+"""Steady-state weight norms: the fit recovers known exponents; a sweep with weight decays as lanes writes the study."""
 
 import csv
 import json

@@ -1,6 +1,7 @@
 """Model registry: `build(model_cfg, vocab_size, seq_len, backend)` returns a flax linen module.
 
-`transformer`: the study's NanoTransformer (token model). `ffn`: experiment 1.1's y = W_out σ(W_in x) of width
+`transformer`: the study's NanoTransformer (token model). `mlp`, `cnn`, `vit`: Phase 3c's image classifiers
+(models/vision.py). `ffn`: experiment 1.1's y = W_out σ(W_in x) of width
 d_model and mlp_ratio · d_model hidden units, trained by an injected upstream gradient (models/ffn.py).
 """
 
@@ -8,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from tailjax.errors import UserError
+from tailjax.models import vision
 from tailjax.models.ffn import FFN
 from tailjax.models.transformer import NanoTransformer
 
@@ -23,8 +25,20 @@ def resolve_attention(cfg, seq_len: int, backend: str) -> str:
 
 
 def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
-  if cfg.name not in ("transformer", "ffn"):
-    raise UserError(f"unknown model.name {cfg.name!r}; choose 'transformer' or 'ffn'")
+  """The model named by `cfg.name`; for the image models `vocab_size` is the number of classes."""
+  if cfg.name not in ("transformer", "ffn", "mlp", "cnn", "vit"):
+    raise UserError(f"unknown model.name {cfg.name!r}; choose transformer, ffn, mlp, cnn or vit")
+  if cfg.d_model <= 0 or cfg.n_layers <= 0:
+    raise UserError(f"model.d_model={cfg.d_model} and model.n_layers={cfg.n_layers} must be positive")
+  if cfg.name == "mlp":
+    return vision.MLP(vocab_size, cfg.d_model, cfg.n_layers)
+  if cfg.name == "cnn":
+    return vision.CNN(vocab_size, cfg.d_model, cfg.n_layers)
+  if cfg.name == "vit":
+    if cfg.n_heads <= 0 or cfg.d_model % cfg.n_heads or cfg.patch_size <= 0:
+      raise UserError(f"vit: model.d_model={cfg.d_model} must be a multiple of model.n_heads={cfg.n_heads}, "
+                      f"and model.patch_size={cfg.patch_size} positive")  # fmt: skip
+    return vision.ViT(vocab_size, cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.mlp_ratio, cfg.patch_size)
   if cfg.name == "ffn":
     if cfg.d_model <= 0 or cfg.mlp_ratio <= 0:
       raise UserError(f"model.d_model={cfg.d_model} and model.mlp_ratio={cfg.mlp_ratio} must be positive")

@@ -44,6 +44,7 @@ class Attention(nn.Module):
   block: int
   dtype: jnp.dtype
   out_init: nn.initializers.Initializer
+  causal: bool = True  # False: every position reads every other (the ViT's patches)
 
   @nn.compact
   def __call__(self, x_BxTxD):
@@ -54,7 +55,7 @@ class Attention(nn.Module):
     w_HxExD = self.param("out", self.out_init, (H, E, D))
     b_D = self.param("out_bias", nn.initializers.zeros, (D,))
     x = x_BxTxD.astype(self.dtype)
-    if self.attention == "blocked":
+    if self.attention == "blocked" and self.causal:
       # q, k, v come out heads-major, the layout the blocked kernel reads.
       qkv_3xBxHxTxE = jnp.einsum("btd,dshe->sbhte", x, w_Dx3xHxE.astype(self.dtype))
       qkv_3xBxHxTxE += b_3xHxE.astype(self.dtype)[:, None, :, None, :]
@@ -64,7 +65,7 @@ class Attention(nn.Module):
       qkv_3xBxTxHxE = jnp.einsum("btd,dshe->sbthe", x, w_Dx3xHxE.astype(self.dtype))
       qkv_3xBxTxHxE += b_3xHxE.astype(self.dtype)[:, None, None]
       impl = "cudnn" if self.attention == "cudnn" else "xla"
-      o_BxTxHxE = jax.nn.dot_product_attention(*qkv_3xBxTxHxE, is_causal=True, implementation=impl)
+      o_BxTxHxE = jax.nn.dot_product_attention(*qkv_3xBxTxHxE, is_causal=self.causal, implementation=impl)
       y = jnp.einsum("bthe,hed->btd", o_BxTxHxE, w_HxExD.astype(self.dtype))
     return y + b_D.astype(self.dtype)
 
@@ -90,12 +91,15 @@ class Block(nn.Module):
   attention_block: int
   dtype: jnp.dtype
   out_init: nn.initializers.Initializer
+  causal: bool = True
 
   @nn.compact
   def __call__(self, h_BxTxD):
     D = h_BxTxD.shape[-1]
     ln = functools.partial(nn.LayerNorm, dtype=self.dtype)
-    attn = Attention(self.n_heads, self.attention, self.attention_block, self.dtype, self.out_init, name="attn")
+    attn = Attention(
+      self.n_heads, self.attention, self.attention_block, self.dtype, self.out_init, self.causal, name="attn"
+    )
     a_BxTxD = attn(ln(name="ln1")(h_BxTxD))
     self.sow("intermediates", "attn_gain", _gain(a_BxTxD, h_BxTxD))  # ‖f(x)‖/‖x‖ of each residual branch
     h_BxTxD = h_BxTxD + a_BxTxD

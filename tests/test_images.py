@@ -1,0 +1,81 @@
+"""Phase 3c: the offline digits, and the MLP / CNN / ViT in the row program."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tailjax import data, engine, images, measure, validate
+from tailjax.errors import UserError
+from tests.conftest import tiny_config
+
+
+def image_config(arch):
+  c = tiny_config()
+  c.data.name = "digits"
+  c.data.image_examples = 600
+  c.model.name = arch
+  c.model.d_model = 16
+  c.model.n_layers = 1
+  c.eval.batch_size = 20
+  c.eval.batches = 3
+  return c
+
+
+def test_digits_are_deterministic_balanced_and_tell_the_digits_apart():
+  x, y = images.rendered_digits(400)
+  x2, y2 = images.rendered_digits(400)
+  np.testing.assert_array_equal(x, x2)
+  np.testing.assert_array_equal(y, y2)
+  assert x.shape == (400, 16, 16, 1) and 0 <= x.min() and x.max() <= 1
+  assert np.bincount(y).tolist() == [40] * 10
+  mean_0, mean_1 = x[y == 0].mean(0)[..., 0], x[y == 1].mean(0)[..., 0]
+  assert mean_0[8, 8] < mean_1[8, 8]  # a 0 has a hole where a 1 has its stroke (holes are not filled)
+  assert mean_0[8, 4] > mean_1[8, 4]
+
+
+def _run(cfg, table, steps):
+  corpus = data.load(cfg.data)
+  row = engine.Row.create(cfg, corpus.vocab_size, 8)
+  lanes = engine.Lanes.from_table(table)
+  state = row.init_state(lanes)
+  vb = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
+  _, m, val = row.run_chunk(state, lanes, corpus.device_train(), vb, steps)
+  return m, val
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn", "vit"])
+def test_each_architecture_lane_equals_single_run(arch):
+  cfg = image_config(arch)
+  cfg.sweep.lane_strategy = "vmap"
+  table = engine.lane_table((1e-3, 1e-2), (1.0,), 0.01, (0,))
+  m, val = _run(cfg, table, 6)
+  one_m, one_val = _run(cfg, table[1:], 6)
+  np.testing.assert_allclose(m["loss"][:, 1], one_m["loss"][:, 0], rtol=2e-5)
+  np.testing.assert_allclose(val[1], one_val[0], rtol=2e-5)
+  assert abs(float(m["loss"][0, 0]) - math.log(10)) < 0.3  # starts at chance: ln(classes)
+
+
+def test_mlp_learns_the_digits():
+  cfg = image_config("mlp")
+  cfg.model.d_model = 64
+  m, val = _run(cfg, engine.lane_table((1e-2,), (1.0,), 0.01, (0,)), 150)
+  assert float(val[0]) < math.log(10) - 1.0, val
+
+
+def test_image_parameters_have_the_study_kinds():
+  assert measure.group_kind("mlp_0/kernel", 2) == "ffn"
+  assert measure.group_kind("conv_1/kernel", 4) == "conv"
+  assert measure.group_kind("patch_embed/kernel", 4) == "embedding"
+  assert measure.group_kind("block_0/attn/qkv", 4) == "attention"
+
+
+def test_image_model_on_text_is_refused():
+  cfg = image_config("cnn")
+  cfg.data.name = "pydoc"
+  with pytest.raises(UserError, match="image models"):
+    validate.config(cfg)
+  cfg = image_config("vit")
+  cfg.model.patch_size = 5
+  with pytest.raises(UserError, match="patch_size=5 does not divide"):
+    validate.against_data(cfg, data.load(cfg.data))
