@@ -3,8 +3,9 @@
     python -m tailjax.main --config=configs/analyze.py --config.analysis.results=PATH/results.csv --workdir=OUT
 
 The file needs the columns batch_size, lr and final_val_loss; seed and train_loss_std are used when present (seeds
-are averaged and resampled; train_loss_std sets the loss noise of the bootstrap), ln_vocab and unigram_entropy are
-shown beside the losses, anything else (the study's `converged`, `num_steps`) is ignored.
+are averaged and resampled; train_loss_std sets the loss noise of the bootstrap), clip and weight_decay split the
+lanes into separate grids, ln_vocab and unigram_entropy are shown beside the losses, anything else (the study's
+`converged`, `num_steps`, tailjax's `origin`) is ignored.
 """
 
 import csv
@@ -40,7 +41,7 @@ def read_results(path) -> tuple[list[dict], dict]:
       raise UserError(f"{path} line {i}: batch_size, lr and final_val_loss must be numbers, got {dict(r)}") from None
     if row["lr"] <= 0 or row["batch_size"] <= 0:
       raise UserError(f"{path} line {i}: lr and batch_size must be > 0, got lr={row['lr']}, B={row['batch_size']}")
-    for key in ("seed", "train_loss_std", "clip"):
+    for key in ("seed", "train_loss_std", "clip", "weight_decay"):
       if r.get(key) not in (None, ""):
         row[key] = r[key] if key == "clip" else float(r[key])
     rows.append(row)  # a NaN loss is a diverged lane: it counts as +inf in the optimum

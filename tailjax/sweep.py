@@ -258,7 +258,13 @@ def run(cfg, workdir) -> dict:
   validate.config(cfg)
   corpus = data.load(cfg.data)
   validate.against_data(cfg, corpus)
-  workdir = prepare_workdir(workdir, cfg)
+  if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
+    ref_fit = transfer.load_reference(cfg)
+    the_plan = transfer.plan(cfg, ref_fit)
+    row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
+  else:
+    row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
+  workdir = prepare_workdir(workdir, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
   files.write_json(workdir / "data.json", fp)
   if fp.get("warning"):
@@ -276,12 +282,6 @@ def run(cfg, workdir) -> dict:
   n_rows = len(cfg.sweep.batch_sizes)
   writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
   done = {}
-  if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
-    ref_fit = transfer.load_reference(cfg)
-    the_plan = transfer.plan(cfg, ref_fit)
-    row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
-  else:
-    row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   try:
     for i, b in enumerate(cfg.sweep.batch_sizes):
       done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers, row_lrs[b])

@@ -124,6 +124,17 @@ BAD = {
   "ffn without injected data": (["--config.model.name=ffn"], "data.name=injected"),
   "unknown estimator": (["--config.measure.steps=(10,)", "--config.measure.estimators=(hill,ml)"], "estimators"),
   "unknown upstream law": (["--config.data.upstream=pareto"], "data.upstream"),
+  "unknown optimizer": (["--config.optim.name=adam"], "optim.name"),
+  "momentum of one": (["--config.optim.name=sgd", "--config.optim.momentum=1.0"], "optim.momentum"),
+  "extension ratio of one": (["--config.sweep.auto_extend=True", "--config.sweep.extend_ratio=1.0"], "extend_ratio"),
+  "auto-extension with one LR": (
+    ["--config.sweep.auto_extend=True", "--config.sweep.learning_rates=(1e-3,)"],
+    "no grid ratio",
+  ),
+  "negative weight decay lane": (["--config.sweep.weight_decays=(0.1,-0.1)"], "weight_decays"),
+  "image model on text": (["--config.model.name=cnn"], "image models"),
+  "image data not prepared": (["--config.model.name=mlp", "--config.data.name=mnist"], "not prepared"),
+  "missing transfer reference": (["--config.transfer.fit=/nonexistent/scaling_fit.json"], "is not a file"),
 }
 
 

@@ -1,0 +1,66 @@
+"""Times the issue-5 pieces: the scaling fit (with its bootstrap), the weight-norm fit, and the Phase 3c image models'
+training step (one lane, and a row of 5 LR lanes).
+
+  python -m tailjax.bench_analysis [--width=128] [--batch=64] [--steps=50]
+"""
+
+import pathlib
+import time
+
+import jax
+import numpy as np
+from absl import app, flags
+
+from configs import phase3c
+from tailjax import analyze, data, engine, scaling, weight_norms
+
+_WIDTH = flags.DEFINE_integer("width", 128, "image model width")
+_BATCH = flags.DEFINE_integer("batch", 64, "batch size")
+_STEPS = flags.DEFINE_integer("steps", 50, "timed steps per chunk")
+_STUDY = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+
+
+def _time(fn, repeats=3):
+  best = float("inf")
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    best = min(best, time.perf_counter() - t0)
+  return best
+
+
+def main(_):
+  print(f"device: {jax.devices()[0].device_kind}, backend {jax.default_backend()}")
+  table = next(_STUDY.glob("001_*.txt"), None)
+  if table is not None:
+    rows, fp = analyze.read_results(table)
+    print(f"scaling.fit on the study's Phase 2.5 table (n_boot=1000): {_time(lambda: scaling.fit(rows, fp)):.2f} s")
+  rng = np.random.default_rng(0)
+  norm_rows = [{"lr": lr, "weight_decay": wd, "width": w, "batch_size": b, "norm": float(np.exp(rng.normal())),
+                "steady": True, "kind": "ffn", "optimizer": "adamw", "kosson_prediction": 1.0}
+               for lr in (1e-3, 3e-3, 1e-2) for wd in (0.1, 1.0) for w in (64, 256) for b in (32, 256)]  # fmt: skip
+  print(f"weight_norms.fit, {len(norm_rows)} lanes, n_boot=500: {_time(lambda: weight_norms.fit(norm_rows)):.2f} s")
+  for arch in ("mlp", "cnn", "vit"):
+    cfg = phase3c.get_config(arch)
+    cfg.model.d_model = _WIDTH.value
+    cfg.data.image_examples = 2000
+    corpus = data.load(cfg.data)
+    train, vb = corpus.device_train(), corpus.eval_batches(1, 10)
+    for lanes_n in (1, 5):
+      table_ = engine.lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))
+      row = engine.Row.create(cfg, corpus.vocab_size, _BATCH.value)
+      lanes = engine.Lanes.from_table(table_)
+      state = row.init_state(lanes)
+      state, *_ = row.run_chunk(state, lanes, train, vb, _STEPS.value)  # compile
+      jax.block_until_ready(state)
+      t0 = time.perf_counter()
+      state, m, _ = row.run_chunk(state, lanes, train, vb, _STEPS.value)
+      jax.block_until_ready(m)
+      dt = time.perf_counter() - t0
+      rate, ms = _STEPS.value * lanes_n / dt, dt / _STEPS.value * 1e3
+      print(f"{arch} d{_WIDTH.value} B={_BATCH.value} {lanes_n} lane(s), {row.strategy}: "
+            f"{rate:.1f} lane-steps/s ({ms:.1f} ms per row step)")  # fmt: skip
+
+
+if __name__ == "__main__":
+  app.run(main)
