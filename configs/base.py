@@ -29,6 +29,7 @@ def get_config():
   c.model.name = "transformer"  # transformer (the study's NanoTransformer) | ffn (experiment 1.1, data.name=injected)
   #                               | mlp | cnn | vit (Phase 3c, image data; d_model = width, n_layers = depth)
   c.model.patch_size = 4  # vit: patch side in pixels
+  c.model.conv = "auto"  # cnn: auto (im2col matmul on CPU, XLA's convolution elsewhere) | xla | im2col
   c.model.d_model = 64  # residual width D
   c.model.n_layers = 4  # transformer blocks
   c.model.n_heads = 4  # attention heads H (D must divide by H)

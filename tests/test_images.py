@@ -79,3 +79,18 @@ def test_image_model_on_text_is_refused():
   cfg.model.patch_size = 5
   with pytest.raises(UserError, match="patch_size=5 does not divide"):
     validate.against_data(cfg, data.load(cfg.data))
+
+
+def test_im2col_convolution_is_the_xla_convolution():
+  import jax
+  import jax.numpy as jnp
+
+  from tailjax.models import vision
+
+  x = jax.random.normal(jax.random.key(0), (2, 7, 6, 3))
+  fast, ref = vision.CNN(10, 8, 2, "im2col"), vision.CNN(10, 8, 2, "xla")
+  params = ref.init(jax.random.key(1), x)["params"]
+  loss = lambda m: lambda p: jnp.sum(jnp.tanh(m.apply({"params": p}, x)))
+  np.testing.assert_allclose(fast.apply({"params": params}, x), ref.apply({"params": params}, x), atol=1e-5)
+  g_fast, g_ref = jax.grad(loss(fast))(params), jax.grad(loss(ref))(params)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6), g_fast, g_ref)

@@ -33,7 +33,11 @@ def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
   if cfg.name == "mlp":
     return vision.MLP(vocab_size, cfg.d_model, cfg.n_layers)
   if cfg.name == "cnn":
-    return vision.CNN(vocab_size, cfg.d_model, cfg.n_layers)
+    if cfg.conv not in ("auto", "xla", "im2col"):
+      raise UserError(f"model.conv must be auto, xla or im2col, not {cfg.conv!r}")
+    return vision.CNN(
+      vocab_size, cfg.d_model, cfg.n_layers, vision.resolve_conv(cfg.conv, backend or jax.default_backend())
+    )
   if cfg.name == "vit":
     if cfg.n_heads <= 0 or cfg.d_model % cfg.n_heads or cfg.patch_size <= 0:
       raise UserError(f"vit: model.d_model={cfg.d_model} must be a multiple of model.n_heads={cfg.n_heads}, "
