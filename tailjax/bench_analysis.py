@@ -1,7 +1,7 @@
 """Times the issue-5 pieces: the scaling fit (with its bootstrap), the weight-norm fit, and the Phase 3c image models'
 training step (one lane, and a row of 5 LR lanes).
 
-  python -m tailjax.bench_analysis [--width=128] [--batch=64] [--steps=50]
+  python -m tailjax.bench_analysis [--width=128] [--batch=64] [--steps=50] [--conv=xla --archs=cnn]
 """
 
 import time
@@ -16,6 +16,8 @@ from tailjax import data, engine, scaling, weight_norms
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")
 _STEPS = flags.DEFINE_integer("steps", 50, "timed steps per chunk")
+_CONV = flags.DEFINE_string("conv", "auto", "cnn convolution: auto | xla | im2col")
+_ARCHS = flags.DEFINE_list("archs", ["mlp", "cnn", "vit"], "image models to time")
 
 
 def _time(fn, repeats=3):
@@ -39,8 +41,9 @@ def main(_):
                 "steady": True, "kind": "ffn", "optimizer": "adamw", "kosson_prediction": 1.0}
                for lr in (1e-3, 3e-3, 1e-2) for wd in (0.1, 1.0) for w in (64, 256) for b in (32, 256)]  # fmt: skip
   print(f"weight_norms.fit, {len(norm_rows)} lanes, n_boot=500: {_time(lambda: weight_norms.fit(norm_rows)):.2f} s")
-  for arch in ("mlp", "cnn", "vit"):
+  for arch in _ARCHS.value:
     cfg = phase3c.get_config(arch)
+    cfg.model.conv = _CONV.value
     cfg.model.d_model = _WIDTH.value
     cfg.data.image_examples = 2000
     corpus = data.load(cfg.data)
