@@ -13,10 +13,9 @@ def test_two_widths_compared_and_the_width_exponent_fitted(tmp_path):
   for width in (16, 32):
     c = tiny_config()
     c.model.d_model = width
-    c.train.steps = 40
-    c.eval.every = 20
-    c.sweep.batch_sizes = (4, 8)
-    c.sweep.learning_rates = (3e-3, 1e-2, 3e-2)
+    c.train.steps = 30
+    c.eval.every = 15
+    c.sweep.learning_rates = (1e-2, 3e-2)
     c.sweep.weight_decays = (0.3, 3.0)
     sweep.run(c, tmp_path / f"d{width}")
   out = tmp_path / "cmp"
@@ -33,7 +32,7 @@ def test_two_widths_compared_and_the_width_exponent_fitted(tmp_path):
   assert [x["run"] for x in runs] == ["model.d_model=16", "model.d_model=32"]
   with open(out / "lr_opt.csv") as f:
     per_b = list(csv.DictReader(f))
-  assert {(x["run"], x["batch_size"]) for x in per_b} == {(f"model.d_model={w}", b) for w in (16, 32) for b in "48"}
+  assert [(x["run"], x["batch_size"]) for x in per_b] == [("model.d_model=16", "4"), ("model.d_model=32", "4")]
   assert (out / "lr_opt_by_run.png").stat().st_size > 0
   fit = json.loads((out / "weight_norm_fit.json").read_text())
   # widths vary across the runs, so the width exponent is fitted there (within one run it cannot be)
