@@ -5,7 +5,9 @@ on the grid's top edge the row gets `extend_points` new learning rates above the
 (below the smallest where it sits on the bottom edge, or where every lane diverged). The new lanes train as one more
 call of the row's program; every round has the same number of lanes, so all rounds share one compiled program. The
 rounds stop when every setting's optimum is bracketed (a diverged point brackets it too: its loss counts as +inf),
-or after `max_extensions` rounds, when the optimum stays a bound and the fit says so.
+or after `max_extensions` rounds, when the optimum stays a bound and the fit says so. A row that learned nothing at
+any LR (every loss at ln V, `scaling.LEARNED_NOTHING`) has no optimum to chase: its argmin is noise, so it is
+extended upwards (too small a step to learn in time) unless its top LR already diverged.
 """
 
 import math
@@ -44,12 +46,17 @@ def next_points(rows: list[dict], ratio: float, n_points: int) -> tuple[list[flo
       sides.add("low")
     elif opt["censored"] == "single_point":
       sides |= {"low", "high"}
+    elif opt["censored"] == "learned_nothing" and math.isfinite(opt["mean_val_loss"][-1]):
+      sides.add("nothing")  # chance-level loss everywhere, the top LR still finite: too small to learn in time
   if not sides:
     return None
   new, why = [], []
-  if "high" in sides:
+  if sides & {"high", "nothing"}:
     new += [lrs[-1] * ratio**j for j in range(1, n_points + 1)]
-    why.append(f"optimum at the top edge ({lrs[-1]:.3g})")
+    if "high" in sides:
+      why.append(f"optimum at the top edge ({lrs[-1]:.3g})")
+    if "nothing" in sides:
+      why.append(f"learned nothing up to {lrs[-1]:.3g} (loss at ln V): trying larger LRs")
   if "low" in sides:
     new += [lrs[0] / ratio**j for j in range(1, n_points + 1)]
     why.append(f"optimum at the bottom edge or every lane diverged ({lrs[0]:.3g})")

@@ -10,13 +10,18 @@ from collections import defaultdict
 
 import numpy as np
 
+LEARNED_NOTHING = 0.99  # a best loss above this fraction of ln V is chance level: the row has no optimum
+
 
 def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
   """Grid argmin of the seed-averaged final validation loss, per batch size, refined by `_vertex`.
 
-  All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Returns one dict per batch size,
-  ascending.
+  All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Where the rows carry `ln_vocab`
+  and even the best loss is within 1% of it, nothing was learned at any LR: the argmin is noise, and the row is
+  censored as "learned_nothing" (SCIENCE.md: a loss near ln V means the model learned nothing). Returns one dict per
+  batch size, ascending.
   """
+  ln_v = next((float(r["ln_vocab"]) for r in rows if r.get("ln_vocab") not in (None, "")), None)
   by_b = defaultdict(lambda: defaultdict(list))
   for r in rows:
     loss = r["final_val_loss"]
@@ -37,6 +42,8 @@ def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
       censored = "low"
     elif i == len(lrs) - 1:
       censored = "high"
+    if ln_v is not None and loss_L[i] >= LEARNED_NOTHING * ln_v:
+      censored = "learned_nothing"
     out.append(
       {
         "batch_size": b,
@@ -90,11 +97,13 @@ def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
     for (b, lr), rs in by_point.items():
       if len(rs) > 1:
         picks = [rs[j] for j in rng.integers(0, len(rs), len(rs))]
-        fake += [{"batch_size": b, "lr": lr, "final_val_loss": p["final_val_loss"]} for p in picks]
+        fake += [{"batch_size": b, "lr": lr, "final_val_loss": p["final_val_loss"], "ln_vocab": p.get("ln_vocab")}
+                 for p in picks]  # fmt: skip
       else:
         sd = rs[0].get("train_loss_std")
         sd = float(sd) if sd not in (None, "") and np.isfinite(float(sd)) else 0.005
-        fake.append({"batch_size": b, "lr": lr, "final_val_loss": rs[0]["final_val_loss"] + rng.normal(0, sd)})
+        loss = rs[0]["final_val_loss"] + rng.normal(0, sd)
+        fake.append({"batch_size": b, "lr": lr, "final_val_loss": loss, "ln_vocab": rs[0].get("ln_vocab")})
     opts = [o for o in optima(fake, half_width=int(rng.integers(1, 3))) if o["censored"] is None]
     if len(opts) >= 2:
       betas.append(power_law([o["batch_size"] for o in opts], [o["lr_opt"] for o in opts])["beta"])
@@ -188,7 +197,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   have_opt = [o for o in opts if o["lr_opt"] is not None]
   main = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
   naive = power_law([o["batch_size"] for o in have_opt], [o["lr_opt_grid"] for o in have_opt])
-  censored = [o["batch_size"] for o in opts if o["censored"]]
+  nothing = [o["batch_size"] for o in opts if o["censored"] == "learned_nothing"]
+  censored = [o["batch_size"] for o in opts if o["censored"] and o["censored"] != "learned_nothing"]
   # With two points the bootstrap sees only the noise of those two optima, not whether a power law holds: no interval.
   boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= 3 else {"beta_ci": None, "n_boot": 0}
   ci = boot["beta_ci"]
@@ -198,6 +208,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     verdict = f"no fit: only {len(bracketed)} batch size(s) have an optimum inside the LR grid" + (
       f"; extend the grid for B = {censored}" if censored else ""
     )
+    if nothing:
+      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
   else:
     interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
     verdict = (
@@ -211,6 +223,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:
       verdict += f"; B = {censored} have optima at the grid's edge (bounds, not points)"
+    if nothing:
+      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
   return {
     "method": "parabola in ln LR through the seed-mean grid argmin and its neighbours; fit on bracketed optima only",
     "beta": main["beta"],

@@ -100,3 +100,20 @@ def test_sweep_extends_a_censored_row_and_resumes_without_retraining(tmp_path):
   assert sweep.run(c, tmp_path)["per_batch_size"] == fit["per_batch_size"]
   assert (tmp_path / "results.csv").read_text() == before
   assert json.loads((tmp_path / "scaling_fit.json").read_text())["n_bracketed"] == 1
+
+
+def test_a_row_that_learned_nothing_is_not_chased_into_the_noise():
+  # SGD at too small LRs: every loss sits at ln 10 to within noise, and the "argmin" at the bottom edge is noise.
+  # Found in a real run (Phase 3c MLP with SGD), where extension went downwards three rounds.
+  ln_v = math.log(10)
+  rows = [{"batch_size": 32, "lr": lr, "final_val_loss": ln_v + 1e-4 * k, "ln_vocab": ln_v}
+          for k, lr in enumerate(GRID)]  # fmt: skip
+  (opt,) = scaling.optima(rows)
+  assert opt["censored"] == "learned_nothing"
+  new, why = extend.next_points(rows, 3.16, 2)
+  assert min(new) > GRID[-1] and "learned nothing" in why
+  fit = scaling.fit(rows, {"ln_vocab": ln_v}, n_boot=10)
+  assert fit["n_bracketed"] == 0 and "learned nothing at any LR" in fit["verdict"]
+  # ... unless the top LR already diverged: then there is nothing to try
+  rows[-1]["final_val_loss"] = float("nan")
+  assert extend.next_points(rows, 3.16, 2) is None
