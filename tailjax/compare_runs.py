@@ -6,7 +6,8 @@ Phase 3c (widths, architectures) and Phase 4 (optimizers) train one sweep per se
 optimizer changes the parameter or state shapes and so cannot be a lane of one compiled program. Each run is named
 by the config fields in which it differs from the others. Writes:
   runs.csv              per run: β with its interval, bracketed optima, Hill α per kind (median over lanes, middle k,
-                        last measurement; empty where the run measured none), the verdict
+                        last measurement; empty where the run measured none), how many lanes' verdicts found a
+                        power-law tail per kind (a Hill α is a tail index only where they do), the verdict
   lr_opt.csv            per run and batch size: LR_opt, censored, best loss
   lr_opt_by_run.png     LR_opt against B, one line per run (hollow triangles: optima on the grid's edge, bounds)
   weight_norm_fit.json, weight_norm_scaling.png   the weight-norm exponents over all runs (widths vary here)
@@ -41,6 +42,7 @@ def load(workdirs) -> list[dict]:
       "fit": json.loads((wd / "scaling_fit.json").read_text()),
       "alpha": _read_csv(wd / "alpha.csv") if (wd / "alpha.csv").exists() else [],
       "norms": _read_csv(wd / "weight_norms.csv") if (wd / "weight_norms.csv").exists() else [],
+      "verdicts": _read_csv(wd / "verdicts.csv") if (wd / "verdicts.csv").exists() else [],
     })  # fmt: skip
   differ = set()
   for r in runs[1:]:
@@ -69,12 +71,27 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
       "run": r["label"], "workdir": str(r["dir"]), "model": c["model"]["name"], "width": c["model"]["d_model"],
       "optimizer": c["optim"]["name"], "beta": fit.get("beta"), "beta_ci_low": ci[0], "beta_ci_high": ci[1],
       "n_bracketed": fit.get("n_bracketed"), **{f"hill_alpha_{k}": v for k, v in sorted(alpha.items())},
+      **_power_law_share(r["verdicts"]),
       "verdict": fit.get("verdict"),
     })  # fmt: skip
     for o in fit["per_batch_size"]:
       per_b.append({"run": r["label"], "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
                     "censored": o["censored"] or "", "best_loss": o["best_loss"]})  # fmt: skip
   return per_run, per_b
+
+
+def _power_law_share(verdicts: list[dict]) -> dict:
+  """Per kind, how many lanes' full verdicts (last measurement) found a power-law tail, e.g. "8/20": a Hill α means
+  a tail index only where the verdict says there is a power law (SCIENCE.md §1)."""
+  if not verdicts:
+    return {}
+  last = max(int(v["step"]) for v in verdicts)
+  out = {}
+  for v in verdicts:
+    if int(v["step"]) == last and v["group"].startswith("all "):
+      yes, n = out.get(v["group"][4:], (0, 0))
+      out[v["group"][4:]] = (yes + v["verdict"].startswith("power-law"), n + 1)
+  return {f"power_law_verdicts_{k}": f"{yes}/{n}" for k, (yes, n) in sorted(out.items())}
 
 
 def _norm_rows(runs) -> list[dict]:
