@@ -8,9 +8,10 @@ batch-size factor B^(1/(2α) − 1/2) from the gradient noise's tail index α. B
     ln ‖W‖ = a + p·ln(η/λ) + q·ln d + r·ln B      (per kind of matrix; a regressor enters only where it varies)
 
 p against ½, q against ¾ (the study) and 1 (Kosson, square matrices C = d²), r against 1/(2α) − ½ with α the
-measured Hill index of that kind. Intervals are a percentile bootstrap over lanes. A norm that still moved by more
-than `STEADY_TOL` over the last eval interval is not at equilibrium; the fit uses the steady lanes only and says how
-many there were.
+measured Hill index of that kind. Intervals are a percentile bootstrap over lanes. A lane is steady when its norm
+moved by less than `STEADY_TOL` over the last eval interval and it trained for at least `MIN_TIMESCALES` decay times
+1/(ηλ) (a slowly decaying norm also changes little per interval, far from equilibrium); the fit uses the steady
+lanes only and says how many there were.
 """
 
 import math
@@ -20,8 +21,9 @@ import numpy as np
 from tailjax import files, measure
 
 STEADY_TOL = 0.05  # relative change of ‖W‖ over the last eval interval below which a lane counts as steady
+MIN_TIMESCALES = 3.0  # ... and at least this many decay times 1/(ηλ) trained (e^-3: 5% of the start left)
 COLUMNS = ["batch_size", "lr", "weight_decay", "seed", "clip", "origin", "width", "optimizer", "matrix", "kind",
-           "elements", "norm", "norm_before", "rel_change", "steady", "study_predictor",
+           "elements", "norm", "norm_before", "rel_change", "decay_timescales", "steady", "study_predictor",
            "kosson_prediction"]  # fmt: skip
 
 
@@ -45,7 +47,8 @@ def table(done: dict, cfg) -> list[dict]:
           "origin": lane.get("origin", "grid"), "width": cfg.model.d_model, "optimizer": cfg.optim.name,
           "matrix": path, "kind": measure.group_kind(path.replace(".", "/"), 2), "elements": elements,
           "norm": float(last), "norm_before": float(before), "rel_change": float(change),
-          "steady": bool(change < STEADY_TOL),
+          "decay_timescales": lr * wd * cfg.train.steps,
+          "steady": bool(change < STEADY_TOL and lr * wd * cfg.train.steps >= MIN_TIMESCALES),
           "study_predictor": math.sqrt(lr / wd) * cfg.model.d_model**0.75 if wd > 0 else math.nan,
           "kosson_prediction": math.sqrt(lr * elements / (2 * wd)) if wd > 0 else math.nan,
         })  # fmt: skip

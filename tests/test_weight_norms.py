@@ -62,6 +62,9 @@ def test_sweep_with_weight_decay_lanes_writes_the_norm_study(tmp_path):
   assert {r["weight_decay"] for r in lanes} == {"0.3", "3.0"} and len(lanes) == 4
   assert {r["kind"] for r in rows} >= {"attention", "ffn", "embedding", "head"}
   assert (tmp_path / "weight_norm_scaling.png").stat().st_size > 0
+  # a lane that trained fewer than 3 decay times 1/(ηλ) is never called steady, however little it moved at the end
+  assert all(r["steady"] == "False" for r in rows if float(r["decay_timescales"]) < 3)
+  assert sorted({round(float(r["decay_timescales"]), 6) for r in rows}) == [0.18, 0.54, 1.8, 5.4]
   fit = json.loads((tmp_path / "weight_norm_fit.json").read_text())
   assert "ffn" in fit["kinds"]
   # more decay, smaller weights: at each lr the λ = 3 lane's decayed matrices end smaller than the λ = 0.3 lane's
