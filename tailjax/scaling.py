@@ -198,7 +198,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   main = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
   naive = power_law([o["batch_size"] for o in have_opt], [o["lr_opt_grid"] for o in have_opt])
   nothing = [o["batch_size"] for o in opts if o["censored"] == "learned_nothing"]
-  censored = [o["batch_size"] for o in opts if o["censored"] and o["censored"] != "learned_nothing"]
+  diverged = [o["batch_size"] for o in opts if o["censored"] == "all_diverged"]
+  censored = [o["batch_size"] for o in opts if o["censored"] in ("low", "high", "single_point")]
   # With two points the bootstrap sees only the noise of those two optima, not whether a power law holds: no interval.
   boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= 3 else {"beta_ci": None, "n_boot": 0}
   ci = boot["beta_ci"]
@@ -210,6 +211,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     )
     if nothing:
       verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
+    if diverged:
+      verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   else:
     interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
     verdict = (
@@ -225,6 +228,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += f"; B = {censored} have optima at the grid's edge (bounds, not points)"
     if nothing:
       verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
+    if diverged:
+      verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   return {
     "method": "parabola in ln LR through the seed-mean grid argmin and its neighbours; fit on bracketed optima only",
     "beta": main["beta"],

@@ -177,3 +177,13 @@ def test_clip_lanes_record_norms_before_and_after_clipping(tmp_path):
       assert after <= 0.01 + 1e-9 < before  # every step's norm is above 0.01 here, so every step clips
       assert float(r["clip_frequency"]) == 1.0
   assert (tmp_path / "p3b" / "clip_study.png").stat().st_size > 0
+
+
+def test_a_row_where_every_lane_diverged_is_reported_not_called_an_edge():
+  nan = float("nan")
+  rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3)
+  rows += [{"batch_size": 512, "lr": lr, "seed": 0, "final_val_loss": nan} for lr in GRID]
+  fit = scaling.fit(rows, FP, n_boot=20)
+  assert [o["censored"] for o in fit["per_batch_size"]] == [None, None, "all_diverged"]
+  assert "every lane of B = [512] diverged" in fit["verdict"] and "grid's edge" not in fit["verdict"]
+  assert fit["n_bracketed"] == 2
