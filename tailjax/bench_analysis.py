@@ -12,21 +12,13 @@ from absl import app, flags
 
 from configs import phase3c
 from tailjax import data, engine, scaling, weight_norms
+from tailjax.bench_tails import best_time
 
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")
 _STEPS = flags.DEFINE_integer("steps", 50, "timed steps per chunk")
 _CONV = flags.DEFINE_string("conv", "auto", "cnn convolution: auto | xla | im2col")
 _ARCHS = flags.DEFINE_list("archs", ["mlp", "cnn", "vit"], "image models to time")
-
-
-def _time(fn, repeats=3):
-  best = float("inf")
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    best = min(best, time.perf_counter() - t0)
-  return best
 
 
 def main(_):
@@ -36,11 +28,15 @@ def main(_):
   rows = [{"batch_size": b, "lr": lr, "seed": s, "final_val_loss": loss(b, lr)}
           for b in (32, 64, 128, 256) for lr in np.geomspace(1e-4, 1e-1, 7) for s in range(3)]  # fmt: skip
   fp = {"ln_vocab": 4.85, "unigram_entropy": 3.1}
-  print(f"scaling.fit, 4 batch sizes x 7 LRs x 3 seeds (n_boot=1000): {_time(lambda: scaling.fit(rows, fp)):.2f} s")
+  print(
+    f"scaling.fit, 4 batch sizes x 7 LRs x 3 seeds (n_boot=1000): {best_time(lambda: scaling.fit(rows, fp), 3):.2f} s"
+  )
   norm_rows = [{"lr": lr, "weight_decay": wd, "width": w, "batch_size": b, "norm": float(np.exp(rng.normal())),
                 "steady": True, "kind": "ffn", "optimizer": "adamw", "kosson_prediction": 1.0}
                for lr in (1e-3, 3e-3, 1e-2) for wd in (0.1, 1.0) for w in (64, 256) for b in (32, 256)]  # fmt: skip
-  print(f"weight_norms.fit, {len(norm_rows)} lanes, n_boot=500: {_time(lambda: weight_norms.fit(norm_rows)):.2f} s")
+  print(
+    f"weight_norms.fit, {len(norm_rows)} lanes, n_boot=500: {best_time(lambda: weight_norms.fit(norm_rows), 3):.2f} s"
+  )
   for arch in _ARCHS.value:
     cfg = phase3c.get_config(arch)
     cfg.model.conv = _CONV.value

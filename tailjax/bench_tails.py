@@ -22,7 +22,8 @@ _LEVY_N = flags.DEFINE_integer("levy_n", 0, "if > 0, also time scipy.stats.levy_
 _SLOW_UP_TO = flags.DEFINE_float("slow_up_to", 1e6, "largest n for estimate() and the double bootstrap")
 
 
-def _best(fn, repeats):
+def best_time(fn, repeats: int) -> float:
+  """Seconds of the fastest of `repeats` calls of `fn`, after one warm-up call (compilation)."""
   jax.block_until_ready(fn())
   best = float("inf")
   for _ in range(repeats):
@@ -66,7 +67,7 @@ def main(argv):
   rows = {}
   for n in ns:
     for name, fn in _cells(n).items():
-      rows.setdefault(name, {})[n] = _best(fn, _REPEATS.value)
+      rows.setdefault(name, {})[n] = best_time(fn, _REPEATS.value)
       print(f"{name} n={n:.0e}: {rows[name][n]:.4f} s", flush=True)
   print("\n| estimator | " + " | ".join(f"n = {n:.0e}" for n in ns) + " |")
   print("|---" * (len(ns) + 1) + "|")
