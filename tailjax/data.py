@@ -35,10 +35,6 @@ class Corpus:
   def ln_vocab(self) -> float:
     return math.log(self.vocab_size)
 
-  @property
-  def n_train(self) -> int:  # distinct training windows
-    return len(self.train_T) - self.fingerprint.get("seq_len", 0)
-
   def device_train(self):
     return jax.device_put(self.train_T)
 

@@ -48,8 +48,9 @@ class Images:
   def device_train(self):
     return jax.device_put(self.train_x), jax.device_put(self.train_y)
 
-  def eval_batches(self, n_batches: int, batch_size: int):
-    """Fixed validation images, evenly spaced over the split: (x_NxBxHxWxC, y_NxB)."""
+  def eval_batches(self, n_batches: int, batch_size: int, seq_len: int | None = None):
+    """Fixed validation images, evenly spaced over the split: (x_NxBxHxWxC, y_NxB). `seq_len` is unused (the same
+    call as `data.Corpus.eval_batches`)."""
     idx = np.linspace(0, len(self.val_x) - 1, n_batches * batch_size).astype(np.int64)
     x, y = self.val_x[idx], self.val_y[idx]
     return jnp.asarray(x.reshape(n_batches, batch_size, *x.shape[1:])), jnp.asarray(y.reshape(n_batches, batch_size))

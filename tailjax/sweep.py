@@ -26,7 +26,6 @@ from tailjax import (
   engine,
   extend,
   files,
-  images,
   measure,
   plots,
   results,
@@ -275,10 +274,7 @@ def run(cfg, workdir) -> dict:
     fp["train_tokens"], fp["val_tokens"], fp["sha256"],
   )  # fmt: skip
   tokens_N = corpus.device_train()  # tokens, or (images, labels)
-  if isinstance(corpus, images.Images):
-    val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
-  else:
-    val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
+  val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   n_rows = len(cfg.sweep.batch_sizes)
   writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
   done = {}
