@@ -75,6 +75,7 @@ def get_config():
   c.sweep.extend_points = 2  # new learning rates per round, beyond the edge
   c.sweep.extend_ratio = 0.0  # step between them; 0 = the grid's own (geometric mean ratio of neighbours)
   c.sweep.lane_strategy = "auto"  # auto (vmap on GPU/TPU, map on CPU) | vmap | map
+  c.sweep.devices = 0  # local devices a row's lanes are split over; 0 = all (never more than the row has lanes)
 
   c.measure = ml_collections.ConfigDict()  # gradient-noise tails during training (Phase 1; off unless steps given)
   c.measure.steps = ()  # steps to measure at, e.g. (100, 1000); 0 = before training; past the end = the last step
@@ -96,6 +97,11 @@ def get_config():
 
   c.analysis = ml_collections.ConfigDict()
   c.analysis.results = ""  # a results.csv to re-analyse instead of training (configs/analyze.py); "" = train
+
+  c.distributed = ml_collections.ConfigDict()  # several processes / hosts: rows divided, process 0 summarises
+  c.distributed.coordinator = ""  # "" = one process (or every task of an srun step, from SLURM); "host:port" = explicit
+  c.distributed.num_processes = 0  # with coordinator: how many processes join
+  c.distributed.process_id = -1  # with coordinator: this process, 0 … num_processes - 1
 
   c.output = ml_collections.ConfigDict()
   c.output.plots = True  # write lr_vs_batch.png, loss_heatmap.png, convergence_curves.png

@@ -9,6 +9,12 @@ go on.
 Lanes are laid out by `lane_strategy`: `vmap` batches them into one wide program (what fills an accelerator);
 `map` runs them one after another inside the same program (`lax.map`), which on a CPU keeps each lane's working set
 in cache and beats vmap (BENCHMARKS.md). Both compute the same function.
+
+On several local devices the lane axis is split over a one-axis `Mesh` ("lanes"): every lane-indexed array carries a
+`NamedSharding(mesh, P("lanes"))`, the data are replicated, and the row program is `shard_map`-ped so each device runs
+the same per-lane code on its block of lanes (with either strategy; `lax.map` is a loop GSPMD would not split). A row
+with fewer lanes than devices uses as many devices as it has lanes; otherwise the table is padded with copies of its
+last lane to a multiple of the device count, and the copies are dropped from every result.
 """
 
 import dataclasses
@@ -21,6 +27,8 @@ import ml_collections
 import numpy as np
 import optax
 from flax import traverse_util
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from tailjax import data, images, models, optim
 from tailjax.models import ffn
@@ -67,6 +75,18 @@ def lane_table(lrs, clips, weight_decays, seeds) -> list[dict]:
   ]
 
 
+def lane_devices(n_lanes: int, wanted: int = 0) -> int:
+  """How many local devices a row of `n_lanes` lanes is split over: all (or `wanted`), never more than its lanes."""
+  n = len(jax.local_devices())
+  return max(1, min(n if wanted <= 0 else min(n, wanted), n_lanes))
+
+
+def pad_lanes(table: list[dict], devices: int) -> list[dict]:
+  """The lane table padded to a multiple of `devices` with copies of its last lane (valid lanes, so the padding
+  computes like any other lane; its results are dropped)."""
+  return table + [table[-1]] * (-len(table) % devices)
+
+
 @flax.struct.dataclass
 class RowState:
   """Training state of a row: `params` and `opt_state` carry a leading lane axis R."""
@@ -108,17 +128,75 @@ class Row:
     vocab_size: V of the corpus.
     batch_size: B of this row.
     strategy: resolved lane strategy, `map` or `vmap`.
+    devices: local devices the lane axis is split over (the first `devices` of `jax.local_devices()`).
   """
 
   cfg: ml_collections.FrozenConfigDict
   vocab_size: int
   batch_size: int
   strategy: str
+  devices: int = 1
 
   @classmethod
-  def create(cls, cfg, vocab_size: int, batch_size: int) -> "Row":
+  def create(cls, cfg, vocab_size: int, batch_size: int, devices: int = 1) -> "Row":
     frozen = ml_collections.FrozenConfigDict(cfg)
-    return cls(frozen, vocab_size, batch_size, resolve_lane_strategy(cfg.sweep.lane_strategy))
+    return cls(frozen, vocab_size, batch_size, resolve_lane_strategy(cfg.sweep.lane_strategy), devices)
+
+  # ---------------------------------------------------------------- placement
+  @functools.cached_property
+  def mesh(self) -> Mesh:
+    return Mesh(np.array(jax.local_devices()[: self.devices]), ("lanes",))
+
+  def sharding(self, ndim: int) -> NamedSharding:
+    """Lane-indexed arrays are split along their leading axis; scalars (the step) are replicated."""
+    return NamedSharding(self.mesh, P("lanes") if ndim else P())
+
+  def shard(self, tree):
+    """Places a pytree of lane-indexed arrays (leading axis a multiple of `devices`) on the row's devices."""
+    return jax.tree.map(lambda x: jax.device_put(x, self.sharding(np.ndim(x))), tree)
+
+  def replicate(self, tree):
+    """A copy of `tree` on every device of the row (the training data and validation batches)."""
+    return jax.device_put(tree, NamedSharding(self.mesh, P()))
+
+  def abstract_state(self, lanes: "Lanes"):
+    """Shapes, dtypes and shardings of `init_state(lanes)`, computed without running it (a restore template)."""
+    shapes = jax.eval_shape(self.init_state, lanes)
+    return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=self.sharding(len(s.shape))), shapes)
+
+  def checkpoint_template(self, lanes: "Lanes", n_real: int):
+    """The restore template of a checkpoint, which holds the `n_real` real lanes only (so it does not depend on how
+    many devices the row is split over): `abstract_state` cut to n_real lanes, replicated if they do not split."""
+
+    def cut(s):
+      if not s.shape:
+        return s
+      sharding = self.sharding(1) if n_real % self.devices == 0 else NamedSharding(self.mesh, P())
+      return jax.ShapeDtypeStruct((n_real, *s.shape[1:]), s.dtype, sharding=sharding)
+
+    return jax.tree.map(cut, self.abstract_state(lanes))
+
+  def real_lanes(self, state: RowState, n_real: int) -> RowState:
+    """`state` without its padding lanes (what a checkpoint holds)."""
+    if state.diverged_at_R.shape[0] == n_real:
+      return state
+    return jax.tree.map(lambda x: x[:n_real] if x.ndim else x, state)
+
+  def padded_lanes(self, state: RowState, n_padded: int) -> RowState:
+    """A state of real lanes padded back with copies of its last lane and placed on the row's devices (lanes never
+    interact, and padding lanes' results are dropped, so what they hold does not matter)."""
+    if state.diverged_at_R.shape[0] == n_padded:
+      return self.shard(state)
+    pad = lambda x: np.concatenate([x, np.repeat(x[-1:], n_padded - x.shape[0], axis=0)]) if x.ndim else x
+    return self.shard(jax.tree.map(pad, jax.device_get(state)))  # padded on the host: once per resume
+
+  def per_device(self, fn, n_lane_args: int, n_shared_args: int = 0):
+    """`fn` of lane-indexed arguments then shared ones, returning lane-indexed outputs: on several devices each
+    device applies it to its own block of lanes (`shard_map`); on one it is `fn` itself."""
+    if self.devices == 1:
+      return fn
+    specs = (P("lanes"),) * n_lane_args + (P(),) * n_shared_args
+    return jax.shard_map(fn, mesh=self.mesh, in_specs=specs, out_specs=P("lanes"))
 
   @functools.cached_property
   def model(self):
@@ -227,7 +305,7 @@ def matrix_norms(params) -> dict:
 
 @functools.partial(jax.jit, static_argnums=0)
 def _init(row: Row, lanes: Lanes) -> RowState:
-  params, opt_state = _over_lanes(row._init_lane, row.strategy)(
+  params, opt_state = row.per_device(_over_lanes(row._init_lane, row.strategy), 4)(
     lanes.seed_R, lanes.lr_R, lanes.clip_R, lanes.weight_decay_R
   )
   return RowState(
@@ -240,23 +318,28 @@ def _init(row: Row, lanes: Lanes) -> RowState:
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
 def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps: int):
-  def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, seed):
-    """One lane: `n_steps` steps in a scan, then its validation loss."""
+  def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R, step0, tokens_N, xs_NxBxT, ys_NxBxT):
+    """The lanes of one device (all of them, on one device)."""
 
-    def body(carry, step):
-      params, opt_state, diverged_at = carry
-      before = diverged_at >= 0
-      params, opt_state, now, metrics = row._lane_step(params, opt_state, before, lr, clip, wd, seed, step, tokens_N)
-      return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
+    def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, seed):
+      """One lane: `n_steps` steps in a scan, then its validation loss."""
 
-    steps_L = state.step + jnp.arange(n_steps, dtype=jnp.int32)
-    carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged_at), steps_L)
-    val_loss = row._lane_eval(carry[0], carry[2] >= 0, xs_NxBxT, ys_NxBxT)
-    return carry, metrics_L, val_loss
+      def body(carry, step):
+        params, opt_state, diverged_at = carry
+        before = diverged_at >= 0
+        params, opt_state, now, metrics = row._lane_step(params, opt_state, before, lr, clip, wd, seed, step, tokens_N)
+        return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
 
-  # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
-  # lanes advance together, one batched step at a time.
-  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = _over_lanes(lane_chunk, row.strategy)(
+      steps_L = step0 + jnp.arange(n_steps, dtype=jnp.int32)
+      carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged_at), steps_L)
+      val_loss = row._lane_eval(carry[0], carry[2] >= 0, xs_NxBxT, ys_NxBxT)
+      return carry, metrics_L, val_loss
+
+    # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
+    # lanes advance together, one batched step at a time.
+    return _over_lanes(lane_chunk, row.strategy)(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R)
+
+  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = row.per_device(lane_block, 7, 4)(
     state.params,
     state.opt_state,
     state.diverged_at_R,
@@ -264,6 +347,10 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT
     lanes.clip_R,
     lanes.weight_decay_R,
     lanes.seed_R,
+    state.step,
+    tokens_N,
+    xs_NxBxT,
+    ys_NxBxT,
   )
   state = RowState(params, opt_state, state.step + n_steps, diverged_at_R)
   return state, jax.tree.map(lambda m: m.T, metrics_RxL), val_loss_R

@@ -5,6 +5,7 @@ Layout of a workdir:
   data.json              the corpus fingerprint: sha256, V, ln V, unigram entropy, token counts
   rows/B{b}.json         a finished row's results and curves (a rerun skips the row)
   rows/B{b}.ext{k}.json  round k of automatic grid extension of that row (sweep.auto_extend)
+  rows/B{b}.done         the row and all its rounds are written (what process 0 waits for in a multi-process run)
   checkpoints/B{b}[.ext{k}]/  orbax checkpoints of the row (or round) in progress
   tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done
@@ -23,6 +24,7 @@ from flax import traverse_util
 from tailjax import (
   checkpoint,
   data,
+  distributed,
   engine,
   extend,
   files,
@@ -51,6 +53,10 @@ def _config_dict(cfg) -> dict:
   return json.loads(cfg.to_json_best_effort())
 
 
+# Settings that change how a sweep runs, not what it computes: a rerun may change them.
+_HOW_NOT_WHAT = {"output": None, "distributed": None}
+
+
 def prepare_workdir(workdir, cfg) -> pathlib.Path:
   """Creates the workdir, checks it is writable, and pins the config it holds."""
   workdir = pathlib.Path(workdir)
@@ -64,9 +70,17 @@ def prepare_workdir(workdir, cfg) -> pathlib.Path:
       f"workdir {workdir} is not writable ({e.strerror}); pass --workdir=DIR with a folder you can write"
     ) from None
   new, saved = _config_dict(cfg), workdir / "config.json"
+  if not saved.exists() and ((workdir / "results.csv").exists() or (workdir / "rows").exists()):
+    raise UserError(
+      f"workdir {workdir} holds results but no config.json, so not a run of this config; use a new --workdir"
+    )
   if saved.exists():
-    old = json.loads(saved.read_text())
-    diff = sorted(_diff({**old, "output": None}, {**new, "output": None}))  # output settings may change
+    try:
+      old = json.loads(saved.read_text())
+    except ValueError:
+      raise UserError(f"{saved} is not readable JSON; use a new --workdir, or delete that one to start over") from None
+    pin = lambda d: {**d, **_HOW_NOT_WHAT, "sweep": {**d.get("sweep", {}), "devices": None}}
+    diff = sorted(_diff(pin(old), pin(new)))
     if diff:
       raise UserError(
         f"workdir {workdir} holds a run of a different config (differs in {', '.join(diff)}); "
@@ -105,7 +119,9 @@ class _Writers:
 
     self._mw, self._on = metric_writers, cfg.output.tensorboard
     self._tb = workdir / "tb"
-    self.main = metric_writers.create_default_writer(self._tb if self._on else None, just_logging=not self._on)
+    self.main = metric_writers.create_default_writer(
+      self._tb if self._on else None, just_logging=not self._on or not distributed.is_writer()
+    )
     self.progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
     self.lanes = []
 
@@ -138,24 +154,30 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
   wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
   table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
-  lanes = engine.Lanes.from_table(table)
+  n_real = len(table)  # lanes are padded to a multiple of the devices; results keep the first n_real
+  row = engine.Row.create(cfg, corpus.vocab_size, b, engine.lane_devices(n_real, cfg.sweep.devices))
+  lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
+  tokens_N, val_batches = row.replicate((tokens_N, val_batches))
   labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1, len(wds) > 1) for lane in table]
-  row = engine.Row.create(cfg, corpus.vocab_size, b)
   name = f"B{b}{part}"
   ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / name).resolve(), cfg.checkpoint.keep)
-  restored = ckpt.restore_latest(jax.eval_shape(row.init_state, lanes))  # the template costs no computation
+  restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
   if restored is None:
     start, state = 0, row.init_state(lanes)
     history = {k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []}
   else:
     start, state, saved = restored
+    state = row.padded_lanes(state, lanes.size)
     history = {k: [v] for k, v in saved.items()}
     logging.info("%s: resumed from step %d", name, start)
   writers.open_row(name, labels)
-  logging.info("%s: %d lanes (%s), strategy %s", name, lanes.size, ", ".join(labels), row.strategy)
+  logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
+               row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
   def consume(stop, n, metrics, val_R, norms):
     metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
+    metrics = {k: np.asarray(v)[:, :n_real] for k, v in metrics.items()}
+    val_R, norms = np.asarray(val_R)[:n_real], {k: np.asarray(v)[:n_real] for k, v in norms.items()}
     for k in engine.METRICS:
       history[k].append(np.asarray(metrics[k], np.float32))
     history["eval_step"].append(np.array([stop]))
@@ -165,9 +187,9 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     start, log_every = stop - n, cfg.train.log_every
     for end in range(start - start % log_every + log_every, stop + 1, log_every):  # log points in (start, stop]
       window = slice(max(end - log_every - start, 0), end - start)  # chunk rows of steps (end - log_every, end]
-      for r in range(lanes.size):
+      for r in range(n_real):
         writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
-    for r in range(lanes.size):
+    for r in range(n_real):
       writers.lane_scalars(stop, r, {"val_loss": float(val_R[r])})
     if not part:  # progress counts grid steps; extension rounds come on top
       writers.progress(row_index * cfg.train.steps + stop, time.time())
@@ -191,7 +213,9 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     out = workdir / "measure" / f"B{b}" / f"step{step}.json"
     if out.exists():
       return
-    diverged_R = np.asarray(jax.device_get(state.diverged_at_R)) >= 0  # waits for the chunk: time the measurement only
+    diverged_R = (
+      np.asarray(jax.device_get(state.diverged_at_R))[:n_real] >= 0
+    )  # waits for the chunk: time the measurement only
     t0 = time.time()
     found = measure.measure_lanes(
       loss_one,
@@ -226,12 +250,12 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     if stop in ckpt_at:
       consume(*pending)
       pending = None
-      ckpt.save(stop, state, {k: np.concatenate(v) for k, v in history.items()})
+      ckpt.save(stop, row.real_lanes(state, n_real), {k: np.concatenate(v) for k, v in history.items()})
   if pending is not None:
     consume(*pending)
   ckpt.close()
   hist = {k: np.concatenate(v) for k, v in history.items()}
-  diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))
+  diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real]
   for r in np.flatnonzero(diverged_at_R >= 0):
     logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
   rows = results.row_results(cfg, b, table, hist, diverged_at_R, corpus.fingerprint)
@@ -255,6 +279,7 @@ def _flat_params(params) -> dict:
 def run(cfg, workdir) -> dict:
   """Runs (or resumes) the sweep described by `cfg` in `workdir`; returns the scaling fit."""
   validate.config(cfg)
+  distributed.initialize(cfg)
   corpus = data.load(cfg.data)
   validate.against_data(cfg, corpus)
   if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
@@ -275,12 +300,20 @@ def run(cfg, workdir) -> dict:
   )  # fmt: skip
   tokens_N = corpus.device_train()  # tokens, or (images, labels)
   val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
-  n_rows = len(cfg.sweep.batch_sizes)
-  writers = _Writers(workdir, cfg, n_rows * cfg.train.steps)
+  mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
+  writers = _Writers(workdir, cfg, len(mine) * cfg.train.steps)
   done = {}
   try:
-    for i, b in enumerate(cfg.sweep.batch_sizes):
+    for i, b in enumerate(mine):
       done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers, row_lrs[b])
+      files.write_text(workdir / "rows" / f"B{b}.done", "")
+    if not distributed.is_writer():
+      logging.info("process %d: rows %s done; process 0 writes the summary", jax.process_index(), mine)
+      return {}
+    others = [b for b in cfg.sweep.batch_sizes if b not in done]
+    distributed.wait_for([workdir / "rows" / f"B{b}.done" for b in others])
+    for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
+      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, 0, writers, row_lrs[b])
   finally:
     writers.close()
   if cfg.transfer.fit:

@@ -94,6 +94,28 @@ def config(c) -> None:
     raise UserError(f"data.source must be auto, file or tfds, not {c.data.source!r}")
   if not 0 < c.data.val_fraction < 1:
     raise UserError(f"data.val_fraction must lie in (0, 1), got {c.data.val_fraction!r}")
+  from tailjax import models  # the model's own checks (sizes, dtype, attention), before anything is written
+
+  models.build(c.model, 2, c.data.seq_len, backend="cpu")  # "cpu": does not start a device before jax.distributed
+  for name in ("output.plots", "output.tensorboard"):
+    section, key = name.split(".")
+    if not isinstance(c[section][key], bool):
+      raise UserError(f"{name} must be True or False, got {c[section][key]!r}")
+  _distributed(c)
+
+
+def _distributed(c) -> None:
+  s, d = c.sweep, c.distributed
+  if isinstance(s.devices, bool) or not isinstance(s.devices, numbers.Integral) or s.devices < 0:
+    raise UserError(f"sweep.devices must be an integer >= 0 (0 = every local device), got {s.devices!r}")
+  if d.coordinator and (d.num_processes < 1 or not 0 <= d.process_id < d.num_processes):
+    raise UserError(
+      f"distributed.coordinator={d.coordinator!r} needs distributed.num_processes >= 1 and distributed.process_id "
+      f"in [0, num_processes), got {d.num_processes} and {d.process_id}"
+    )
+  if not d.coordinator and (d.num_processes or d.process_id != -1):
+    raise UserError("distributed.num_processes / process_id are set but distributed.coordinator is not; "
+                    "pass --config.distributed.coordinator=HOST:PORT too (process 0's address)")  # fmt: skip
 
 
 def against_data(c, corpus) -> None:
