@@ -9,6 +9,7 @@ lanes into separate grids, ln_vocab and unigram_entropy are shown beside the los
 """
 
 import csv
+import math
 import pathlib
 
 from absl import logging
@@ -33,14 +34,16 @@ def read_results(path) -> tuple[list[dict], dict]:
   for i, r in enumerate(table, start=2):
     try:
       row = {
-        "batch_size": int(float(r["batch_size"])),
+        "batch_size": int(float(r["batch_size"])),  # NaN or inf: ValueError / OverflowError
         "lr": float(r["lr"]),
         "final_val_loss": float(r["final_val_loss"]),
       }
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
       raise UserError(f"{path} line {i}: batch_size, lr and final_val_loss must be numbers, got {dict(r)}") from None
-    if row["lr"] <= 0 or row["batch_size"] <= 0:
-      raise UserError(f"{path} line {i}: lr and batch_size must be > 0, got lr={row['lr']}, B={row['batch_size']}")
+    if not (0 < row["lr"] < math.inf) or row["batch_size"] <= 0:  # NaN fails the first test too
+      raise UserError(
+        f"{path} line {i}: lr and batch_size must be finite and > 0, got lr={row['lr']}, B={row['batch_size']}"
+      )
     for key in ("seed", "train_loss_std", "clip", "weight_decay"):
       if r.get(key) not in (None, ""):
         row[key] = r[key] if key == "clip" else float(r[key])

@@ -85,6 +85,13 @@ def _read_text(path: pathlib.Path) -> bytes:
   raw = path.read_bytes()
   if not raw.strip():
     raise UserError(f"data file {path} is empty; point data.path at a file with text in it")
+  try:
+    raw.decode("utf-8")
+  except UnicodeDecodeError as e:
+    raise UserError(
+      f"data file {path} is not UTF-8 text (byte {raw[e.start]:#04x} at offset {e.start}); "
+      "convert it (iconv -t utf-8) or point data.path at a text file"
+    ) from None
   return raw
 
 

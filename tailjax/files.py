@@ -7,6 +7,8 @@ import os
 import pathlib
 import tempfile
 
+from tailjax.errors import UserError
+
 
 def write_bytes(path, payload: bytes) -> None:
   path = pathlib.Path(path)
@@ -18,6 +20,11 @@ def write_bytes(path, payload: bytes) -> None:
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp, path)
+  except OSError as e:  # disk full, quota, read-only: the old file (if any) is untouched
+    pathlib.Path(tmp).unlink(missing_ok=True)
+    raise UserError(
+      f"cannot write {path} ({e.strerror}); free space or fix permissions and rerun: finished rows are kept"
+    ) from None
   except BaseException:
     pathlib.Path(tmp).unlink(missing_ok=True)
     raise

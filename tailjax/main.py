@@ -80,13 +80,22 @@ def _parse_flags(argv):
     ) from None
 
 
-def run():
+def run(argv=None):
+  """The command line (`argv` = sys.argv by default): bad input is one line on stderr and exit status 2; an
+  operating-system failure (disk full, permissions) one line and status 1. Finished rows are on disk either way."""
   try:
-    app.run(main, flags_parser=_parse_flags)
+    app.run(main, argv=argv, flags_parser=_parse_flags)
   except UserError as e:
-    logging.flush()
-    print(f"tailjax: error: {e}", file=sys.stderr)
-    sys.exit(2)
+    _fail(f"tailjax: error: {e}", 2)
+  except OSError as e:  # e.g. a disk that fills while orbax writes a checkpoint
+    where = f" ({e.filename})" if e.filename else ""
+    _fail(f"tailjax: error: {e.strerror or e}{where}; free space or fix permissions and rerun: it resumes", 1)
+
+
+def _fail(line: str, status: int):
+  logging.flush()
+  print(line, file=sys.stderr)
+  sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """The command line end to end: every output, bad input, and a killed run that resumes to identical results."""
 
 import csv
+import errno
 import json
+import os
+import random
 import signal
 import subprocess
 import sys
@@ -81,25 +84,73 @@ def test_end_to_end_writes_every_output(tmp_path):
   assert (wd / "results.csv").read_text() == before
 
 
-def test_killed_run_resumes_to_identical_results(tmp_path):
-  steps = "--config.train.steps=60"
+def _progress(wd, batch_sizes):
+  """How far a sweep in `wd` has got: per row 1000 when finished, else its newest checkpoint's step."""
+  total = 0
+  for b in batch_sizes:
+    steps = [int(p.name) for p in (wd / "checkpoints" / f"B{b}").glob("*") if p.name.isdigit()]
+    total += 1000 if (wd / "rows" / f"B{b}.json").exists() else max(steps, default=0)
+  return total + (1 if (wd / "results.csv").exists() else 0)
+
+
+def _damage_newest_checkpoint(ckpt_dir):
+  """Flips bytes in the middle of the largest file of the newest checkpoint step (silent corruption on disk)."""
+  newest = max((p for p in ckpt_dir.glob("*") if p.name.isdigit()), key=lambda p: int(p.name))
+  victim = max((p for p in (newest / "state").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+  raw = bytearray(victim.read_bytes())
+  for i in range(len(raw) // 2, len(raw) // 2 + 16):
+    raw[i] ^= 0xFF
+  victim.write_bytes(bytes(raw))
+  return int(newest.name)
+
+
+def test_killed_at_random_points_resumes_to_identical_results(tmp_path):
+  """kill -9 at least five times at random points of a two-row sweep (in a chunk, mid-save, between rows, in the
+  summary), damage a checkpoint on disk once: the final results.csv equals an uninterrupted run's."""
+  rng = random.Random()
+  seed = rng.randrange(10**6)
+  rng.seed(seed)
+  rows = (4, 8, 16)
+  args = [a for a in TINY if "batch_sizes" not in a] + [
+    "--config.sweep.batch_sizes=(4,8,16)",
+    "--config.output.plots=False",
+  ]
   ref = tmp_path / "ref"
-  assert cli(*TINY, steps, f"--workdir={ref}").returncode == 0
-  wd = tmp_path / "killed"
-  cmd = [sys.executable, "-m", "tailjax.main", *TINY, steps, f"--workdir={wd}"]
-  proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  # Kill in the middle of the second row, after it has saved a checkpoint.
-  deadline = time.time() + 240
-  saved = lambda: [p for p in (wd / "checkpoints" / "B8").glob("*") if p.name.isdigit()]  # orbax renames when done
-  while time.time() < deadline and not saved():
-    time.sleep(0.05)
-  proc.send_signal(signal.SIGKILL)
-  proc.wait()
-  assert (wd / "rows" / "B4.json").exists() and not (wd / "results.csv").exists()
-  r = cli(*TINY, steps, f"--workdir={wd}")
+  r = cli(*args, f"--workdir={ref}")
   assert r.returncode == 0, r.stderr[-3000:]
-  assert "B8: resumed from step" in r.stderr
-  assert (wd / "results.csv").read_text() == (ref / "results.csv").read_text()
+  wd = tmp_path / "killed"
+  cmd = [sys.executable, "-m", "tailjax.main", *args, f"--workdir={wd}"]
+  kills, logs, damaged = [], [], None
+  for attempt in range(20):
+    log = tmp_path / f"run{attempt}.log"
+    before = _progress(wd, rows)
+    with open(log, "w") as err:
+      proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
+      if attempt == 0:  # the first kill once B4 has two checkpoints; then its newest is damaged
+        until = lambda: len([p for p in (wd / "checkpoints" / "B4").glob("*") if p.name.isdigit()]) >= 2
+        delay = 0.0
+      else:  # then: a random moment after the run has made some progress of its own
+        until = lambda before=before: _progress(wd, rows) > before
+        delay = rng.uniform(0, 0.15)
+      while proc.poll() is None and not until():
+        time.sleep(0.005)
+      time.sleep(delay)
+      finished = proc.poll() is not None
+      if len(kills) == 5:  # enough: let this run finish
+        finished = proc.wait() is not None
+      if not finished:
+        proc.send_signal(signal.SIGKILL)
+        kills.append(_progress(wd, rows))
+      proc.wait()
+    logs.append(log.read_text())
+    if finished:
+      break
+    if attempt == 0:
+      damaged = _damage_newest_checkpoint(wd / "checkpoints" / "B4")
+  assert proc.returncode == 0, logs[-1][-3000:]
+  assert len(kills) >= 5, f"only {len(kills)} kills (random seed {seed}): {kills}"
+  assert f"step {damaged} is damaged" in logs[1] and "B4: resumed from step 10" in logs[1], logs[1][-3000:]
+  assert (wd / "results.csv").read_text() == (ref / "results.csv").read_text(), f"random seed {seed}, kills {kills}"
 
 
 BAD = {
@@ -138,16 +189,95 @@ BAD = {
 }
 
 
+_FILES = {  # data files the bad-input cases point at, written into the test's tmp_path
+  "empty.txt": b"   \n",
+  "latin1.txt": "Fa\u00e7ade, na\u00efve \u2014 r\u00e9sum\u00e9\n".encode("latin-1", "replace") * 50,
+}
+BAD |= {
+  "empty data file": (["--config.data.name=tinyshakespeare", "--config.data.path={tmp}/empty.txt"], "is empty"),
+  "non-UTF-8 data": (["--config.data.name=tinyshakespeare", "--config.data.path={tmp}/latin1.txt"], "not UTF-8"),
+  "data path a file, not a folder": (
+    ["--config.data.name=wikitext2", "--config.data.path={tmp}/empty.txt"],
+    "not a folder",
+  ),  # fmt: skip
+  "validation fraction out of range": (["--config.data.val_fraction=1.5"], "val_fraction"),
+  "heads do not divide width": (["--config.model.n_heads=3"], "multiple of model.n_heads"),
+  "unknown dtype": (["--config.model.dtype=float16"], "model.dtype"),
+  "zero layers": (["--config.model.n_layers=0"], "n_layers"),
+  "negative warmup": (["--config.optim.warmup_steps=-1"], "warmup_steps"),
+  "zero steps": (["--config.train.steps=0"], "train.steps"),
+  "zero eval interval": (["--config.eval.every=0"], "eval.every"),
+  "negative checkpoint interval": (["--config.checkpoint.every=-1"], "checkpoint.every"),
+  "no checkpoints kept": (["--config.checkpoint.keep=0"], "checkpoint.keep"),
+  "negative reference batch": (["--config.transfer.b_ref=-1"], "transfer.b_ref"),
+  "plots not a bool": (["--config.output.plots=maybe"], "output.plots"),
+  "negative device count": (["--config.sweep.devices=-1"], "sweep.devices"),
+  "process id without coordinator": (["--config.distributed.process_id=1"], "coordinator"),
+  "process id out of range": (
+    [
+      "--config.distributed.coordinator=localhost:1",
+      "--config.distributed.num_processes=2",
+      "--config.distributed.process_id=2",
+    ],
+    "process_id",
+  ),  # fmt: skip
+  "mistyped section": (["--config.optimizer.clip=1.0"], "optimizer"),
+}
+
+
 @pytest.mark.parametrize("case", sorted(BAD), ids=str)
 def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, case):
   args, needle = BAD[case]
+  for name, payload in _FILES.items():
+    (tmp_path / name).write_bytes(payload)
   wd = tmp_path / "wd"
-  r = cli("--config=configs/quickstart.py", *args, f"--workdir={wd}")
-  assert r.returncode == 2, r.stderr[-2000:]
-  assert "Traceback" not in r.stderr
-  err = [line for line in r.stderr.splitlines() if line.startswith("tailjax: error:")]
-  assert len(err) == 1 and needle in err[0], r.stderr[-2000:]
+  r = cli("--config=configs/quickstart.py", *[a.format(tmp=tmp_path) for a in args], f"--workdir={wd}")
+  status, err = r.returncode, r.stderr
+  assert status == 2, err[-2000:]
+  assert "Traceback" not in err
+  lines = [line for line in err.splitlines() if line.startswith("tailjax: error:")]
+  assert len(lines) == 1 and needle in lines[0], err[-2000:]
   assert not wd.exists()
+
+
+def test_workdir_with_results_of_another_run_is_refused_untouched(tmp_path):
+  wd = tmp_path / "wd"
+  wd.mkdir()
+  (wd / "results.csv").write_text("batch_size,lr\n32,0.001\n")
+  r = cli("--config=configs/quickstart.py", f"--workdir={wd}")
+  status, err = r.returncode, r.stderr
+  assert status == 2 and "holds results but no config.json" in err and "Traceback" not in err
+  assert sorted(p.name for p in wd.iterdir()) == ["results.csv"]
+  assert (wd / "results.csv").read_text() == "batch_size,lr\n32,0.001\n"
+
+
+def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch, tiny):
+  """The disk fills as results.csv is written: one UserError naming the file and the cause (main prints it as one
+  line, status 2), finished rows intact, no partial file; once there is room the same sweep resumes without
+  retraining."""
+  from tailjax import files, sweep
+  from tailjax.errors import UserError
+
+  real_fsync = files.os.fsync
+
+  def fsync(fd):
+    if "results.csv" in os.readlink(f"/proc/self/fd/{fd}"):
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    real_fsync(fd)
+
+  tiny.sweep.learning_rates = (1e-3, 3e-3)
+  wd = tmp_path / "wd"
+  monkeypatch.setattr(files.os, "fsync", fsync)
+  with pytest.raises(UserError, match="results.csv .No space left on device.; free space") as e:
+    sweep.run(tiny, wd)
+  assert "\n" not in str(e.value)
+  assert len(json.loads((wd / "rows" / "B4.json").read_text())["rows"]) == 2
+  assert not (wd / "results.csv").exists() and not list(wd.glob(".results.csv.*"))
+  monkeypatch.setattr(files.os, "fsync", real_fsync)
+  trained = []
+  monkeypatch.setattr(sweep, "_train_row", lambda *a, **k: trained.append(a) or {})
+  sweep.run(tiny, wd)
+  assert not trained and len(_read_csv(wd / "results.csv")) == 2
 
 
 def test_missing_config_file_and_unwritable_workdir(tmp_path):
@@ -200,6 +330,8 @@ def test_analyze_the_studys_table(tmp_path):
     (None, "is not a file"),
     ("batch_size,lr\n32,0.001\n", "lacks the column"),
     ("batch_size,lr,final_val_loss\n32,-1,4.0\n", "> 0"),
+    ("batch_size,lr,final_val_loss\n32,nan,4.0\n", "finite"),
+    ("batch_size,lr,final_val_loss\nnan,0.001,4.0\n", "must be numbers"),
   ],
 )
 def test_analyze_bad_input(tmp_path, content, needle):

@@ -81,7 +81,7 @@ def _rows(path):
 def _same_results(a, b, rtol):
   """Equal row by row: exact in every column but the measured floats, which agree to `rtol`."""
   assert len(a) == len(b)
-  for x, y in zip(a, b):
+  for x, y in zip(a, b, strict=True):
     for k in x:
       if x[k] == y[k]:
         continue

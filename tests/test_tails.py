@@ -269,9 +269,10 @@ def test_estimate_standardize_and_families():
 
 
 def test_stable_mle_on_a_small_subsample():
-  # scipy's levy_stable.fit: exact but slow (~24 s for 100 values), so one small check; sd(α̂) ≈ 0.15 at n = 100.
-  alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=100))
-  assert alpha == pytest.approx(1.5, abs=0.45)
+  # scipy's levy_stable.fit: exact but slow (~0.3 s per value), so one small check; sd(α̂) ≈ 0.15·√(100/n) ≈ 0.19 at
+  # n = 60, so three standard deviations.
+  alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=60))
+  assert alpha == pytest.approx(1.5, abs=0.6)
 
 
 def test_moments_of_repeats_equal_those_of_the_built_sample():
