@@ -2,6 +2,7 @@
 
     python -m tailjax.bench                      # the shapes of BENCHMARKS.md
     python -m tailjax.bench --shapes=d64_t128 --lanes=5 --steps=40
+    XLA_FLAGS=--xla_force_host_platform_device_count=2 python -m tailjax.bench --devices=1,2 --lanes=4  # sharded rows
 
 A model-step is one optimizer step of one lane. Every timing runs compiled chunks of `--steps` steps after one
 warm-up chunk (compilation excluded), repeated `--repeats` times; the median is printed.
@@ -27,6 +28,7 @@ _STEPS = flags.DEFINE_integer("steps", 20, "steps per timed chunk")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "timed chunks per measurement (median)")
 _STRATEGIES = flags.DEFINE_list("strategies", ["map", "vmap"], "lane strategies to time for the row")
 _ATTENTION = flags.DEFINE_list("attention", ["auto"], "model.attention values to time")
+_DEVICES = flags.DEFINE_list("devices", ["1"], "local devices to split the row's lanes over (one timing per count)")
 
 
 def _config(shape, attention, strategy):
@@ -39,12 +41,13 @@ def _config(shape, attention, strategy):
   return c
 
 
-def time_row(cfg, corpus, batch_size, lrs, steps, repeats) -> float:
-  """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`."""
-  row = engine.Row.create(cfg, corpus.vocab_size, batch_size)
-  lanes = engine.Lanes.from_table(engine.lane_table(lrs, (1.0,), 0.01, (0,)))
-  tokens_N = jax.device_put(corpus.train_T)
-  vb = data.eval_batches(corpus.val_T, 1, 1, cfg.data.seq_len)
+def time_row(cfg, corpus, batch_size, lrs, steps, repeats, devices=1) -> float:
+  """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`, split over
+  `devices` local devices (padded lanes, if any, are not counted)."""
+  row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices)
+  lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(engine.lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
+  tokens_N = row.replicate(corpus.train_T)
+  vb = row.replicate(data.eval_batches(corpus.val_T, 1, 1, cfg.data.seq_len))
   state = row.init_state(lanes)
   state, _, val = row.run_chunk(state, lanes, tokens_N, vb, steps)  # compile + warm up
   jax.block_until_ready(val)
@@ -62,7 +65,7 @@ def main(argv):
   lrs = tuple(1e-4 * 3**i for i in range(_LANES.value))
   steps, reps = _STEPS.value, _REPEATS.value
   print(f"backend {jax.default_backend()}, {jax.device_count()} device(s): {jax.devices()[0].device_kind}")
-  print(f"{'shape':>9} {'attention':>9} {'mode':>22} {'model-steps/s':>13} {'tokens/s':>10} {'vs sequential':>13}")
+  print(f"{'shape':>9} {'attention':>9} {'mode':>28} {'model-steps/s':>13} {'tokens/s':>10} {'vs sequential':>13}")
   for shape in _SHAPES.value:
     batch_size, seq_len = SHAPES[shape][4], SHAPES[shape][3]
     for attention in _ATTENTION.value:
@@ -72,12 +75,13 @@ def main(argv):
       seq = sum(time_row(cfg, corpus, batch_size, (lr,), steps, reps) for lr in lrs)  # one after another
       rows = [("1 lane", one, 1), (f"{len(lrs)} lanes one by one", seq, len(lrs))]
       for strategy in _STRATEGIES.value:
-        t = time_row(_config(shape, attention, strategy), corpus, batch_size, lrs, steps, reps)
-        rows.append((f"row of {len(lrs)}, {strategy}", t, len(lrs)))
+        for d in map(int, _DEVICES.value):
+          t = time_row(_config(shape, attention, strategy), corpus, batch_size, lrs, steps, reps, d)
+          rows.append((f"row of {len(lrs)}, {strategy}" + (f", {d} dev" if d > 1 else ""), t, len(lrs)))
       for name, seconds, n in rows:
         msps = n * steps / seconds
         print(
-          f"{shape:>9} {attention:>9} {name:>22} {msps:>13.2f} {msps * batch_size * seq_len:>10.0f} "
+          f"{shape:>9} {attention:>9} {name:>28} {msps:>13.2f} {msps * batch_size * seq_len:>10.0f} "
           f"{seq / seconds * n / len(lrs):>12.2f}x"
         )
 

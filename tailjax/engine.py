@@ -128,7 +128,8 @@ class Row:
     vocab_size: V of the corpus.
     batch_size: B of this row.
     strategy: resolved lane strategy, `map` or `vmap`.
-    devices: local devices the lane axis is split over (the first `devices` of `jax.local_devices()`).
+    devices: how many local devices the lane axis is split over.
+    first_device: index in `jax.local_devices()` of the first of them (rows may train at once on disjoint devices).
   """
 
   cfg: ml_collections.FrozenConfigDict
@@ -136,16 +137,18 @@ class Row:
   batch_size: int
   strategy: str
   devices: int = 1
+  first_device: int = 0
 
   @classmethod
-  def create(cls, cfg, vocab_size: int, batch_size: int, devices: int = 1) -> "Row":
+  def create(cls, cfg, vocab_size: int, batch_size: int, devices: int = 1, first_device: int = 0) -> "Row":
     frozen = ml_collections.FrozenConfigDict(cfg)
-    return cls(frozen, vocab_size, batch_size, resolve_lane_strategy(cfg.sweep.lane_strategy), devices)
+    strategy = resolve_lane_strategy(cfg.sweep.lane_strategy)
+    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device)
 
   # ---------------------------------------------------------------- placement
   @functools.cached_property
   def mesh(self) -> Mesh:
-    return Mesh(np.array(jax.local_devices()[: self.devices]), ("lanes",))
+    return Mesh(np.array(jax.local_devices()[self.first_device : self.first_device + self.devices]), ("lanes",))
 
   def sharding(self, ndim: int) -> NamedSharding:
     """Lane-indexed arrays are split along their leading axis; scalars (the step) are replicated."""

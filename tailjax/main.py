@@ -31,9 +31,13 @@ def main(argv):
   _quiet_libraries()
   if len(argv) > 1:
     raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
-  from tailjax import sweep  # after flag parsing: a bad flag should not wait for jax to import
+  from tailjax import validate
 
   config = _load_config()
+  if not config.analysis.results:
+    validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
+  from tailjax import sweep
+
   if config.analysis.results:  # re-analyse a results.csv; no training
     from tailjax import analyze
 

@@ -11,9 +11,11 @@ Layout of a workdir:
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done
 """
 
+import concurrent.futures
 import json
 import pathlib
 import shutil
+import threading
 import time
 
 import jax
@@ -112,7 +114,9 @@ def lane_label(lane: dict, many_clips: bool, many_seeds: bool, many_wds: bool = 
 
 
 class _Writers:
-  """clu writers: one for the sweep (progress), one per lane of the current row (curves overlay in TensorBoard)."""
+  """clu writers: one for the sweep (progress over all its steps), one per lane of each row (curves overlay in
+  TensorBoard). Rows may train at the same time on disjoint devices, so each row holds its own lane writers and the
+  progress count is kept under a lock."""
 
   def __init__(self, workdir, cfg, total_steps):
     from clu import metric_writers, periodic_actions
@@ -122,40 +126,34 @@ class _Writers:
     self.main = metric_writers.create_default_writer(
       self._tb if self._on else None, just_logging=not self._on or not distributed.is_writer()
     )
-    self.progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
-    self.lanes = []
+    self._progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
+    self._lock, self._steps = threading.Lock(), 0
 
-  def open_row(self, name, labels):
-    self.close_row()
-    if self._on:
-      self.lanes = [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels]
+  def row(self, name, labels) -> list:
+    """One writer per lane of row `name` (none without TensorBoard); the caller closes them."""
+    return [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels] if self._on else []
 
-  def lane_scalars(self, step, r, scalars):
-    if self._on:
-      self.lanes[r].write_scalars(step, scalars)
-
-  def close_row(self):
-    for w in self.lanes:
-      w.close()
-    self.lanes = []
+  def advance(self, n: int) -> None:
+    with self._lock:
+      self._steps += n
+      self._progress(self._steps, time.time())
 
   def close(self):
-    self.close_row()
     self.main.close()
 
 
-def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs, part="", origin="grid"):
+def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part="", origin="grid"):
   """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict.
 
-  `lrs` are the row's learning rates; `part` is "" for the grid and ".ext{k}" for round k of auto-extension (its
-  lanes, checkpoints and TensorBoard curves are kept apart; the gradient noise is measured on the grid only);
-  `origin` says in results.csv why the lanes exist.
+  `group` = (first, count): the local devices the row may use; `lrs` are the row's learning rates; `part` is "" for
+  the grid and ".ext{k}" for round k of auto-extension (its lanes, checkpoints and TensorBoard curves are kept apart;
+  the gradient noise is measured on the grid only); `origin` says in results.csv why the lanes exist.
   """
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
   wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
   table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
   n_real = len(table)  # lanes are padded to a multiple of the devices; results keep the first n_real
-  row = engine.Row.create(cfg, corpus.vocab_size, b, engine.lane_devices(n_real, cfg.sweep.devices))
+  row = engine.Row.create(cfg, corpus.vocab_size, b, engine.lane_devices(n_real, group[1]), group[0])
   lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
   tokens_N, val_batches = row.replicate((tokens_N, val_batches))
   labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1, len(wds) > 1) for lane in table]
@@ -170,7 +168,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     state = row.padded_lanes(state, lanes.size)
     history = {k: [v] for k, v in saved.items()}
     logging.info("%s: resumed from step %d", name, start)
-  writers.open_row(name, labels)
+  lane_writers = writers.row(name, labels)
   logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
                row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
@@ -187,12 +185,12 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
     start, log_every = stop - n, cfg.train.log_every
     for end in range(start - start % log_every + log_every, stop + 1, log_every):  # log points in (start, stop]
       window = slice(max(end - log_every - start, 0), end - start)  # chunk rows of steps (end - log_every, end]
-      for r in range(n_real):
-        writers.lane_scalars(end, r, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
-    for r in range(n_real):
-      writers.lane_scalars(stop, r, {"val_loss": float(val_R[r])})
+      for r, w in enumerate(lane_writers):
+        w.write_scalars(end, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
+    for r, w in enumerate(lane_writers):
+      w.write_scalars(stop, {"val_loss": float(val_R[r])})
     if not part:  # progress counts grid steps; extension rounds come on top
-      writers.progress(row_index * cfg.train.steps + stop, time.time())
+      writers.advance(n)
     shown = " ".join(f"{v:.3f}" for v in val_R)
     logging.info("%s step %d/%d  val loss per lane: %s", name, stop, cfg.train.steps, shown)
 
@@ -254,6 +252,8 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   if pending is not None:
     consume(*pending)
   ckpt.close()
+  for w in lane_writers:
+    w.close()
   hist = {k: np.concatenate(v) for k, v in history.items()}
   diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real]
   for r in np.flatnonzero(diverged_at_R >= 0):
@@ -265,6 +265,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writer
   return {
     "rows": rows,
     "labels": labels,
+    "devices": [str(d) for d in row.mesh.devices.flat],  # where the row trained
     "matrix_norms": norms,  # {parameter path: [eval point][lane]}
     "matrix_shapes": {k: list(v.shape[1:]) for k, v in _flat_params(state.params).items()},
     "eval_step": hist["eval_step"].tolist(),
@@ -301,24 +302,49 @@ def run(cfg, workdir) -> dict:
   tokens_N = corpus.device_train()  # tokens, or (images, labels)
   val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
+  groups = _device_groups(cfg, [row_lrs[b] for b in mine])
   writers = _Writers(workdir, cfg, len(mine) * cfg.train.steps)
   done = {}
-  try:
-    for i, b in enumerate(mine):
-      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, i, writers, row_lrs[b])
+
+  def train(rows, group):
+    for b in rows:
+      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, row_lrs[b])
       files.write_text(workdir / "rows" / f"B{b}.done", "")
+
+  try:
+    if len(groups) == 1:
+      train(mine, groups[0])
+    else:  # more devices than a row has lanes: rows train at once, one per group of devices
+      logging.info("rows train %d at a time, on device groups %s", len(groups), groups)
+      with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
+        running = [pool.submit(train, mine[i :: len(groups)], g) for i, g in enumerate(groups)]
+        for r in running:
+          r.result()  # re-raises a row's failure
     if not distributed.is_writer():
       logging.info("process %d: rows %s done; process 0 writes the summary", jax.process_index(), mine)
       return {}
     others = [b for b in cfg.sweep.batch_sizes if b not in done]
     distributed.wait_for([workdir / "rows" / f"B{b}.done" for b in others])
     for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
-      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, 0, writers, row_lrs[b])
+      done[b] = _train_row_and_extensions(
+        cfg, workdir, corpus, tokens_N, val_batches, b, groups[0], writers, row_lrs[b]
+      )
   finally:
     writers.close()
   if cfg.transfer.fit:
     return _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit)
   return summarise(cfg, workdir, done, fp)
+
+
+def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
+  """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
+  devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
+  clips = len(cfg.sweep.clips) or 1
+  wds = len(cfg.sweep.weight_decays) or 1
+  lanes = max(len(lrs) for lrs in row_lrs) * clips * wds * len(cfg.sweep.seeds) if row_lrs else 1
+  per_row = engine.lane_devices(lanes, cfg.sweep.devices)
+  n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
+  return [(i * per_row, per_row) for i in range(n)]
 
 
 def _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit) -> dict:
@@ -332,7 +358,7 @@ def _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit) -> dict:
   return rep
 
 
-def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs) -> dict:
+def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs) -> dict:
   """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
   is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
   origin, parts = "grid" if not cfg.transfer.fit else "transfer", []
@@ -343,7 +369,7 @@ def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, ro
       logging.info("B%d%s: finished earlier, skipped", b, part)
       parts.append(json.loads(row_file.read_text()))
     else:
-      parts.append(_train_row(cfg, workdir, corpus, tokens_N, val_batches, b, row_index, writers, lrs, part, origin))
+      parts.append(_train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part, origin))
       files.write_json(row_file, parts[-1])
       shutil.rmtree(workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
     if not cfg.sweep.auto_extend or cfg.model.name == "ffn":

@@ -94,14 +94,42 @@ def config(c) -> None:
     raise UserError(f"data.source must be auto, file or tfds, not {c.data.source!r}")
   if not 0 < c.data.val_fraction < 1:
     raise UserError(f"data.val_fraction must lie in (0, 1), got {c.data.val_fraction!r}")
-  from tailjax import models  # the model's own checks (sizes, dtype, attention), before anything is written
-
-  models.build(c.model, 2, c.data.seq_len, backend="cpu")  # "cpu": does not start a device before jax.distributed
+  model(c.model)
   for name in ("output.plots", "output.tensorboard"):
     section, key = name.split(".")
     if not isinstance(c[section][key], bool):
       raise UserError(f"{name} must be True or False, got {c[section][key]!r}")
   _distributed(c)
+
+
+DTYPES = ("float32", "bfloat16")
+ATTENTION = ("auto", "xla", "blocked", "cudnn")
+
+
+def model(m) -> None:
+  """The model section (also checked by `models.build`). Pure Python: bad input is reported before jax loads."""
+  if m.name not in ("transformer", "ffn", "mlp", "cnn", "vit"):
+    raise UserError(f"unknown model.name {m.name!r}; choose transformer, ffn, mlp, cnn or vit")
+  if m.d_model <= 0 or m.n_layers <= 0:
+    raise UserError(f"model.d_model={m.d_model} and model.n_layers={m.n_layers} must be positive")
+  if m.name == "cnn" and m.conv not in ("auto", "xla", "im2col"):
+    raise UserError(f"model.conv must be auto, xla or im2col, not {m.conv!r}")
+  if m.name == "vit" and (m.n_heads <= 0 or m.d_model % m.n_heads or m.patch_size <= 0):
+    raise UserError(f"vit: model.d_model={m.d_model} must be a multiple of model.n_heads={m.n_heads}, "
+                    f"and model.patch_size={m.patch_size} positive")  # fmt: skip
+  if m.name == "ffn" and m.mlp_ratio <= 0:
+    raise UserError(f"model.d_model={m.d_model} and model.mlp_ratio={m.mlp_ratio} must be positive")
+  if m.name != "transformer":
+    return
+  if m.dtype not in DTYPES:
+    raise UserError(f"model.dtype must be one of {', '.join(DTYPES)}, not {m.dtype!r}")
+  if m.attention not in ATTENTION:
+    raise UserError(f"model.attention must be one of {', '.join(ATTENTION)}, not {m.attention!r}")
+  if m.n_heads <= 0 or m.d_model % m.n_heads:
+    raise UserError(
+      f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}, "
+      f"and model.n_layers={m.n_layers} positive"
+    )
 
 
 def _distributed(c) -> None:

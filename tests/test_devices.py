@@ -1,4 +1,5 @@
-"""Several devices and several processes: lanes sharded over emulated CPU devices, rows divided among processes.
+"""Several devices and several processes: lanes sharded over emulated CPU devices, rows on disjoint device groups,
+rows divided among processes.
 
 Each test runs in subprocesses, because the device count is fixed when jax starts."""
 
@@ -23,14 +24,19 @@ FOUR_DEVICES = textwrap.dedent(
   assert len(jax.local_devices()) == 4, jax.local_devices()
   out = {}
 
-  # The sweep on 1 device and on 4: 6 lanes (3 LRs x 2 seeds), padded to 8 on 4 devices.
+  # Two rows of 6 lanes (3 LRs x 2 seeds) on 1 device; on 4 (padded to 8); and on 2 devices per row, so that the two
+  # rows train at the same time on disjoint pairs of devices.
   cfg = tiny_config()
+  cfg.sweep.batch_sizes = (4, 8)
   cfg.sweep.learning_rates = (1e-3, 3e-3, 1e-2)
   cfg.sweep.seeds = (0, 1)
   cfg.checkpoint.every = 10
-  for n in (1, 4):
+  for n in (1, 4, 2):
     cfg.sweep.devices = n
     sweep.run(cfg, sys.argv[1] + f"/dev{n}")
+  out["devices_of_row"] = {
+    b: json.load(open(sys.argv[1] + f"/dev2/rows/B{b}.json"))["devices"] for b in cfg.sweep.batch_sizes
+  }
 
   # Checkpoints hold the real lanes only, so a row saved on 4 devices resumes on 4 or on 1.
   corpus = corpus_of(cfg)
@@ -99,7 +105,11 @@ def test_lanes_sharded_over_four_devices_match_one_device(tmp_path):
   assert out["lanes_padded"] == 8
   # XLA compiles a partitioned program differently from a single-device one (fusions, reduction order), so the
   # floats agree to rounding, not bit for bit; the lanes' results are the same computation.
-  _same_results(_rows(tmp_path / "dev1" / "results.csv"), _rows(tmp_path / "dev4" / "results.csv"), rtol=2e-5)
+  one = _rows(tmp_path / "dev1" / "results.csv")
+  _same_results(one, _rows(tmp_path / "dev4" / "results.csv"), rtol=2e-5)
+  _same_results(one, _rows(tmp_path / "dev2" / "results.csv"), rtol=2e-5)
+  by_row = out["devices_of_row"]
+  assert len(by_row["4"]) == len(by_row["8"]) == 2 and not set(by_row["4"]) & set(by_row["8"])
   np.testing.assert_array_equal(out["resumed_on_4"], out["straight"])  # same devices: bit for bit
   np.testing.assert_allclose(out["resumed_on_1"], out["straight"], rtol=2e-5)
 

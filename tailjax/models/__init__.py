@@ -8,13 +8,12 @@ d_model and mlp_ratio · d_model hidden units, trained by an injected upstream g
 import jax
 import jax.numpy as jnp
 
-from tailjax.errors import UserError
+from tailjax import validate
 from tailjax.models import vision
 from tailjax.models.ffn import FFN
 from tailjax.models.transformer import NanoTransformer
 
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-_ATTENTION = ("auto", "xla", "blocked", "cudnn")
+_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}  # validate.DTYPES
 
 
 def resolve_attention(cfg, seq_len: int, backend: str) -> str:
@@ -26,36 +25,17 @@ def resolve_attention(cfg, seq_len: int, backend: str) -> str:
 
 def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
   """The model named by `cfg.name`; for the image models `vocab_size` is the number of classes."""
-  if cfg.name not in ("transformer", "ffn", "mlp", "cnn", "vit"):
-    raise UserError(f"unknown model.name {cfg.name!r}; choose transformer, ffn, mlp, cnn or vit")
-  if cfg.d_model <= 0 or cfg.n_layers <= 0:
-    raise UserError(f"model.d_model={cfg.d_model} and model.n_layers={cfg.n_layers} must be positive")
+  validate.model(cfg)  # the same checks the CLI runs before anything is written
   if cfg.name == "mlp":
     return vision.MLP(vocab_size, cfg.d_model, cfg.n_layers)
   if cfg.name == "cnn":
-    if cfg.conv not in ("auto", "xla", "im2col"):
-      raise UserError(f"model.conv must be auto, xla or im2col, not {cfg.conv!r}")
     return vision.CNN(
       vocab_size, cfg.d_model, cfg.n_layers, vision.resolve_conv(cfg.conv, backend or jax.default_backend())
     )
   if cfg.name == "vit":
-    if cfg.n_heads <= 0 or cfg.d_model % cfg.n_heads or cfg.patch_size <= 0:
-      raise UserError(f"vit: model.d_model={cfg.d_model} must be a multiple of model.n_heads={cfg.n_heads}, "
-                      f"and model.patch_size={cfg.patch_size} positive")  # fmt: skip
     return vision.ViT(vocab_size, cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.mlp_ratio, cfg.patch_size)
   if cfg.name == "ffn":
-    if cfg.d_model <= 0 or cfg.mlp_ratio <= 0:
-      raise UserError(f"model.d_model={cfg.d_model} and model.mlp_ratio={cfg.mlp_ratio} must be positive")
     return FFN(width=cfg.d_model, hidden=int(cfg.mlp_ratio * cfg.d_model))
-  if cfg.dtype not in _DTYPES:
-    raise UserError(f"model.dtype must be one of {', '.join(_DTYPES)}, not {cfg.dtype!r}")
-  if cfg.attention not in _ATTENTION:
-    raise UserError(f"model.attention must be one of {', '.join(_ATTENTION)}, not {cfg.attention!r}")
-  if cfg.d_model <= 0 or cfg.n_layers <= 0 or cfg.n_heads <= 0 or cfg.d_model % cfg.n_heads:
-    raise UserError(
-      f"model.d_model={cfg.d_model} must be a positive multiple of model.n_heads={cfg.n_heads}, "
-      f"and model.n_layers={cfg.n_layers} positive"
-    )
   return NanoTransformer(
     vocab_size=vocab_size,
     seq_len=seq_len,
