@@ -120,11 +120,9 @@ def test_killed_at_random_points_resumes_to_identical_results(tmp_path):
   rng = random.Random()
   seed = rng.randrange(10**6)
   rng.seed(seed)
-  rows = (4, 8, 16)
-  args = [a for a in TINY if "batch_sizes" not in a] + [
-    "--config.sweep.batch_sizes=(4,8,16)",
-    "--config.output.plots=False",
-  ]
+  rows = (4, 8)  # 3 checkpoints and a finished row each: 8 points the sweep passes
+  args = [a for a in TINY if "train.steps" not in a]
+  args += ["--config.train.steps=40", "--config.output.plots=False", "--config.output.tensorboard=False"]
   ref = tmp_path / "ref"
   r = cli(*args, f"--workdir={ref}")
   assert r.returncode == 0, r.stderr[-3000:]
@@ -159,7 +157,7 @@ def test_killed_at_random_points_resumes_to_identical_results(tmp_path):
       damaged = _damage_newest_checkpoint(wd / "checkpoints" / "B4")
   assert proc.returncode == 0, logs[-1][-3000:]
   assert len(kills) >= 5, f"only {len(kills)} kills (random seed {seed}): {kills}"
-  assert f"step {damaged} is damaged" in logs[1] and "B4: resumed from step 10" in logs[1], logs[1][-3000:]
+  assert f"step {damaged} is damaged" in logs[1] and f"B4: resumed from step {damaged - 10}" in logs[1], logs[1][-3000:]
   assert (wd / "results.csv").read_text() == (ref / "results.csv").read_text(), f"random seed {seed}, kills {kills}"
 
 
