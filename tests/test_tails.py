@@ -269,10 +269,10 @@ def test_estimate_standardize_and_families():
 
 
 def test_stable_mle_on_a_small_subsample():
-  # scipy's levy_stable.fit: exact but slow (~0.3 s per value), so one small check; sd(α̂) ≈ 0.15·√(100/n) ≈ 0.19 at
-  # n = 60, so three standard deviations.
-  alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=60))
-  assert alpha == pytest.approx(1.5, abs=0.6)
+  # scipy's levy_stable.fit: exact but slow (~0.25 s per value), so one small check; sd(α̂) ≈ 0.15·√(100/n) ≈ 0.24 at
+  # n = 40, so three standard deviations.
+  alpha = float(tails.stable_alpha(draw("stable1.5", 110), "mle", mle_subsample=40))
+  assert alpha == pytest.approx(1.5, abs=0.7)
 
 
 def test_moments_of_repeats_equal_those_of_the_built_sample():
