@@ -15,7 +15,7 @@ import time
 
 import jax
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
 from configs import quickstart
 from tailjax import checkpoint, data, engine
@@ -37,6 +37,7 @@ def _median(fn, repeats) -> float:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # orbax logs every file it touches at INFO
   cfg = quickstart.get_config()
   cfg.model.d_model, cfg.model.n_layers = _D.value, _LAYERS.value
   corpus = data.load(cfg.data)
