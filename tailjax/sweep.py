@@ -15,7 +15,6 @@ import concurrent.futures
 import json
 import pathlib
 import shutil
-import threading
 import time
 
 import jax
@@ -38,6 +37,7 @@ from tailjax import (
   validate,
   weight_norms,
 )
+from tailjax import writers as writers_lib
 from tailjax.errors import UserError
 
 
@@ -111,54 +111,6 @@ def lane_label(lane: dict, many_clips: bool, many_seeds: bool, many_wds: bool = 
   if many_seeds:
     label += f",seed={lane['seed']}"
   return label
-
-
-class _Writers:
-  """clu writers: one for the sweep (progress over all its steps), one per lane of each row (curves overlay in
-  TensorBoard). Rows may train at the same time on disjoint devices, so each row holds its own lane writers and the
-  progress count is kept under a lock. With output.tensorboard off, clu is not imported: its writers package imports
-  TensorFlow (3-4 s of every run's start-up), and progress goes to the log directly."""
-
-  def __init__(self, workdir, cfg, total_steps):
-    self._on, self._tb = cfg.output.tensorboard, workdir / "tb"
-    self._lock, self._steps = threading.Lock(), 0
-    if self._on:
-      from clu import metric_writers, periodic_actions
-
-      self._mw = metric_writers
-      self.main = metric_writers.create_default_writer(self._tb, just_logging=not distributed.is_writer())
-      self._progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
-    else:
-      self.main, self._progress = None, _LogProgress(total_steps, every_secs=20)
-
-  def row(self, name, labels) -> list:
-    """One writer per lane of row `name` (none without TensorBoard); the caller closes them."""
-    return [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels] if self._on else []
-
-  def advance(self, n: int) -> None:
-    with self._lock:
-      self._steps += n
-      self._progress(self._steps, time.time())
-
-  def close(self):
-    if self.main is not None:
-      self.main.close()
-
-
-class _LogProgress:
-  """Steps/s and time left in the log, every `every_secs` (what ReportProgress logs, without its writer)."""
-
-  def __init__(self, total_steps: int, every_secs: float):
-    self._total, self._every, self._t0 = total_steps, every_secs, time.time()
-    self._last = self._t0
-
-  def __call__(self, step: int, now: float) -> None:
-    if now - self._last < self._every or step <= 0:
-      return
-    self._last, rate = now, step / (now - self._t0)
-    left = (self._total - step) / rate / 60 if self._total > step else 0.0
-    logging.info("progress: %d/%d steps this run (%.0f%%), %.1f steps/s, %.1f min left", step, self._total,
-                 100 * step / max(self._total, 1), rate, left)  # fmt: skip
 
 
 def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part="", origin="grid"):
@@ -322,7 +274,7 @@ def run(cfg, workdir) -> dict:
   val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, [row_lrs[b] for b in mine])
-  writers = _Writers(workdir, cfg, len(mine) * cfg.train.steps)
+  writers = writers_lib.Writers(workdir, cfg, len(mine) * cfg.train.steps)
   done = {}
 
   def train(rows, group):
