@@ -100,13 +100,14 @@ def _progress(wd, batch_sizes):
 
 
 def _damage_newest_checkpoint(ckpt_dir):
-  """Flips bytes in the middle of the largest file of the newest checkpoint step (silent corruption on disk)."""
+  """Flips bytes in the middle of the state's data files in the newest checkpoint step (silent corruption on disk;
+  orbax keeps both the merged OCDBT data and the per-process copy, so every data file)."""
   newest = max((p for p in ckpt_dir.glob("*") if p.name.isdigit()), key=lambda p: int(p.name))
-  victim = max((p for p in (newest / "state").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
-  raw = bytearray(victim.read_bytes())
-  for i in range(len(raw) // 2, len(raw) // 2 + 16):
-    raw[i] ^= 0xFF
-  victim.write_bytes(bytes(raw))
+  for victim in [p for p in (newest / "state").rglob("*") if p.is_file() and p.parent.name == "d"]:
+    raw = bytearray(victim.read_bytes())
+    for i in range(len(raw) // 2, min(len(raw) // 2 + 16, len(raw))):
+      raw[i] ^= 0xFF
+    victim.write_bytes(bytes(raw))
   return int(newest.name)
 
 

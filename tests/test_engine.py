@@ -114,3 +114,20 @@ def test_bfloat16_compute_keeps_float32_parameters(tiny):
   hlo = jax.jit(lambda p: row._loss(p, x_BxT, x_BxT)).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
   bf16_dots = [line for line in hlo.splitlines() if "dot_general" in line and "xbf16>" in line.split("->")[0]]
   assert len(bf16_dots) >= 4, "the attention and MLP matmuls take bf16 operands"
+
+
+def test_rows_where_every_lane_diverges_are_reported_and_the_sweep_goes_on(tmp_path, tiny):
+  import csv
+
+  from tailjax import sweep
+
+  tiny.optim.clip = None
+  tiny.sweep.batch_sizes = (4, 8)
+  tiny.sweep.learning_rates = (1e30, 1e35)  # parameters overflow float32 within a few steps
+  fit = sweep.run(tiny, tmp_path / "wd")
+  with open(tmp_path / "wd" / "results.csv") as f:
+    rows = list(csv.DictReader(f))
+  assert len(rows) == 4 and all(r["diverged"] == "True" and int(r["diverged_at"]) >= 0 for r in rows)
+  assert [o["censored"] for o in fit["per_batch_size"]] == ["all_diverged", "all_diverged"]
+  assert "every lane of B = [4, 8] diverged" in fit["verdict"]
+  assert "DIVERGED" in (tmp_path / "wd" / "summary.txt").read_text()
