@@ -113,6 +113,13 @@ def lane_label(lane: dict, many_clips: bool, many_seeds: bool, many_wds: bool = 
   return label
 
 
+def _lanes_of(cfg, lrs) -> tuple[list[dict], tuple, tuple]:
+  """(lane table, clips, weight decays) of a row with learning rates `lrs`."""
+  clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
+  wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
+  return engine.lane_table(lrs, clips, wds, cfg.sweep.seeds), clips, wds
+
+
 def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part="", origin="grid"):
   """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict.
 
@@ -120,9 +127,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, l
   the grid and ".ext{k}" for round k of auto-extension (its lanes, checkpoints and TensorBoard curves are kept apart;
   the gradient noise is measured on the grid only); `origin` says in results.csv why the lanes exist.
   """
-  clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
-  wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
-  table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
+  table, clips, wds = _lanes_of(cfg, lrs)
   n_real = len(table)  # lanes are padded to a multiple of the devices; results keep the first n_real
   row = engine.Row.create(cfg, corpus.vocab_size, b, engine.lane_devices(n_real, group[1]), group[0])
   lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
@@ -310,9 +315,7 @@ def run(cfg, workdir) -> dict:
 def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
   """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
   devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
-  clips = len(cfg.sweep.clips) or 1
-  wds = len(cfg.sweep.weight_decays) or 1
-  lanes = max(len(lrs) for lrs in row_lrs) * clips * wds * len(cfg.sweep.seeds) if row_lrs else 1
+  lanes = max((len(_lanes_of(cfg, lrs)[0]) for lrs in row_lrs), default=1)
   per_row = engine.lane_devices(lanes, cfg.sweep.devices)
   n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
   return [(i * per_row, per_row) for i in range(n)]

@@ -2,7 +2,7 @@
 
 One writer for the sweep (progress over all its steps) and one per lane of each row, so curves overlay in TensorBoard
 (`tb/B{b}/<lane>`). With output.tensorboard off, clu is not imported at all: its writers package imports TensorFlow,
-3-4 s of every run's start-up, and progress is logged directly.
+2.5-4.5 s of every run's start-up, and progress is logged directly.
 """
 
 import threading
@@ -17,7 +17,7 @@ class Writers:
   """clu writers: one for the sweep (progress over all its steps), one per lane of each row (curves overlay in
   TensorBoard). Rows may train at the same time on disjoint devices, so each row holds its own lane writers and the
   progress count is kept under a lock. With output.tensorboard off, clu is not imported: its writers package imports
-  TensorFlow (3-4 s of every run's start-up), and progress goes to the log directly."""
+  TensorFlow (2.5-4.5 s of every run's start-up), and progress goes to the log directly."""
 
   def __init__(self, workdir, cfg, total_steps):
     self._on, self._tb = cfg.output.tensorboard, workdir / "tb"
