@@ -31,21 +31,20 @@ def main(argv):
   _quiet_libraries()
   if len(argv) > 1:
     raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
-  from tailjax import validate
-
   config = _load_config()
-  if not config.analysis.results:
-    validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
-  from tailjax import sweep
-
   if config.analysis.results:  # re-analyse a results.csv; no training
     from tailjax import analyze
 
     analyze.run(config, _workdir())
-  elif pathlib.Path(config_flags.get_config_filename(flags.FLAGS["config"])).stem == "analyze":
+    return
+  if pathlib.Path(config_flags.get_config_filename(flags.FLAGS["config"])).stem == "analyze":
     raise UserError("configs/analyze.py needs --config.analysis.results=PATH/results.csv (the file to re-analyse)")
-  else:
-    sweep.run(config, _workdir())
+  from tailjax import validate
+
+  validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
+  from tailjax import sweep
+
+  sweep.run(config, _workdir())
 
 
 def _one_line(e: Exception) -> str:

@@ -56,7 +56,7 @@ def _config_dict(cfg) -> dict:
 
 
 # Settings that change how a sweep runs, not what it computes: a rerun may change them.
-_HOW_NOT_WHAT = {"output": None, "distributed": None}
+_HOW_NOT_WHAT = ("output", "distributed", "sweep.devices")
 
 
 def prepare_workdir(workdir, cfg) -> pathlib.Path:
@@ -81,8 +81,8 @@ def prepare_workdir(workdir, cfg) -> pathlib.Path:
       old = json.loads(saved.read_text())
     except ValueError:
       raise UserError(f"{saved} is not readable JSON; use a new --workdir, or delete that one to start over") from None
-    pin = lambda d: {**d, **_HOW_NOT_WHAT, "sweep": {**d.get("sweep", {}), "devices": None}}
-    diff = sorted(_diff(pin(old), pin(new)))
+    how = lambda name: any(name == p or name.startswith(p + ".") for p in _HOW_NOT_WHAT)
+    diff = sorted(name for name in _diff(old, new) if not how(name))
     if diff:
       raise UserError(
         f"workdir {workdir} holds a run of a different config (differs in {', '.join(diff)}); "
