@@ -15,6 +15,7 @@ import pathlib
 from absl import logging
 
 from tailjax import files, plots, scaling
+from tailjax import workdir as workdir_lib
 from tailjax.errors import UserError
 
 REQUIRED = ("batch_size", "lr", "final_val_loss")
@@ -55,12 +56,9 @@ def read_results(path) -> tuple[list[dict], dict]:
 
 
 def run(cfg, workdir) -> dict:
+  """Fits and plots `cfg.analysis.results` into `workdir`; returns the scaling fit."""
   rows, fp = read_results(cfg.analysis.results)
-  workdir = pathlib.Path(workdir)
-  try:
-    workdir.mkdir(parents=True, exist_ok=True)
-  except OSError as e:
-    raise UserError(f"workdir {workdir} is not writable ({e.strerror}); pass --workdir=DIR you can write") from None
+  workdir = workdir_lib.make(workdir)
   fit = scaling.fit(rows, fp)
   files.write_json(workdir / "scaling_fit.json", fit)
   if cfg.output.plots:

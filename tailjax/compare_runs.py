@@ -19,7 +19,7 @@ import pathlib
 
 from absl import app, flags
 
-from tailjax import files, sweep, weight_norms
+from tailjax import files, weight_norms, workdir
 from tailjax.errors import UserError
 
 _OUT = flags.DEFINE_string("out", None, "folder for the comparison")
@@ -46,8 +46,7 @@ def load(workdirs) -> list[dict]:
     })  # fmt: skip
   differ = set()
   for r in runs[1:]:
-    differ |= sweep._diff(runs[0]["config"], r["config"])
-  differ -= {"output.plots", "output.tensorboard"}
+    differ |= set(workdir.differing(runs[0]["config"], r["config"], workdir.RERUN_MAY_CHANGE))
   for r in runs:
     fields = [f"{k}={_get(r['config'], k)}" for k in sorted(differ)]
     r["label"] = ", ".join(fields) or r["dir"].name

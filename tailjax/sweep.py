@@ -13,7 +13,6 @@ Layout of a workdir:
 
 import concurrent.futures
 import json
-import pathlib
 import shutil
 import time
 
@@ -37,8 +36,8 @@ from tailjax import (
   validate,
   weight_norms,
 )
+from tailjax import workdir as workdir_lib
 from tailjax import writers as writers_lib
-from tailjax.errors import UserError
 
 
 def chunk_bounds(cfg) -> list[int]:
@@ -49,57 +48,6 @@ def chunk_bounds(cfg) -> list[int]:
     ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
   ends |= {s for s in validate.measure_steps(cfg) if s > 0}
   return sorted(ends)
-
-
-def _config_dict(cfg) -> dict:
-  return json.loads(cfg.to_json_best_effort())
-
-
-# Settings that change how a sweep runs, not what it computes: a rerun may change them.
-_HOW_NOT_WHAT = ("output", "distributed", "sweep.devices")
-
-
-def prepare_workdir(workdir, cfg) -> pathlib.Path:
-  """Creates the workdir, checks it is writable, and pins the config it holds."""
-  workdir = pathlib.Path(workdir)
-  try:
-    workdir.mkdir(parents=True, exist_ok=True)
-    probe = workdir / ".write_probe"
-    probe.write_text("")
-    probe.unlink()
-  except OSError as e:
-    raise UserError(
-      f"workdir {workdir} is not writable ({e.strerror}); pass --workdir=DIR with a folder you can write"
-    ) from None
-  new, saved = _config_dict(cfg), workdir / "config.json"
-  if not saved.exists() and ((workdir / "results.csv").exists() or (workdir / "rows").exists()):
-    raise UserError(
-      f"workdir {workdir} holds results but no config.json, so not a run of this config; use a new --workdir"
-    )
-  if saved.exists():
-    try:
-      old = json.loads(saved.read_text())
-    except ValueError:
-      raise UserError(f"{saved} is not readable JSON; use a new --workdir, or delete that one to start over") from None
-    how = lambda name: any(name == p or name.startswith(p + ".") for p in _HOW_NOT_WHAT)
-    diff = sorted(name for name in _diff(old, new) if not how(name))
-    if diff:
-      raise UserError(
-        f"workdir {workdir} holds a run of a different config (differs in {', '.join(diff)}); "
-        "use a new --workdir, or delete that one to start over"
-      )
-  files.write_json(saved, new)
-  return workdir
-
-
-def _diff(a, b, prefix="") -> set:
-  """Dotted names of the fields where two config dicts differ."""
-  if isinstance(a, dict) and isinstance(b, dict):
-    out = set()
-    for k in set(a) | set(b):
-      out |= _diff(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else k)
-    return out
-  return set() if a == b else {prefix}
 
 
 def lane_label(lane: dict, many_clips: bool, many_seeds: bool, many_wds: bool = False) -> str:
@@ -265,7 +213,7 @@ def run(cfg, workdir) -> dict:
     row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
   else:
     row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
-  workdir = prepare_workdir(workdir, cfg)  # after every check: a refused run writes nothing
+  workdir = workdir_lib.prepare(workdir, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
   files.write_json(workdir / "data.json", fp)
   if fp.get("warning"):

@@ -10,10 +10,8 @@ import json
 import math
 import pathlib
 
-from tailjax import sweep
+from tailjax import workdir
 from tailjax.errors import UserError
-
-_IGNORED = ("sweep", "transfer", "output", "analysis", "measure", "checkpoint")  # may differ from the reference
 
 
 def load_reference(cfg) -> dict:
@@ -25,8 +23,8 @@ def load_reference(cfg) -> dict:
   fit = json.loads(path.read_text())
   ref_cfg = path.parent / "config.json"
   if ref_cfg.exists():
-    old, new = json.loads(ref_cfg.read_text()), json.loads(cfg.to_json_best_effort())
-    diff = sorted(d for d in sweep._diff(old, new) if d.split(".")[0] not in _IGNORED)
+    old = json.loads(ref_cfg.read_text())
+    diff = workdir.differing(old, workdir.config_dict(cfg), workdir.TRANSFER_MAY_CHANGE)
     if diff:
       raise UserError(
         f"the reference run {path.parent} was trained with a different config (differs in {', '.join(diff)}); "

@@ -78,15 +78,15 @@ def test_end_to_end_writes_every_output(tmp_path):
   # nothing there changes; how it runs (devices, processes, outputs) may change.
   from ml_collections import ConfigDict
 
-  from tailjax import sweep
+  from tailjax import workdir
   from tailjax.errors import UserError
 
   cfg = ConfigDict(json.loads((wd / "config.json").read_text()))
   cfg.sweep.devices, cfg.output.plots = 2, False
-  sweep.prepare_workdir(wd, cfg)
+  workdir.prepare(wd, cfg)
   cfg.train.steps = 40
   with pytest.raises(UserError, match="different config .differs in train.steps"):
-    sweep.prepare_workdir(wd, cfg)
+    workdir.prepare(wd, cfg)
   assert (wd / "results.csv").read_text() == before
 
 
