@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax import tails
+from tailjax.tails import kernels
 
 
 def group_name(path) -> str:
@@ -195,10 +196,10 @@ def _group_estimates(noise_MxS, k_ratios: tuple):
   out = {}
   for r in k_ratios:
     k = max(int(r * n), 1)
-    out[("hill", r)] = tails._hill(x, k)
-    out[("pickands", r)] = tails._pickands(x, max(k // 4, 1))
-    out[("moments_xi", r)] = tails._moments(x, k)
-  out[("stable_mohammadi", None)] = jnp.clip(tails._mohammadi(x, max(int(math.isqrt(n)), 2)), 1e-6, 2.0)
+    out[("hill", r)] = kernels.hill(x, k)
+    out[("pickands", r)] = kernels.pickands(x, max(k // 4, 1))
+    out[("moments_xi", r)] = kernels.moments(x, k)
+  out[("stable_mohammadi", None)] = jnp.clip(kernels.mohammadi(x, max(int(math.isqrt(n)), 2)), 1e-6, 2.0)
   return out
 
 
@@ -301,7 +302,7 @@ def measure_lanes(
     for kind, sample in pooled.items():  # the Hill plot: does α̂ settle on a plateau as k grows?
       if sample.size >= 1000:
         ks = tuple(sorted({int(k) for k in np.geomspace(10, sample.size // 4, 20)}))
-        curve = np.asarray(tails._hill_curve(sample, ks))
+        curve = np.asarray(kernels.hill_curve(sample, ks))
         out["hill_curves"].append({"step": step, "lane": labels[r], "group": f"all {kind}", "k": list(ks),
                                    "alpha": curve.tolist(), "n": int(sample.size)})  # fmt: skip
     wanted = set(m.estimators)

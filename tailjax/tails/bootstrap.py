@@ -8,11 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tailjax.order_stats import _check_x, _hill, top_desc
+from tailjax.tails import kernels
+from tailjax.tails.checks import check_sample
+from tailjax.tails.order_stats import top_desc
 
 
 @jax.jit(static_argnames=("n", "n_boot"))
-def _hill_tail_bootstrap(top_M, k, n: int, n_boot: int, key):
+def hill_tail_bootstrap(top_M, k, n: int, n_boot: int, key):
   """Hill at k on `n_boot` bootstrap resamples of the whole sample, drawing only what reaches the top.
 
   In a resample of n draws, the number landing among the top 2k values is Binomial(n, 2k/n), each uniform over them;
@@ -31,7 +33,7 @@ def _hill_tail_bootstrap(top_M, k, n: int, n_boot: int, key):
   return k / (sum_top_B - k * desc_BxC[:, k])
 
 
-def _moments_of_repeats(logs_M, count_M, k_max: int):
+def moments_of_repeats(logs_M, count_M, k_max: int):
   """Hill's M1(k), M2(k) for k = 1 … k_max of the sample holding logs_M[i] (descending) count_M[i] times: its top
   k_max + 1 are the values repeated by their counts, so nothing is sorted.
 
@@ -63,7 +65,7 @@ def _amse_curve(top_M, n: int, n_sub: int, k_max: int, n_boot: int, key):
     landed = jax.random.binomial(k_count, n_sub, M / n)  # how many of the n_sub draws land in the top M
     pick_C = jax.random.randint(k_pick, (cap,), 0, M)
     count_M = jnp.zeros(M, jnp.int32).at[pick_C].add(jnp.where(jnp.arange(cap) < landed, 1, 0))
-    m1, m2, complete = _moments_of_repeats(logs_M, count_M, k_max)
+    m1, m2, complete = moments_of_repeats(logs_M, count_M, k_max)
     return jnp.where(complete, (m2 - 2 * m1**2) ** 2, jnp.nan)
 
   return jnp.nanmean(jax.lax.map(one, jax.random.split(key, n_boot), batch_size=10), axis=0)
@@ -83,7 +85,7 @@ def hill_double_bootstrap(x, n_boot: int = 500, t: float = 0.5, k_max: int = 1 <
   Returns:
     dict: `k` (k*), `alpha` (Hill at k*), `k1`, `k2`, `n1`, `n2`, `at_k_max`.
   """
-  n = _check_x(x, "hill_double_bootstrap", at_least=100)
+  n = check_sample(x, "hill_double_bootstrap", at_least=100)
   if not 0 < t < 1:
     raise ValueError(f"hill_double_bootstrap: t = {t}; the second resample size t·n needs 0 < t < 1 (default 0.5)")
   n1 = int(n ** (0.5 * (1 + math.log(int(t * n)) / math.log(n))))
@@ -105,7 +107,7 @@ def hill_double_bootstrap(x, n_boot: int = 500, t: float = 0.5, k_max: int = 1 <
   k = int(min(max(round(k1 * k1 / k2 * qi), 1), n - 1))
   return {
     "k": k,
-    "alpha": float(_hill(x, k)),
+    "alpha": float(kernels.hill(x, k)),
     "k1": k1,
     "k2": k2,
     "n1": n1,

@@ -1,17 +1,16 @@
-"""Order statistics inside jit, and the checks every tail estimator makes on its sample.
+"""Order statistics inside jit: the k-th largest value by selection, the sorted top k, Hill's log-excess sums.
 
 `kth_largest` is a selection by counting passes that never sorts or moves the data: on a CPU `jax.lax.top_k` and
 `jnp.sort` take seconds on 1e7 values, this about 0.05 s (BENCHMARKS.md). `top_desc` sorts only the top k.
 """
 
-import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 
-def _abs(x):
+def abs_flat(x):
+  """|x| flattened, as float32: every tail estimator reads this."""
   return jnp.abs(jnp.ravel(x)).astype(jnp.float32)
 
 
@@ -53,11 +52,11 @@ def kth_largest(a_N, k, sample: int = 4096):
   n = a_N.shape[0]
   if n <= _SORT_AT_MOST:
     return -jnp.sort(-a_N)[k - 1]
-  value, exact = _search(a_N, k, sample)
+  value, exact = search_kth_largest(a_N, k, sample)
   return jax.lax.cond(exact, lambda _: value, lambda _: -jnp.sort(-a_N)[k - 1], None)
 
 
-def _search(a_N, k, sample: int):
+def search_kth_largest(a_N, k, sample: int):
   """(the k-th largest, whether the search found it exactly); see `kth_largest`."""
   n = a_N.shape[0]
   k = jnp.asarray(k, jnp.int32)
@@ -118,7 +117,7 @@ def _search(a_N, k, sample: int):
   return value, found & (hi - 1 > to_bits(_FLOOR))
 
 
-def _log_excess_sums(a_N, k):
+def log_excess_sums(a_N, k):
   """(Σ d, Σ d², ln X(k+1)) over the top k values, d = ln X(i) − ln X(k+1); ties at X(k+1) add d = 0."""
   t = kth_largest(a_N, k + 1)
   log_t = jnp.log(t)
@@ -131,45 +130,8 @@ def _log_excess_sums(a_N, k):
 @jax.jit(static_argnames="k")
 def top_desc(x, k: int):
   """The k largest values of |x|, sorted descending (X(1) ≥ … ≥ X(k)); sorts only those k."""
-  a = _abs(x)
+  a = abs_flat(x)
   t = kth_largest(a, k)
   (pos,) = jnp.nonzero(a > t, size=k, fill_value=0)
   n_above = jnp.sum(a > t)
   return -jnp.sort(-jnp.where(jnp.arange(k) < n_above, a[pos], t))
-
-
-def _max_abs(x):
-  return jnp.max(jnp.abs(x))  # NaN if any NaN, inf if any ±inf: one cheap pass answers both
-
-
-def _check_x(x, what: str, at_least: int = 2) -> int:
-  """Raise a ValueError a caller can act on; value checks only where x is concrete (not under an outer jit)."""
-  n = math.prod(np.shape(x))
-  if n < at_least:
-    raise ValueError(f"{what}: x has {n} values; pass a 1-D array of at least {at_least} samples")
-  if not isinstance(x, jax.core.Tracer):
-    top = float(jax.jit(_max_abs)(x))
-    if not math.isfinite(top):
-      raise ValueError(f"{what}: x contains NaN or ±inf; keep the finite values first, e.g. x[np.isfinite(x)]")
-    if top == 0:
-      raise ValueError(f"{what}: x is all zeros, so it has no tail; check what was recorded")
-  return n
-
-
-def _check_k(k, low: int, high: int, what: str, n: int) -> None:
-  if isinstance(k, (int, np.integer)) and not low <= k <= high:
-    raise ValueError(f"{what}: k = {k} is out of range for n = {n}; choose {low} ≤ k ≤ {high}")
-
-
-def _check_result(value, what: str, k):
-  if not isinstance(value, jax.core.Tracer) and not math.isfinite(float(value)):
-    raise ValueError(
-      f"{what}: undefined at k = {k}: the top k + 1 values of |x| include zeros or are all equal; choose a smaller k"
-    )
-  return value
-
-
-@jax.jit
-def _hill(x, k):
-  sum_d, _, _ = _log_excess_sums(_abs(x), k)
-  return k / sum_d

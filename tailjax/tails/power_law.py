@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tailjax.order_stats import _abs, _check_x, top_desc
+from tailjax.tails.checks import check_sample
+from tailjax.tails.order_stats import abs_flat, top_desc
 
 
 @jax.jit(static_argnames=("ks", "k_max"))
@@ -41,8 +42,8 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, and the
     candidate curve (`candidate_k`, `candidate_tail_index`, `candidate_ks`).
   """
-  n = _check_x(x, "fit_power_law_tail", at_least=20)
-  n_positive = int(jnp.sum(_abs(x) > 0))
+  n = check_sample(x, "fit_power_law_tail", at_least=20)
+  n_positive = int(jnp.sum(abs_flat(x) > 0))
   k_max = min(k_max or n // 2, n_positive)
   if not 2 <= k_min <= k_max:
     raise ValueError(
@@ -65,7 +66,7 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
   }
 
 
-def _vuong(ll_a, ll_b) -> dict:
+def vuong(ll_a, ll_b) -> dict:
   """Vuong's normalised log-likelihood ratio of a over b: z > 0 favours a; p is two-sided (is the sign significant?)."""
   d = np.asarray(ll_a, np.float64) - np.asarray(ll_b, np.float64)
   if not np.isfinite(d).all():  # a point one family gives zero density: a decisive verdict, not a NaN
@@ -88,7 +89,7 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   """
   import scipy.stats as st  # the reference distributions
 
-  _check_x(x, "compare_families", at_least=20)
+  check_sample(x, "compare_families", at_least=20)
   x_N = np.asarray(x, np.float64).ravel()
   rng = np.random.default_rng(seed)
   sub = rng.choice(x_N, size=min(subsample, x_N.size), replace=False)
@@ -103,12 +104,12 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   ll_power = np.log((alpha_pdf - 1) / xmin) - alpha_pdf * np.log(y / xmin)
   lam = 1.0 / max(np.mean(y - xmin), 1e-300)
   ll_exp = np.log(lam) - lam * (y - xmin)
-  tail = _vuong(ll_power, ll_exp)
+  tail = vuong(ll_power, ll_exp)
   return {
     "best": best,
     "log_likelihood": {name: float(v.sum()) for name, v in ll.items()},
     "params": {name: [float(p) for p in v] for name, v in params.items()},
-    "vuong": {name: _vuong(ll[best], ll[name]) for name in ll if name != best},
+    "vuong": {name: vuong(ll[best], ll[name]) for name in ll if name != best},
     "tail": {
       "xmin": xmin,
       "n_tail": int(y.size),

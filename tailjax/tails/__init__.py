@@ -1,0 +1,24 @@
+"""Tail estimators as a library: it imports nothing else from tailjax, so it can be used (and tested) on its own.
+
+  estimators   hill, hill_curve, pickands, moments, stable_alpha, standardize_columns (checked, user-facing)
+  kernels      the same estimators' jitted kernels without checks, for code already inside a jit
+  order_stats  kth_largest (selection by counting, no sort), top_desc
+  power_law    the Clauset–Shalizi–Newman fit of a tail, Vuong's tests between families
+  bootstrap    Hill's tail bootstrap and Danielsson et al.'s double bootstrap
+  report       estimate: all of the above on one sample, with a verdict in words
+
+docs/science.md says which "α" each returns: a tail index, an extreme-value index ξ = 1/α, or a stable index in (0, 2].
+Written here rather than taken from a library: scipy has no Hill/Pickands/moments estimators, and the packages that do
+(`powerlaw`, Voitalov's `tail-estimation`) are numpy-only and cannot run inside jit on per-example gradients.
+"""
+
+from tailjax.tails.bootstrap import hill_double_bootstrap
+from tailjax.tails.estimators import hill, hill_curve, moments, pickands, stable_alpha, standardize_columns
+from tailjax.tails.order_stats import kth_largest, top_desc
+from tailjax.tails.power_law import compare_families, fit_power_law_tail
+from tailjax.tails.report import estimate
+
+__all__ = [
+  "compare_families", "estimate", "fit_power_law_tail", "hill", "hill_curve", "hill_double_bootstrap", "kth_largest",
+  "moments", "pickands", "stable_alpha", "standardize_columns", "top_desc",
+]  # fmt: skip
