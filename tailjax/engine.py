@@ -30,8 +30,8 @@ from flax import traverse_util
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from tailjax import data, images, models, optim
-from tailjax.models import ffn
+from tailjax import data, images, optim
+from tailjax.models import ffn, registry
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
 
@@ -203,7 +203,7 @@ class Row:
 
   @functools.cached_property
   def model(self):
-    return models.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
+    return registry.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
 
   # ---------------------------------------------------------------- one lane
   def _tx(self, lr, clip, wd):

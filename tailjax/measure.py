@@ -22,31 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax import tails
+from tailjax.models import param_kinds
 from tailjax.tails import kernels
-
-
-def group_name(path) -> str:
-  """'block_0/attn/qkv' for the leaf at ('params', 'block_0', 'attn', 'qkv')."""
-  keys = [str(getattr(p, "key", getattr(p, "name", p))) for p in path]
-  return "/".join(k for k in keys if k != "params")
-
-
-def group_kind(name: str, ndim: int) -> str:
-  """The study's parameter groups: attention, ffn, vector (≤1-D: biases, norms), embedding, head, or the name."""
-  if ndim <= 1:
-    return "vector"
-  parts = name.split("/")
-  if "attn" in parts:
-    return "attention"
-  if "mlp" in parts or parts[0].startswith("mlp_"):  # the transformer's block MLPs; the image MLP's layers
-    return "ffn"
-  if parts[0].startswith("conv_"):
-    return "conv"
-  if parts[0] in ("embed", "pos_embed", "patch_embed"):
-    return "embedding"
-  if parts[0] == "head":
-    return "head"
-  return parts[-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,10 +103,10 @@ def per_example_noise(
   kinds, noise, grad_norm = {}, {}, {}
   mean_g = jax.tree_util.tree_leaves(sum_g)
   for (path, leaf), s, g in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, mean_g, strict=True):
-    name = group_name(path)
+    name = param_kinds.group_name(path)
     grad_norm[name] = float(jnp.linalg.norm(g.ravel())) / m
     noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
-    kinds[name] = group_kind(name, leaf.ndim)
+    kinds[name] = param_kinds.group_kind(name, leaf.ndim)
   b_small = c // min(c, _SMALL_BATCHES)
   two = two_batch_noise_scale(float(small_sq), mean_sq, b_small, m) if b_small < m else {"b_simple": math.nan}
   return Noise(

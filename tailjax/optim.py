@@ -11,9 +11,10 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import traverse_util
-from optax.contrib import _muon as muon_lib  # optax.contrib.muon and its MuonDimensionNumbers
+from optax import contrib
 
 from tailjax.errors import UserError
+from tailjax.models import param_kinds
 
 NO_CLIP = float("inf")  # how a lane says "no clipping": the norm never exceeds it
 
@@ -47,12 +48,12 @@ def muon_dims(params):
   flat = traverse_util.flatten_dict(params)
   dims = {}
   for path, p in flat.items():
-    if getattr(p, "ndim", 0) < 2 or path[0] in ("embed", "pos_embed", "patch_embed", "head"):  # 0: masked
+    if getattr(p, "ndim", 0) < 2 or param_kinds.is_embedding_or_head(path[0]):  # 0: masked
       dims[path] = None
     elif path[-1] == "qkv":
-      dims[path] = muon_lib.MuonDimensionNumbers(reduction_axis=0, output_axis=(2, 3))
+      dims[path] = contrib.MuonDimensionNumbers(reduction_axis=0, output_axis=(2, 3))
     else:
-      dims[path] = muon_lib.MuonDimensionNumbers(reduction_axis=tuple(range(p.ndim - 1)), output_axis=p.ndim - 1)
+      dims[path] = contrib.MuonDimensionNumbers(reduction_axis=tuple(range(p.ndim - 1)), output_axis=p.ndim - 1)
   return traverse_util.unflatten_dict(dims)
 
 
@@ -78,7 +79,7 @@ def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransfo
       optax.scale_by_learning_rate(lr_fn),
     )
   elif cfg.name == "muon":
-    opt = muon_lib.muon(
+    opt = contrib.muon(
       lr_fn,
       beta=cfg.momentum,
       eps=cfg.eps,

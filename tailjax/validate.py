@@ -3,6 +3,7 @@
 import math
 import numbers
 
+from tailjax import models
 from tailjax.errors import UserError
 
 LANE_STRATEGIES = ("auto", "vmap", "map")
@@ -102,10 +103,6 @@ def config(c) -> None:
   _distributed(c)
 
 
-DTYPES = ("float32", "bfloat16")
-ATTENTION = ("auto", "xla", "blocked", "cudnn")
-
-
 def model(m) -> None:
   """The model section (also checked by `models.build`). Pure Python: bad input is reported before jax loads."""
   if m.name not in ("transformer", "ffn", "mlp", "cnn", "vit"):
@@ -121,10 +118,10 @@ def model(m) -> None:
     raise UserError(f"model.d_model={m.d_model} and model.mlp_ratio={m.mlp_ratio} must be positive")
   if m.name != "transformer":
     return
-  if m.dtype not in DTYPES:
-    raise UserError(f"model.dtype must be one of {', '.join(DTYPES)}, not {m.dtype!r}")
-  if m.attention not in ATTENTION:
-    raise UserError(f"model.attention must be one of {', '.join(ATTENTION)}, not {m.attention!r}")
+  if m.dtype not in models.DTYPES:
+    raise UserError(f"model.dtype must be one of {', '.join(models.DTYPES)}, not {m.dtype!r}")
+  if m.attention not in models.ATTENTION:
+    raise UserError(f"model.attention must be one of {', '.join(models.ATTENTION)}, not {m.attention!r}")
   if m.n_heads <= 0 or m.d_model % m.n_heads:
     raise UserError(
       f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}, "

@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from tailjax import files, measure
+from tailjax import files
+from tailjax.models import param_kinds
 
 STEADY_TOL = 0.05  # relative change of ‖W‖ over the last eval interval below which a lane counts as steady
 MIN_TIMESCALES = 3.0  # ... and at least this many decay times 1/(ηλ) trained (e^-3: 5% of the start left)
@@ -45,7 +46,7 @@ def table(done: dict, cfg) -> list[dict]:
         out.append({
           "batch_size": b, "lr": lr, "weight_decay": wd, "seed": lane["seed"], "clip": lane["clip"],
           "origin": lane.get("origin", "grid"), "width": cfg.model.d_model, "optimizer": cfg.optim.name,
-          "matrix": path, "kind": measure.group_kind(path.replace(".", "/"), 2), "elements": elements,
+          "matrix": path, "kind": param_kinds.group_kind(path.replace(".", "/"), 2), "elements": elements,
           "norm": float(last), "norm_before": float(before), "rel_change": float(change),
           "decay_timescales": lr * wd * cfg.train.steps,
           "steady": bool(change < STEADY_TOL and lr * wd * cfg.train.steps >= MIN_TIMESCALES),

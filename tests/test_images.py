@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from tailjax import data, engine, images, measure, validate
+from tailjax import data, engine, images, validate
 from tailjax.errors import UserError
+from tailjax.models import param_kinds
 from tests.conftest import tiny_config
 
 
@@ -64,10 +65,10 @@ def test_mlp_learns_the_digits():
 
 
 def test_image_parameters_have_the_study_kinds():
-  assert measure.group_kind("mlp_0/kernel", 2) == "ffn"
-  assert measure.group_kind("conv_1/kernel", 4) == "conv"
-  assert measure.group_kind("patch_embed/kernel", 4) == "embedding"
-  assert measure.group_kind("block_0/attn/qkv", 4) == "attention"
+  assert param_kinds.group_kind("mlp_0/kernel", 2) == "ffn"
+  assert param_kinds.group_kind("conv_1/kernel", 4) == "conv"
+  assert param_kinds.group_kind("patch_embed/kernel", 4) == "embedding"
+  assert param_kinds.group_kind("block_0/attn/qkv", 4) == "attention"
 
 
 def test_image_model_on_text_is_refused():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tailjax import measure, tails
-from tailjax.models import ffn
+from tailjax.models import ffn, param_kinds
 
 
 def _ffn_problem(upstream, m=128, width=32, seed=0):
@@ -94,12 +94,12 @@ def test_group_estimates_rows_say_which_alpha():
 
 
 def test_group_kinds_of_the_transformer():
-  assert measure.group_kind("block_0/attn/qkv", 4) == "attention"
-  assert measure.group_kind("block_2/mlp/fc/kernel", 2) == "ffn"
-  assert measure.group_kind("block_2/ln1/scale", 1) == "vector"
-  assert measure.group_kind("embed/embedding", 2) == "embedding"
-  assert measure.group_kind("head/kernel", 2) == "head"
-  assert measure.group_kind("W_out", 2) == "W_out"
+  assert param_kinds.group_kind("block_0/attn/qkv", 4) == "attention"
+  assert param_kinds.group_kind("block_2/mlp/fc/kernel", 2) == "ffn"
+  assert param_kinds.group_kind("block_2/ln1/scale", 1) == "vector"
+  assert param_kinds.group_kind("embed/embedding", 2) == "embedding"
+  assert param_kinds.group_kind("head/kernel", 2) == "head"
+  assert param_kinds.group_kind("W_out", 2) == "W_out"
 
 
 def test_fewer_than_two_examples_is_a_clear_error():

@@ -14,7 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-_init = nn.initializers.normal(stddev=0.02)
+init_normal = nn.initializers.normal(stddev=0.02)  # GPT-2's initialisation of weights and embeddings
 
 
 def _blocked_causal_attention(q_BxHxTxE, k_BxHxTxE, v_BxHxTxE, block: int):
@@ -50,7 +50,7 @@ class Attention(nn.Module):
   def __call__(self, x_BxTxD):
     D = x_BxTxD.shape[-1]
     H, E = self.n_heads, D // self.n_heads
-    w_Dx3xHxE = self.param("qkv", _init, (D, 3, H, E))
+    w_Dx3xHxE = self.param("qkv", init_normal, (D, 3, H, E))
     b_3xHxE = self.param("qkv_bias", nn.initializers.zeros, (3, H, E))
     w_HxExD = self.param("out", self.out_init, (H, E, D))
     b_D = self.param("out_bias", nn.initializers.zeros, (D,))
@@ -78,7 +78,7 @@ class Mlp(nn.Module):
   @nn.compact
   def __call__(self, x_BxTxD):
     D = x_BxTxD.shape[-1]
-    h = nn.Dense(self.hidden, dtype=self.dtype, kernel_init=_init, name="fc")(x_BxTxD)
+    h = nn.Dense(self.hidden, dtype=self.dtype, kernel_init=init_normal, name="fc")(x_BxTxD)
     return nn.Dense(D, dtype=self.dtype, kernel_init=self.out_init, name="proj")(nn.gelu(h))
 
 
@@ -135,8 +135,8 @@ class NanoTransformer(nn.Module):
   @nn.compact
   def __call__(self, x_BxT):
     T = x_BxT.shape[1]
-    embed = nn.Embed(self.vocab_size, self.d_model, embedding_init=_init, name="embed")
-    pos_TxD = self.param("pos_embed", _init, (self.seq_len, self.d_model))
+    embed = nn.Embed(self.vocab_size, self.d_model, embedding_init=init_normal, name="embed")
+    pos_TxD = self.param("pos_embed", init_normal, (self.seq_len, self.d_model))
     h_BxTxD = embed(x_BxT) + pos_TxD[:T]
     # GPT-2's scaled init of the projections that write into the residual stream.
     out_init = nn.initializers.normal(stddev=0.02 / (2 * self.n_layers) ** 0.5)
@@ -153,5 +153,5 @@ class NanoTransformer(nn.Module):
     h_BxTxD = nn.LayerNorm(dtype=self.dtype, name="ln_f")(h_BxTxD)
     if self.tie_embeddings:
       return embed.attend(h_BxTxD.astype(jnp.float32))
-    logits = nn.Dense(self.vocab_size, dtype=self.dtype, kernel_init=_init, name="head")(h_BxTxD)
+    logits = nn.Dense(self.vocab_size, dtype=self.dtype, kernel_init=init_normal, name="head")(h_BxTxD)
     return logits.astype(jnp.float32)

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from tailjax.models.transformer import Block, _init
+from tailjax.models.transformer import Block, init_normal
 
 
 class Conv(nn.Module):
@@ -56,8 +56,8 @@ class MLP(nn.Module):
   def __call__(self, x_BxHxWxC):
     h = x_BxHxWxC.reshape(x_BxHxWxC.shape[0], -1)
     for i in range(self.depth):
-      h = nn.gelu(nn.Dense(self.width, kernel_init=_init, name=f"mlp_{i}")(h))
-    return nn.Dense(self.n_classes, kernel_init=_init, name="head")(h)
+      h = nn.gelu(nn.Dense(self.width, kernel_init=init_normal, name=f"mlp_{i}")(h))
+    return nn.Dense(self.n_classes, kernel_init=init_normal, name="head")(h)
 
 
 class CNN(nn.Module):
@@ -77,7 +77,7 @@ class CNN(nn.Module):
       if h.shape[1] > 4:  # 2×2 average pooling, as a reshape (no reduce_window)
         B, H, W, C = h.shape
         h = h[:, : H // 2 * 2, : W // 2 * 2].reshape(B, H // 2, 2, W // 2, 2, C).mean(axis=(2, 4))
-    return nn.Dense(self.n_classes, kernel_init=_init, name="head")(h.mean(axis=(1, 2)))
+    return nn.Dense(self.n_classes, kernel_init=init_normal, name="head")(h.mean(axis=(1, 2)))
 
 
 class PatchEmbed(nn.Module):
@@ -90,7 +90,7 @@ class PatchEmbed(nn.Module):
   def __call__(self, x_BxHxWxC):
     p, (B, H, W, C) = self.patch, x_BxHxWxC.shape
     patches = x_BxHxWxC.reshape(B, H // p, p, W // p, p, C).transpose(0, 1, 3, 2, 4, 5).reshape(B, -1, p * p * C)
-    kernel = self.param("kernel", _init, (p, p, C, self.width))
+    kernel = self.param("kernel", init_normal, (p, p, C, self.width))
     bias = self.param("bias", nn.initializers.zeros, (self.width,))
     return patches @ kernel.reshape(p * p * C, self.width) + bias
 
@@ -108,11 +108,11 @@ class ViT(nn.Module):
   @nn.compact
   def __call__(self, x_BxHxWxC):
     h_BxNxD = PatchEmbed(self.width, self.patch, name="patch_embed")(x_BxHxWxC)
-    h_BxNxD = h_BxNxD + self.param("pos_embed", _init, h_BxNxD.shape[1:])
+    h_BxNxD = h_BxNxD + self.param("pos_embed", init_normal, h_BxNxD.shape[1:])
     out_init = nn.initializers.normal(stddev=0.02 / (2 * self.depth) ** 0.5)
     for i in range(self.depth):
       h_BxNxD = Block(self.n_heads, self.mlp_ratio, "xla", 64, jnp.float32, out_init, causal=False, name=f"block_{i}")(
         h_BxNxD
       )
     h_BxD = nn.LayerNorm(name="ln_f")(h_BxNxD).mean(axis=1)
-    return nn.Dense(self.n_classes, kernel_init=_init, name="head")(h_BxD)
+    return nn.Dense(self.n_classes, kernel_init=init_normal, name="head")(h_BxD)

@@ -4,7 +4,6 @@
 `jnp.sort` take seconds on 1e7 values, this about 0.05 s (BENCHMARKS.md). `top_desc` sorts only the top k.
 """
 
-
 import jax
 import jax.numpy as jnp
 
