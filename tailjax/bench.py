@@ -15,7 +15,8 @@ import jax
 from absl import app, flags
 
 from configs import base
-from tailjax import data, engine
+from tailjax import engine
+from tailjax.data import loader, text
 
 SHAPES = {  # name: (d_model, n_layers, n_heads, seq_len, batch_size)
   "d64_t128": (64, 4, 4, 128, 32),
@@ -46,15 +47,15 @@ def time_row(cfg, corpus, batch_size, lrs, steps, repeats, devices=1) -> float:
   `devices` local devices (padded lanes, if any, are not counted)."""
   row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices)
   lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(engine.lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
-  tokens_N = row.replicate(corpus.train_T)
-  vb = row.replicate(data.eval_batches(corpus.val_T, 1, 1, cfg.data.seq_len))
+  train_data = row.replicate(corpus.train_T)
+  vb = row.replicate(text.eval_windows(corpus.val_T, 1, 1, cfg.data.seq_len))
   state = row.init_state(lanes)
-  state, _, val = row.run_chunk(state, lanes, tokens_N, vb, steps)  # compile + warm up
+  state, _, val = row.run_chunk(state, lanes, train_data, vb, steps)  # compile + warm up
   jax.block_until_ready(val)
   times = []
   for _ in range(repeats):
     t = time.perf_counter()
-    state, _, val = row.run_chunk(state, lanes, tokens_N, vb, steps)
+    state, _, val = row.run_chunk(state, lanes, train_data, vb, steps)
     jax.block_until_ready(val)
     times.append(time.perf_counter() - t)
   return statistics.median(times)
@@ -70,7 +71,7 @@ def main(argv):
     batch_size, seq_len = SHAPES[shape][4], SHAPES[shape][3]
     for attention in _ATTENTION.value:
       cfg = _config(shape, attention, "map")
-      corpus = data.load(cfg.data)
+      corpus = loader.load(cfg.data)
       one = time_row(cfg, corpus, batch_size, lrs[:1], steps, reps)
       seq = sum(time_row(cfg, corpus, batch_size, (lr,), steps, reps) for lr in lrs)  # one after another
       rows = [("1 lane", one, 1), (f"{len(lrs)} lanes one by one", seq, len(lrs))]

@@ -11,8 +11,9 @@ import numpy as np
 from absl import app, flags
 
 from configs import phase3c
-from tailjax import data, engine, scaling, weight_norms
+from tailjax import engine, scaling, weight_norms
 from tailjax.bench_tails import best_time
+from tailjax.data import loader
 
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")
@@ -42,7 +43,7 @@ def main(_):
     cfg.model.conv = _CONV.value
     cfg.model.d_model = _WIDTH.value
     cfg.data.image_examples = 2000
-    corpus = data.load(cfg.data)
+    corpus = loader.load(cfg.data)
     train, vb = corpus.device_train(), corpus.eval_batches(1, 10)
     for lanes_n in (1, 5):
       table_ = engine.lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))

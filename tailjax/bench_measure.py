@@ -15,7 +15,8 @@ import jax
 from absl import app, flags
 
 from configs import phase1_2
-from tailjax import data, engine, measure
+from tailjax import engine, measure
+from tailjax.data import loader, text
 
 _MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
 _D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
@@ -39,18 +40,18 @@ def main(argv):
   del argv
   cfg = phase1_2.get_config()
   cfg.model.d_model = _D_MODEL.value
-  corpus = data.load(cfg.data)
-  tokens_N = jax.device_put(corpus.train_T)
+  corpus = loader.load(cfg.data)
+  train_data = jax.device_put(corpus.train_T)
   b = cfg.sweep.batch_sizes[0]
   row = engine.Row.create(cfg, corpus.vocab_size, b)
   lanes = engine.Lanes.from_table(engine.lane_table((1e-3,), (None,), cfg.optim.weight_decay, (0,)))
-  vb = data.eval_batches(corpus.val_T, 1, 8, cfg.data.seq_len)
+  vb = text.eval_windows(corpus.val_T, 1, 8, cfg.data.seq_len)
   state = row.init_state(lanes)
   n_steps = 10
   holder = {"state": state}
 
   def train():
-    holder["state"], metrics, _ = row.run_chunk(holder["state"], lanes, tokens_N, vb, n_steps)
+    holder["state"], metrics, _ = row.run_chunk(holder["state"], lanes, train_data, vb, n_steps)
     return metrics
 
   step_s, step_first = _best(train, _REPEATS.value)
@@ -66,7 +67,7 @@ def main(argv):
     return row._loss(p, ex[0][None], ex[1][None])
 
   for m in (int(v) for v in _MS.value):
-    examples = data.sample_batch(tokens_N, jax.random.key(1), m, cfg.data.seq_len)
+    examples = text.sample_windows(train_data, jax.random.key(1), m, cfg.data.seq_len)
     budget = _BUDGET_MB.value * 2**20
     grads = functools.partial(measure.per_example_noise, loss_one, params, examples, budget_bytes=budget)
     g_s, g_first = _best(lambda: grads().noise_MxS, _REPEATS.value)  # noqa: B023 (called right here)

@@ -18,7 +18,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from configs import quickstart
-from tailjax import checkpoint, data, engine
+from tailjax import checkpoint, engine
+from tailjax.data import loader
 
 _D = flags.DEFINE_integer("d_model", 64, "model width")
 _LAYERS = flags.DEFINE_integer("n_layers", 2, "transformer blocks")
@@ -40,7 +41,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every file it touches at INFO
   cfg = quickstart.get_config()
   cfg.model.d_model, cfg.model.n_layers = _D.value, _LAYERS.value
-  corpus = data.load(cfg.data)
+  corpus = loader.load(cfg.data)
   row = engine.Row.create(cfg, corpus.vocab_size, 32)
   lanes = engine.Lanes.from_table(engine.lane_table(1e-3 * 2.0 ** np.arange(_LANES.value), (1.0,), 0.01, (0,)))
   state = jax.block_until_ready(row.init_state(lanes))

@@ -30,7 +30,8 @@ from flax import traverse_util
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from tailjax import data, images, optim
+from tailjax import data, optim
+from tailjax.data import images, text
 from tailjax.models import ffn, registry
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
@@ -215,7 +216,7 @@ class Row:
     return self.cfg.model.name == "ffn"
 
   @property
-  def images(self) -> bool:
+  def is_image_model(self) -> bool:
     """Phase 3c: an image classifier (mlp, cnn, vit) on labelled images."""
     return self.cfg.model.name in ("mlp", "cnn", "vit")
 
@@ -227,27 +228,27 @@ class Row:
     logits_BxTxV = self.model.apply({"params": params}, x_BxT)
     return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
 
-  def draw(self, key, n: int, tokens_N):
+  def draw(self, key, n: int, train_data):
     """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients."""
     if self.injected:
       return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
-    if self.images:
-      return images.sample_batch(tokens_N, key, n)
-    return data.sample_batch(tokens_N, key, n, self.cfg.data.seq_len)
+    if self.is_image_model:
+      return images.sample_batch(train_data, key, n)
+    return text.sample_windows(train_data, key, n, self.cfg.data.seq_len)
 
   def _init_lane(self, seed, lr, clip, wd):
     if self.injected:
       x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
-    elif self.images:
-      x_1xT = jnp.zeros((1, *images.SHAPES[self.cfg.data.name]), jnp.float32)
+    elif self.is_image_model:
+      x_1xT = jnp.zeros((1, *data.IMAGE_SHAPES[self.cfg.data.name]), jnp.float32)
     else:
       x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
     return params, self._tx(lr, clip, wd).init(params)
 
-  def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, tokens_N):
+  def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, train_data):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
-    x_BxT, y_BxT = self.draw(key, self.batch_size, tokens_N)
+    x_BxT, y_BxT = self.draw(key, self.batch_size, train_data)
     loss, grads = jax.value_and_grad(self._loss)(params, x_BxT, y_BxT)
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
@@ -276,20 +277,20 @@ class Row:
     """Parameters from each lane's seed, fresh optimizer state, nothing diverged."""
     return _init(self, lanes)
 
-  def run_chunk(self, state: RowState, lanes: Lanes, tokens_N, val_batches, n_steps: int):
+  def run_chunk(self, state: RowState, lanes: Lanes, train_data, val_batches, n_steps: int):
     """Trains every lane `n_steps` steps, then evaluates.
 
     Args:
       state: the row state (donated: do not use it afterwards).
       lanes: the row's `Lanes`.
-      tokens_N: training tokens on the device.
-      val_batches: (x_NxBxT, y_NxBxT) from `data.eval_batches`.
+      train_data: the training split on the device: tokens [N], or (images, labels) for the image models.
+      val_batches: (x_NxBxT, y_NxBxT) from the corpus's `eval_batches`.
       n_steps: chunk length (static: each distinct length compiles once).
 
     Returns:
       (state, metrics, val_loss_R): metrics maps each name in METRICS to an [n_steps, R] array.
     """
-    return _chunk(self, state, lanes, tokens_N, *val_batches, n_steps=n_steps)
+    return _chunk(self, state, lanes, train_data, *val_batches, n_steps=n_steps)
 
 
 NORM_PREFIX = "wnorm."  # history keys of per-matrix norms: "wnorm." + the parameter path joined by "."
@@ -320,8 +321,8 @@ def _init(row: Row, lanes: Lanes) -> RowState:
 
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
-def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT, n_steps: int):
-  def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R, step0, tokens_N, xs_NxBxT, ys_NxBxT):
+def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, xs_NxBxT, ys_NxBxT, n_steps: int):
+  def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R, step0, train_data, xs_NxBxT, ys_NxBxT):
     """The lanes of one device (all of them, on one device)."""
 
     def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, seed):
@@ -330,7 +331,9 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT
       def body(carry, step):
         params, opt_state, diverged_at = carry
         before = diverged_at >= 0
-        params, opt_state, now, metrics = row._lane_step(params, opt_state, before, lr, clip, wd, seed, step, tokens_N)
+        params, opt_state, now, metrics = row._lane_step(
+          params, opt_state, before, lr, clip, wd, seed, step, train_data
+        )
         return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
 
       steps_L = step0 + jnp.arange(n_steps, dtype=jnp.int32)
@@ -351,7 +354,7 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, tokens_N, xs_NxBxT, ys_NxBxT
     lanes.weight_decay_R,
     lanes.seed_R,
     state.step,
-    tokens_N,
+    train_data,
     xs_NxBxT,
     ys_NxBxT,
   )

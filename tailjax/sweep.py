@@ -23,7 +23,6 @@ from flax import traverse_util
 
 from tailjax import (
   checkpoint,
-  data,
   distributed,
   engine,
   extend,
@@ -38,6 +37,7 @@ from tailjax import (
 )
 from tailjax import workdir as workdir_lib
 from tailjax import writers as writers_lib
+from tailjax.data import loader
 
 
 def chunk_bounds(cfg) -> list[int]:
@@ -68,7 +68,7 @@ def _lanes_of(cfg, lrs) -> tuple[list[dict], tuple, tuple]:
   return engine.lane_table(lrs, clips, wds, cfg.sweep.seeds), clips, wds
 
 
-def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part="", origin="grid"):
+def _train_row(cfg, workdir, corpus, train_data, val_batches, b, group, writers, lrs, part="", origin="grid"):
   """Trains one row to the end (resuming from its latest checkpoint) and returns its results dict.
 
   `group` = (first, count): the local devices the row may use; `lrs` are the row's learning rates; `part` is "" for
@@ -79,7 +79,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, l
   n_real = len(table)  # lanes are padded to a multiple of the devices; results keep the first n_real
   row = engine.Row.create(cfg, corpus.vocab_size, b, engine.lane_devices(n_real, group[1]), group[0])
   lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
-  tokens_N, val_batches = row.replicate((tokens_N, val_batches))
+  train_data, val_batches = row.replicate((train_data, val_batches))
   labels = [lane_label(lane, len(clips) > 1, len(cfg.sweep.seeds) > 1, len(wds) > 1) for lane in table]
   name = f"B{b}{part}"
   ckpt = checkpoint.RowCheckpoints((workdir / "checkpoints" / name).resolve(), cfg.checkpoint.keep)
@@ -121,7 +121,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, l
   measure_at = validate.measure_steps(cfg) if not part else []
   if measure_at:  # fixed training windows, the same at every measurement: only the parameters change
     key = jax.random.key(cfg.sweep.seeds[0] + 7_919)
-    examples = row.draw(key, cfg.measure.examples, tokens_N)
+    examples = row.draw(key, cfg.measure.examples, train_data)
 
   def loss_one(params, example):
     return row._loss(params, example[0][None], example[1][None])
@@ -162,7 +162,7 @@ def _train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, l
   ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
   pending, prev = None, start
   for stop in bounds:
-    state, metrics, val_R = row.run_chunk(state, lanes, tokens_N, val_batches, stop - prev)
+    state, metrics, val_R = row.run_chunk(state, lanes, train_data, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
       consume(*pending)
     pending = (stop, stop - prev, metrics, val_R, engine.matrix_norms(state.params))
@@ -205,7 +205,7 @@ def run(cfg, workdir) -> dict:
   """Runs (or resumes) the sweep described by `cfg` in `workdir`; returns the scaling fit."""
   validate.config(cfg)
   distributed.initialize(cfg)
-  corpus = data.load(cfg.data)
+  corpus = loader.load(cfg.data)
   validate.against_data(cfg, corpus)
   if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
     ref_fit = transfer.load_reference(cfg)
@@ -223,7 +223,7 @@ def run(cfg, workdir) -> dict:
     fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
     fp["train_tokens"], fp["val_tokens"], fp["sha256"],
   )  # fmt: skip
-  tokens_N = corpus.device_train()  # tokens, or (images, labels)
+  train_data = corpus.device_train()  # tokens, or (images, labels)
   val_batches = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, [row_lrs[b] for b in mine])
@@ -232,7 +232,7 @@ def run(cfg, workdir) -> dict:
 
   def train(rows, group):
     for b in rows:
-      done[b] = _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, row_lrs[b])
+      done[b] = _train_row_and_extensions(cfg, workdir, corpus, train_data, val_batches, b, group, writers, row_lrs[b])
       files.write_text(workdir / "rows" / f"B{b}.done", "")
 
   try:
@@ -251,7 +251,7 @@ def run(cfg, workdir) -> dict:
     distributed.wait_for([workdir / "rows" / f"B{b}.done" for b in others])
     for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
       done[b] = _train_row_and_extensions(
-        cfg, workdir, corpus, tokens_N, val_batches, b, groups[0], writers, row_lrs[b]
+        cfg, workdir, corpus, train_data, val_batches, b, groups[0], writers, row_lrs[b]
       )
   finally:
     writers.close()
@@ -280,7 +280,7 @@ def _summarise_transfer(cfg, workdir, done, fp, the_plan, ref_fit) -> dict:
   return rep
 
 
-def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs) -> dict:
+def _train_row_and_extensions(cfg, workdir, corpus, train_data, val_batches, b, group, writers, lrs) -> dict:
   """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
   is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
   origin, parts = "grid" if not cfg.transfer.fit else "transfer", []
@@ -291,7 +291,7 @@ def _train_row_and_extensions(cfg, workdir, corpus, tokens_N, val_batches, b, gr
       logging.info("B%d%s: finished earlier, skipped", b, part)
       parts.append(json.loads(row_file.read_text()))
     else:
-      parts.append(_train_row(cfg, workdir, corpus, tokens_N, val_batches, b, group, writers, lrs, part, origin))
+      parts.append(_train_row(cfg, workdir, corpus, train_data, val_batches, b, group, writers, lrs, part, origin))
       files.write_json(row_file, parts[-1])
       shutil.rmtree(workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
     if not cfg.sweep.auto_extend or cfg.model.name == "ffn":

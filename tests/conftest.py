@@ -14,7 +14,8 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 from configs import base  # noqa: E402
-from tailjax import data, engine  # noqa: E402
+from tailjax import engine  # noqa: E402
+from tailjax.data import loader, text
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,7 @@ _CORPORA = {}
 def corpus_of(cfg):
   key = (cfg.data.name, cfg.data.seq_len)
   if key not in _CORPORA:
-    _CORPORA[key] = data.load(cfg.data)
+    _CORPORA[key] = loader.load(cfg.data)
   return _CORPORA[key]
 
 
@@ -58,7 +59,7 @@ def run_row(cfg, table, steps, batch_size=4):
   corpus = corpus_of(cfg)
   row = engine.Row.create(cfg, corpus.vocab_size, batch_size)
   lanes = engine.Lanes.from_table(table)
-  vb = data.eval_batches(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
+  vb = text.eval_windows(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
   state = row.init_state(lanes)
   state, metrics, val_R = row.run_chunk(state, lanes, jax.device_put(corpus.train_T), vb, steps)
   return jax.device_get(metrics), jax.device_get(val_R), state

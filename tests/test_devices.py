@@ -19,7 +19,8 @@ FOUR_DEVICES = textwrap.dedent(
   import json, sys
   import jax, numpy as np
   from tests.conftest import tiny_config, corpus_of
-  from tailjax import checkpoint, data, engine, sweep
+  from tailjax import checkpoint, engine, sweep
+  from tailjax.data import loader, text
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
   out = {}
@@ -45,7 +46,7 @@ FOUR_DEVICES = textwrap.dedent(
   def row_on(devices):
     row = engine.Row.create(cfg, corpus.vocab_size, 4, devices)
     lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, devices)))
-    return row, lanes, row.replicate(corpus.train_T), row.replicate(data.eval_batches(corpus.val_T, 2, 4, 16))
+    return row, lanes, row.replicate(corpus.train_T), row.replicate(text.eval_windows(corpus.val_T, 2, 4, 16))
 
   row4, lanes4, tok4, vb4 = row_on(4)
   state = row4.init_state(lanes4)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from tailjax import data, engine, images, validate
+from tailjax import engine, validate
+from tailjax.data import images, loader
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 from tests.conftest import tiny_config
@@ -36,7 +37,7 @@ def test_digits_are_deterministic_balanced_and_tell_the_digits_apart():
 
 
 def _run(cfg, table, steps):
-  corpus = data.load(cfg.data)
+  corpus = loader.load(cfg.data)
   row = engine.Row.create(cfg, corpus.vocab_size, 8)
   lanes = engine.Lanes.from_table(table)
   state = row.init_state(lanes)
@@ -79,7 +80,7 @@ def test_image_model_on_text_is_refused():
   cfg = image_config("vit")
   cfg.model.patch_size = 5
   with pytest.raises(UserError, match="patch_size=5 does not divide"):
-    validate.against_data(cfg, data.load(cfg.data))
+    validate.against_data(cfg, loader.load(cfg.data))
 
 
 def test_im2col_convolution_is_the_xla_convolution():

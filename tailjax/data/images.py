@@ -19,8 +19,6 @@ import numpy as np
 
 from tailjax.errors import UserError
 
-IMAGE_DATA = ("digits", "mnist", "cifar10")
-SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "cifar10": (32, 32, 3)}  # H, W, C
 _FONTS = ("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "STIXGeneral", "cmr10", "cmss10", "cmtt10")
 _CANVAS = 48  # glyphs are rasterised at 3× and block-averaged down to 16×16 (anti-aliasing)
 
@@ -50,7 +48,7 @@ class Images:
 
   def eval_batches(self, n_batches: int, batch_size: int, seq_len: int | None = None):
     """Fixed validation images, evenly spaced over the split: (x_NxBxHxWxC, y_NxB). `seq_len` is unused (the same
-    call as `data.Corpus.eval_batches`)."""
+    call as `text.Corpus.eval_batches`)."""
     idx = np.linspace(0, len(self.val_x) - 1, n_batches * batch_size).astype(np.int64)
     x, y = self.val_x[idx], self.val_y[idx]
     return jnp.asarray(x.reshape(n_batches, batch_size, *x.shape[1:])), jnp.asarray(y.reshape(n_batches, batch_size))

@@ -1,4 +1,4 @@
-"""Character-level corpora, their fingerprints, and batch sampling on the device.
+"""Character-level corpora, their fingerprints, and sampling windows of them on the device.
 
 A corpus is two int32 token arrays (train, val) plus what a reader of the losses needs beside them: the vocabulary
 size V with ln V (the loss of a model that learned nothing), the unigram entropy of the training split (the loss of a
@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tailjax.data import DATA_ENV
 from tailjax.errors import UserError
 
-DATA_ENV = "TAILJAX_DATA_DIR"
-_REPO = pathlib.Path(__file__).resolve().parent.parent
+_REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 @dataclasses.dataclass
@@ -39,7 +39,7 @@ class Corpus:
     return jax.device_put(self.train_T)
 
   def eval_batches(self, n_batches: int, batch_size: int, seq_len: int):
-    return eval_batches(self.val_T, n_batches, batch_size, seq_len)
+    return eval_windows(self.val_T, n_batches, batch_size, seq_len)
 
 
 def data_root() -> pathlib.Path:
@@ -205,34 +205,7 @@ def _injected(cfg) -> Corpus:
   return Corpus("injected", placeholder_T, placeholder_T, 1, fp)
 
 
-LOADERS = {
-  "pydoc": _pydoc,
-  "tinyshakespeare": _tinyshakespeare,
-  "wikitext2": _wikitext2,
-  "random_tokens": _random_tokens,
-  "injected": _injected,
-}
-
-
-def load(cfg):
-  """Loads the corpus (or, for digits / mnist / cifar10, the `images.Images`) named by the `data` section."""
-  from tailjax import images
-
-  if cfg.name in images.IMAGE_DATA:
-    return images.load(cfg)
-  if cfg.name not in LOADERS:
-    raise UserError(f"unknown data.name {cfg.name!r}; choose one of {', '.join([*LOADERS, *images.IMAGE_DATA])}")
-  corpus = LOADERS[cfg.name](cfg)
-  for split, toks in (("training", corpus.train_T), ("validation", corpus.val_T)):
-    if len(toks) <= cfg.seq_len + 1:
-      raise UserError(
-        f"the {split} split of {corpus.name} has {len(toks)} tokens, not more than "
-        f"data.seq_len + 1 = {cfg.seq_len + 1}; lower --config.data.seq_len or use more data"
-      )
-  return corpus
-
-
-def sample_batch(tokens_N: jax.Array, key: jax.Array, batch_size: int, seq_len: int):
+def sample_windows(tokens_N: jax.Array, key: jax.Array, batch_size: int, seq_len: int):
   """Draws `batch_size` random windows of seq_len + 1 tokens inside a jitted program.
 
   Returns:
@@ -243,7 +216,7 @@ def sample_batch(tokens_N: jax.Array, key: jax.Array, batch_size: int, seq_len: 
   return win_BxT1[:, :-1], win_BxT1[:, 1:]
 
 
-def eval_batches(val_T: np.ndarray, n_batches: int, batch_size: int, seq_len: int):
+def eval_windows(val_T: np.ndarray, n_batches: int, batch_size: int, seq_len: int):
   """Fixed validation windows, evenly spaced over the split (they overlap only when the split is short).
 
   Returns:
@@ -253,3 +226,12 @@ def eval_batches(val_T: np.ndarray, n_batches: int, batch_size: int, seq_len: in
   starts = np.linspace(0, len(val_T) - seq_len - 1, n).astype(np.int64)
   win = np.stack([val_T[s : s + seq_len + 1] for s in starts]).reshape(n_batches, batch_size, seq_len + 1)
   return jnp.asarray(win[..., :-1]), jnp.asarray(win[..., 1:])
+
+
+CORPORA = {
+  "pydoc": _pydoc,
+  "tinyshakespeare": _tinyshakespeare,
+  "wikitext2": _wikitext2,
+  "random_tokens": _random_tokens,
+  "injected": _injected,
+}  # keys: data.TEXT

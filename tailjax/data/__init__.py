@@ -1,0 +1,11 @@
+"""Data: character corpora (`text`), labelled images (`images`), and `loader.load`, which picks one from the config.
+
+The choice lists below are what `validate` checks before jax loads, so this file imports nothing.
+"""
+
+DATA_ENV = "TAILJAX_DATA_DIR"  # where the shared corpora live (default: ../shared/data beside the repository)
+TEXT = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens", "injected")  # `injected`: experiment 1.1, no corpus
+IMAGES = ("digits", "mnist", "cifar10")
+IMAGE_SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "cifar10": (32, 32, 3)}  # H, W, C
+SOURCES = ("auto", "file", "tfds")
+UPSTREAM_LAWS = ("normal", "cauchy", "laplace", "uniform")  # experiment 1.1's injected upstream gradient
