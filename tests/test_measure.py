@@ -5,8 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tailjax import measure, tails
+from tailjax import tails
 from tailjax.models import ffn, param_kinds
+from tailjax.noise import estimates, per_example
 
 
 def _ffn_problem(upstream, m=128, width=32, seed=0):
@@ -19,8 +20,8 @@ def _ffn_problem(upstream, m=128, width=32, seed=0):
 def test_per_example_gradients_sum_to_the_batch_gradient():
   loss, params, examples = _ffn_problem("normal")
   batch = jax.grad(lambda p: jnp.sum(jax.vmap(loss, in_axes=(None, 0))(p, examples)))(params)
-  idx = measure._coordinates(params, 10**9, jax.random.key(0))  # every coordinate
-  sum_g, _, picked, _ = measure._measure(params, examples, idx, loss_fn=loss, c=16)
+  idx = per_example.coordinates(params, 10**9, jax.random.key(0))  # every coordinate
+  sum_g, _, picked, _ = per_example.gradient_sums(params, examples, idx, loss_fn=loss, c=16)
   for name in ("W_in", "W_out"):
     np.testing.assert_allclose(sum_g[name], batch[name], rtol=1e-4, atol=1e-4)
   # and the per-example sample itself: its rows sum to the batch gradient
@@ -31,9 +32,9 @@ def test_per_example_gradients_sum_to_the_batch_gradient():
 
 def test_chunk_size_does_not_change_the_measurement():
   loss, params, examples = _ffn_problem("laplace")
-  small = measure.per_example_noise(loss, params, examples, budget_bytes=2 * 4 * 2048 * 3, coords_per_group=500)
-  large = measure.per_example_noise(loss, params, examples, budget_bytes=1e9, coords_per_group=500)
-  assert measure.chunk_size(128, 2048, 2 * 4 * 2048 * 3) == 2 and measure.chunk_size(128, 2048, 1e9) == 128
+  small = per_example.per_example_noise(loss, params, examples, budget_bytes=2 * 4 * 2048 * 3, coords_per_group=500)
+  large = per_example.per_example_noise(loss, params, examples, budget_bytes=1e9, coords_per_group=500)
+  assert per_example.chunk_size(128, 2048, 2 * 4 * 2048 * 3) == 2 and per_example.chunk_size(128, 2048, 1e9) == 128
   for name in small.noise_MxS:
     assert small.noise_MxS[name].shape == (128, 500)
     np.testing.assert_allclose(small.noise_MxS[name], large.noise_MxS[name], rtol=1e-4, atol=1e-5)
@@ -48,20 +49,20 @@ def test_b_simple_recovers_a_known_noise_scale():
   sigma = rng.uniform(0.5, 2.0, dim).astype(np.float32)
   g_MxD = mean_G + sigma * rng.standard_normal((m, dim)).astype(np.float32)
   truth = float(np.sum(sigma**2) / np.sum(mean_G**2))
-  noise = measure.per_example_noise(lambda p, g: jnp.dot(p["w"], g), {"w": jnp.zeros(dim)}, jnp.asarray(g_MxD))
+  noise = per_example.per_example_noise(lambda p, g: jnp.dot(p["w"], g), {"w": jnp.zeros(dim)}, jnp.asarray(g_MxD))
   assert noise.trace_sigma == pytest.approx(float(np.sum(sigma**2)), rel=0.03)
   assert noise.b_simple == pytest.approx(truth, rel=0.05)
   assert noise.b_small == 1024 and noise.b_simple_two_batch == pytest.approx(truth, rel=0.15)  # 8 batches of 1024
   # McCandlish's two-batch estimator on the same draws: batches of 32 and of all m, averaged over 256 small batches.
   small_sq = np.mean([np.sum(g_MxD[i * 32 : (i + 1) * 32].mean(0) ** 2) for i in range(256)])
   big_sq = float(np.sum(g_MxD.mean(0) ** 2))
-  two = measure.two_batch_noise_scale(small_sq, big_sq, 32, m)
+  two = per_example.two_batch_noise_scale(small_sq, big_sq, 32, m)
   assert two["b_simple"] == pytest.approx(truth, rel=0.1)
 
 
 def test_cauchy_injection_gives_w_out_a_tail_index_near_one():
   loss, params, examples = _ffn_problem("cauchy", m=256, width=48)
-  noise = measure.per_example_noise(loss, params, examples)
+  noise = per_example.per_example_noise(loss, params, examples)
   report = tails.estimate(noise.noise_MxS["W_out"])
   assert report["verdict"].startswith("power-law tail")
   assert report["hill"]["alpha"] == pytest.approx(1.0, abs=0.15)  # ∇W_out = z hᵀ: z Cauchy, h light-tailed
@@ -70,7 +71,7 @@ def test_cauchy_injection_gives_w_out_a_tail_index_near_one():
 def test_gaussian_injection_gives_no_power_law():
   # Products of Gaussians have exponential tails: the Hill curve drifts and the tail test prefers the exponential.
   loss, params, examples = _ffn_problem("normal", m=256, width=48)
-  noise = measure.per_example_noise(loss, params, examples)
+  noise = per_example.per_example_noise(loss, params, examples)
   sample = noise.noise_MxS["W_out"]
   report = tails.estimate(sample, families=True)
   assert report["verdict"].startswith("no power-law tail")
@@ -82,13 +83,13 @@ def test_gaussian_injection_gives_no_power_law():
 
 def test_group_estimates_rows_say_which_alpha():
   loss, params, examples = _ffn_problem("cauchy")
-  rows = measure.estimate_groups(measure.per_example_noise(loss, params, examples), k_ratios=(0.1,))
+  rows = estimates.estimate_groups(per_example.per_example_noise(loss, params, examples), k_ratios=(0.1,))
   by = {(r["group"], r["estimator"]): r for r in rows}
   assert set(by) == {(g, e) for g in ("W_in", "W_out") for e in ("hill", "pickands", "moments_xi", "stable_mohammadi")}
   assert by[("W_out", "hill")]["which"] == "tail index"
   assert 0 < by[("W_out", "stable_mohammadi")]["value"] <= 2.0
   assert by[("W_out", "hill")]["value"] == pytest.approx(
-    float(tails.hill(measure.per_example_noise(loss, params, examples).noise_MxS["W_out"], int(0.1 * 128 * 1024))),
+    float(tails.hill(per_example.per_example_noise(loss, params, examples).noise_MxS["W_out"], int(0.1 * 128 * 1024))),
     rel=1e-5,
   )
 
@@ -105,11 +106,11 @@ def test_group_kinds_of_the_transformer():
 def test_fewer_than_two_examples_is_a_clear_error():
   loss, params, examples = _ffn_problem("normal", m=1)
   with pytest.raises(ValueError, match="at least 2"):
-    measure.per_example_noise(loss, params, examples)
+    per_example.per_example_noise(loss, params, examples)
 
 
 def _sweep(tmp_path, name, **measure):
-  from tailjax import sweep
+  from tailjax.training import sweep
   from tests.conftest import tiny_config
 
   cfg = tiny_config()
@@ -154,7 +155,7 @@ def test_measuring_never_touches_training(tmp_path):
 
 
 def test_measurement_outputs_and_plots(tmp_path):
-  from tailjax import sweep
+  from tailjax.training import sweep
   from tests.conftest import tiny_config
 
   wd = tmp_path / "p"
@@ -177,7 +178,7 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
   import csv
 
   from configs import phase1_1
-  from tailjax import sweep
+  from tailjax.training import sweep
 
   cfg = phase1_1.get_config()
   cfg.model.d_model = 16

@@ -1,0 +1,110 @@
+"""One measurement of every lane of a row: per-example noise, its tails per tensor and pooled by kind, the noise
+scale, per-tensor weight statistics and (at the last measurement) the verdicts: the rows of the sweep's noise files.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tailjax import tails
+from tailjax.noise import estimates, per_example
+from tailjax.tails import kernels
+
+
+def _top_singular_values(w, count: int = 3) -> str:
+  if w.ndim < 2:
+    return ""
+  s = jnp.linalg.svd(w.reshape(-1, w.shape[-1]).astype(jnp.float32), compute_uv=False)
+  return " ".join(f"{float(v):.4g}" for v in s[:count])
+
+
+def measure_lanes(
+  *,
+  loss_one,
+  params_R,
+  table: list[dict],
+  labels: list[str],
+  diverged_R,
+  step: int,
+  batch_size: int,
+  examples,
+  measure_cfg,
+  verdict: bool,
+  gains_fn=None,
+) -> dict:
+  """One measurement of every lane of a row: rows for alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv
+  (`measure_cfg` is the config's measure section).
+
+  `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis; `gains_fn(params,
+  examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv). A diverged lane is skipped
+  (its parameters are frozen at the last finite step and say nothing about the noise)."""
+  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  coords = per_example.coordinates(
+    jax.tree.map(lambda v: v[0], params_R), measure_cfg.coords_per_group, jax.random.key(0)
+  )
+  # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
+  for r, lane in enumerate(table):
+    if diverged_R[r]:
+      continue
+    params = jax.tree.map(lambda v, r=r: v[r], params_R)
+    noise = per_example.per_example_noise(
+      loss_one, params, examples, budget_bytes=measure_cfg.budget_mb * 2**20, coords=coords
+    )
+    head = {
+      "step": step,
+      "batch_size": batch_size,
+      "lane": labels[r],
+      "lr": lane["lr"],
+      "clip": lane["clip"],
+      "seed": lane["seed"],
+    }
+    per_tensor = estimates.estimate_groups(noise, tuple(measure_cfg.k_ratios))
+    pooled = estimates.pooled_by_kind(noise)
+    per_kind = []
+    for kind, sample in pooled.items():
+      if sample.size < 8:
+        continue
+      for (estimator, ratio), v in estimates.group_estimates(sample, tuple(measure_cfg.k_ratios)).items():
+        per_kind.append(
+          {"group": f"all {kind}", "kind": kind, "estimator": estimator, "k_ratio": "" if ratio is None else ratio,
+           "value": float(v), "n": int(sample.size), "which": estimates.WHICH_ALPHA[estimator]}
+        )  # fmt: skip
+    for kind, sample in pooled.items():  # the Hill plot: does α̂ settle on a plateau as k grows?
+      if sample.size >= 1000:
+        ks = tuple(sorted({int(k) for k in np.geomspace(10, sample.size // 4, 20)}))
+        curve = np.asarray(kernels.hill_curve(sample, ks))
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": f"all {kind}", "k": list(ks),
+                                   "alpha": curve.tolist(), "n": int(sample.size)})  # fmt: skip
+    wanted = set(measure_cfg.estimators)
+    for row in (row for row in per_tensor + per_kind if row["estimator"] in wanted):
+      ci = ("", "")
+      if row["estimator"] == "hill":  # Hill's asymptotic normal interval, sd = α/√k
+        k = max(int(row["k_ratio"] * row["n"]), 1)
+        ci = (row["value"] * (1 - 1.96 / math.sqrt(k)), row["value"] * (1 + 1.96 / math.sqrt(k)))
+      out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
+    out["scale"].append(
+      {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
+       "true_grad_sq": noise.true_grad_sq, "b_simple_two_batch": noise.b_simple_two_batch, "b_small": noise.b_small}
+    )  # fmt: skip
+    short = {k: head[k] for k in ("step", "batch_size", "lane")}
+    if gains_fn is not None:
+      for branch, gain in gains_fn(params, examples).items():
+        out["gains"].append({**short, "branch": branch, "gain": float(gain)})
+    for w, (name, g) in zip(jax.tree_util.tree_leaves(params), noise.mean_grad_norm.items(), strict=True):
+      out["params"].append(
+        {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(jnp.linalg.norm(w.ravel())),
+         "grad_norm": g, "top_singular_values": _top_singular_values(w)}
+      )  # fmt: skip
+    if verdict:
+      for kind, sample in pooled.items():
+        if sample.size < 100:
+          continue
+        rep = tails.estimate(sample, families=True)
+        out["verdicts"].append(
+          {**short, "group": f"all {kind}", "n": rep["n"],
+           "verdict": rep["verdict"], "hill_k": rep["hill"]["k"], "hill_alpha": rep["hill"]["alpha"],
+           "moments_xi": rep["moments_xi"], "best": rep["families"]["best"]}
+        )  # fmt: skip
+  return out

@@ -1,0 +1,46 @@
+"""A sweep's gradient-noise files: every measurement (measure/B{b}/step{s}.json) gathered into alpha.csv,
+noise_scale.csv, param_stats.csv, verdicts.csv, sublayer_gain.csv and hill_curves.json, and the plots.
+
+Jax-free: it reads and writes files only, so the analysis of a finished sweep never loads the training stack.
+"""
+
+import json
+import pathlib
+
+from tailjax import files
+from tailjax.noise import plots
+
+ALPHA_COLUMNS = [
+  "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "estimator", "k_ratio", "value", "ci_low",
+  "ci_high", "n", "which",
+]  # fmt: skip
+SCALE_COLUMNS = [
+  "step", "batch_size", "lane", "lr", "clip", "seed", "m", "b_simple", "trace_sigma", "true_grad_sq",
+  "b_simple_two_batch", "b_small",
+]  # fmt: skip
+PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "grad_norm", "top_singular_values"]
+GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
+VERDICT_COLUMNS = ["step", "batch_size", "lane", "group", "n", "verdict", "hill_k", "hill_alpha", "moments_xi", "best"]
+
+
+def write_outputs(workdir, cfg) -> dict:
+  """Gathers every measurement of the sweep into alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv,
+  sublayer_gain.csv (transformer) and hill_curves.json, then draws the plots."""
+  workdir = pathlib.Path(workdir)
+  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  for b in cfg.sweep.batch_sizes:
+    folder = workdir / "measure" / f"B{b}"
+    for path in sorted(folder.glob("step*.json"), key=lambda p: int(p.stem[4:])):
+      one = json.loads(path.read_text())
+      for key in found:
+        found[key] += one.get(key, [])
+  files.write_csv(workdir / "alpha.csv", found["alpha"], ALPHA_COLUMNS)
+  files.write_csv(workdir / "noise_scale.csv", found["scale"], SCALE_COLUMNS)
+  files.write_csv(workdir / "param_stats.csv", found["params"], PARAM_COLUMNS)
+  files.write_csv(workdir / "verdicts.csv", found["verdicts"], VERDICT_COLUMNS)
+  if found["gains"]:
+    files.write_csv(workdir / "sublayer_gain.csv", found["gains"], GAIN_COLUMNS)
+  files.write_json(workdir / "hill_curves.json", found["hill_curves"])
+  if cfg.output.plots and any(r["estimator"] == "hill" for r in found["alpha"]):  # the plots show Hill
+    plots.all_plots(workdir, found, mid_ratio=sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2])
+  return found
