@@ -1,150 +1,24 @@
-"""Finished sweeps side by side: LR_opt(B), β and α per run, and the weight norms pooled across runs.
+"""Finished sweeps side by side: `python -m tailjax.compare_runs --out=DIR RUN1 RUN2 ...`.
 
-  python -m tailjax.compare_runs --out=runs/p4 runs/p4/adamw runs/p4/sgd runs/p4/muon
-
-Phase 3c (widths, architectures) and Phase 4 (optimizers) train one sweep per setting, because a width or an
-optimizer changes the parameter or state shapes and so cannot be a lane of one compiled program. Each run is named
-by the config fields in which it differs from the others. Writes:
-  runs.csv              per run: β with its interval, bracketed optima, Hill α per kind (median over lanes, middle k,
-                        last measurement; empty where the run measured none), how many lanes' verdicts found a
-                        power-law tail per kind (a Hill α is a tail index only where they do), the verdict
-  lr_opt.csv            per run and batch size: LR_opt, censored, best loss
-  lr_opt_by_run.png     LR_opt against B, one line per run (hollow triangles: optima on the grid's edge, bounds)
-  weight_norm_fit.json, weight_norm_scaling.png   the weight-norm exponents over all runs (widths vary here)
+The command line only; what it writes and how is `tailjax.analysis.compare_runs`.
 """
-
-import csv
-import json
-import pathlib
 
 from absl import app, flags
 
-from tailjax import files, weight_norms, workdir
+from tailjax.analysis import compare_runs
 from tailjax.errors import UserError
 
 _OUT = flags.DEFINE_string("out", None, "folder for the comparison")
-
-
-def _read_csv(path) -> list[dict]:
-  with open(path) as f:
-    return list(csv.DictReader(f))
-
-
-def load(workdirs) -> list[dict]:
-  """Each run's config, scaling fit and (where present) alpha and weight-norm tables, with a label."""
-  runs = []
-  for wd in map(pathlib.Path, workdirs):
-    if not (wd / "config.json").exists() or not (wd / "scaling_fit.json").exists():
-      raise UserError(f"{wd} has no config.json and scaling_fit.json; pass the workdirs of finished sweeps")
-    runs.append({
-      "dir": wd,
-      "config": json.loads((wd / "config.json").read_text()),
-      "fit": json.loads((wd / "scaling_fit.json").read_text()),
-      "alpha": _read_csv(wd / "alpha.csv") if (wd / "alpha.csv").exists() else [],
-      "norms": _read_csv(wd / "weight_norms.csv") if (wd / "weight_norms.csv").exists() else [],
-      "verdicts": _read_csv(wd / "verdicts.csv") if (wd / "verdicts.csv").exists() else [],
-    })  # fmt: skip
-  differ = set()
-  for r in runs[1:]:
-    differ |= set(workdir.differing(runs[0]["config"], r["config"], workdir.RERUN_MAY_CHANGE))
-  for r in runs:
-    fields = [f"{k}={_get(r['config'], k)}" for k in sorted(differ)]
-    r["label"] = ", ".join(fields) or r["dir"].name
-  return runs
-
-
-def _get(d: dict, dotted: str):
-  for k in dotted.split("."):
-    d = d.get(k) if isinstance(d, dict) else None
-  return d
-
-
-def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
-  per_run, per_b = [], []
-  for r in runs:
-    c, fit = r["config"], r["fit"]
-    ratios = sorted(c["measure"]["k_ratios"])
-    alpha = weight_norms.alpha_by_kind(r["alpha"], ratios[len(ratios) // 2]) if r["alpha"] else {}
-    ci = fit.get("beta_ci") or [None, None]
-    per_run.append({
-      "run": r["label"], "workdir": str(r["dir"]), "model": c["model"]["name"], "width": c["model"]["d_model"],
-      "optimizer": c["optim"]["name"], "beta": fit.get("beta"), "beta_ci_low": ci[0], "beta_ci_high": ci[1],
-      "n_bracketed": fit.get("n_bracketed"), **{f"hill_alpha_{k}": v for k, v in sorted(alpha.items())},
-      **_power_law_share(r["verdicts"]),
-      "verdict": fit.get("verdict"),
-    })  # fmt: skip
-    for o in fit["per_batch_size"]:
-      per_b.append({"run": r["label"], "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
-                    "censored": o["censored"] or "", "best_loss": o["best_loss"]})  # fmt: skip
-  return per_run, per_b
-
-
-def _power_law_share(verdicts: list[dict]) -> dict:
-  """Per kind, how many lanes' full verdicts (last measurement) found a power-law tail, e.g. "8/20": a Hill α means
-  a tail index only where the verdict says there is a power law (SCIENCE.md §1)."""
-  if not verdicts:
-    return {}
-  last = max(int(v["step"]) for v in verdicts)
-  out = {}
-  for v in verdicts:
-    if int(v["step"]) == last and v["group"].startswith("all "):
-      yes, n = out.get(v["group"][4:], (0, 0))
-      out[v["group"][4:]] = (yes + v["verdict"].startswith("power-law"), n + 1)
-  return {f"power_law_verdicts_{k}": f"{yes}/{n}" for k, (yes, n) in sorted(out.items())}
-
-
-def _norm_rows(runs) -> list[dict]:
-  out = []
-  for r in runs:
-    for n in r["norms"]:
-      row = dict(n)
-      for k in ("batch_size", "width", "elements"):
-        row[k] = int(row[k])
-      for k in ("lr", "weight_decay", "norm", "kosson_prediction", "study_predictor"):
-        row[k] = float(row[k])
-      row["steady"] = row["steady"] == "True"
-      out.append(row)
-  return out
-
-
-def plot(path, per_b: list[dict]) -> None:
-  import matplotlib.pyplot as plt
-
-  fig, ax = plt.subplots(figsize=(6, 4.2))
-  for i, run in enumerate(dict.fromkeys(p["run"] for p in per_b)):
-    pts = [p for p in per_b if p["run"] == run and p["lr_opt"] is not None]
-    ok = [p for p in pts if not p["censored"]]
-    ax.plot([p["batch_size"] for p in ok], [p["lr_opt"] for p in ok], "o-", color=f"C{i % 10}", label=run)
-    for p in pts:
-      if p["censored"]:
-        ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none")
-  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
-  ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)
-  ax.legend(fontsize=7)
-  files.write_figure(path, fig)
-  plt.close(fig)
 
 
 def main(argv):
   if len(argv) < 2 or not _OUT.value:
     raise app.UsageError("pass --out=DIR and the workdirs of the runs to compare")
   try:
-    runs = load(argv[1:])
-    out = pathlib.Path(_OUT.value)
-    per_run, per_b = summarise(runs)
-    files.write_csv(out / "runs.csv", per_run, list(dict.fromkeys(k for r in per_run for k in r)))
-    files.write_csv(out / "lr_opt.csv", per_b, ["run", "batch_size", "lr_opt", "censored", "best_loss"])
-    plot(out / "lr_opt_by_run.png", per_b)
-    norms = _norm_rows(runs)
-    if norms:
-      fit = weight_norms.fit(norms)
-      files.write_json(out / "weight_norm_fit.json", fit)
-      weight_norms.plot(out / "weight_norm_scaling.png", norms, fit)
+    lines = compare_runs.write(_OUT.value, argv[1:])
   except UserError as e:
     raise SystemExit(f"error: {e}") from None
-  for r in per_run:
-    print(f"{r['run']}: {r['verdict']}")
-  print(f"wrote {out}/runs.csv, lr_opt.csv, lr_opt_by_run.png" + (", weight_norm_fit.json" if norms else ""))
+  print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from tailjax import sweep
+from tailjax.training import sweep
 from tests.conftest import REPO, tiny_config
 
 
@@ -53,9 +53,9 @@ def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path):
 
 
 def test_power_law_share_counts_verdicts_at_the_last_measurement():
-  from tailjax import compare_runs
+  from tailjax.analysis import compare_runs
 
   v = lambda step, group, text: {"step": str(step), "group": group, "verdict": text}
   rows = [v(100, "all ffn", "power-law tail, α = 2"), v(200, "all ffn", "power-law tail, α = 3"),
           v(200, "all ffn", "no power-law tail: Hill drifts"), v(200, "block_0/mlp/fc", "power-law tail")]  # fmt: skip
-  assert compare_runs._power_law_share(rows) == {"power_law_verdicts_ffn": "1/2"}
+  assert compare_runs.power_law_share(rows) == {"power_law_verdicts_ffn": "1/2"}

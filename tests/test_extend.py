@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from tailjax import extend, scaling, sweep
+from tailjax.analysis import extend, scaling
+from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # the study's Phase 2.5 grid, ratio ~3.16

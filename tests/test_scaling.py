@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tailjax import scaling
+from tailjax.analysis import scaling
 
 FP = {"ln_vocab": math.log(65), "unigram_entropy": 3.3}
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
@@ -155,7 +155,7 @@ def test_the_information_criterion_picks_the_form_that_made_the_optima(truth):
 
 
 def test_clip_lanes_record_norms_before_and_after_clipping(tmp_path):
-  from tailjax import sweep
+  from tailjax.training import sweep
   from tests.conftest import tiny_config
 
   cfg = tiny_config()

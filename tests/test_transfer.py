@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tailjax import sweep
 from tailjax.errors import UserError
+from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 

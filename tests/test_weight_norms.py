@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from tailjax import sweep, weight_norms
+from tailjax.analysis import weight_norms
+from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 

@@ -14,8 +14,9 @@ import pathlib
 
 from absl import logging
 
-from tailjax import files, plots, scaling
+from tailjax import files
 from tailjax import workdir as workdir_lib
+from tailjax.analysis import plots, scaling
 from tailjax.errors import UserError
 
 REQUIRED = ("batch_size", "lr", "final_val_loss")

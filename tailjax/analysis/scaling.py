@@ -1,7 +1,7 @@
 """LR_opt per batch size from a results grid, and the log-log fit LR_opt = C·B^β.
 
 An optimum on the first or last learning rate of a row is censored: the true optimum lies beyond the grid, so that
-point is a one-sided bound and does not enter the fit (SCIENCE.md §4). The study's own method, a fit through every
+point is a one-sided bound and does not enter the fit (docs/science.md §4). The study's own method, a fit through every
 grid argmin, is reported beside it under a name that says what it is.
 """
 
@@ -18,7 +18,7 @@ def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
 
   All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Where the rows carry `ln_vocab`
   and even the best loss is within 1% of it, nothing was learned at any LR: the argmin is noise, and the row is
-  censored as "learned_nothing" (SCIENCE.md: a loss near ln V means the model learned nothing). Returns one dict per
+  censored as "learned_nothing" (docs/science.md §5). Returns one dict per
   batch size, ascending.
   """
   ln_v = next((float(r["ln_vocab"]) for r in rows if r.get("ln_vocab") not in (None, "")), None)

@@ -12,7 +12,7 @@ extended upwards (too small a step to learn in time) unless its top LR already d
 
 import math
 
-from tailjax import scaling
+from tailjax.analysis import scaling
 
 
 def grid_ratio(cfg) -> float:

@@ -31,7 +31,7 @@ def _f(x) -> float:
   return float(x) if np.isfinite(x) else float("nan")
 
 
-def row_results(cfg, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
+def row_results(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
   """One dict per lane, with the columns of COLUMNS.
 
   Args:

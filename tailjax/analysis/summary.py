@@ -1,0 +1,78 @@
+"""A finished sweep's files: results.csv, scaling_fit.json (or transfer.json), summary.txt, the noise files and the
+plots, written from the finished rows (rows/B{b}*.json as the sweep gathered them). Jax-free."""
+
+import numpy as np
+from absl import logging
+
+from tailjax import files, validate
+from tailjax.analysis import plots, results, scaling, transfer, weight_norms
+from tailjax.noise import reports
+
+
+def _all_rows(cfg, done: dict) -> list[dict]:
+  return [r for b in cfg.sweep.batch_sizes for r in done[b]["rows"]]
+
+
+def _write_summary(workdir, text: str) -> None:
+  files.write_text(workdir / "summary.txt", text)
+  logging.info("results in %s\n%s", workdir, text)
+
+
+def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
+  """Writes results.csv, scaling_fit.json, summary.txt, the noise files and the plots; returns the scaling fit.
+
+  `done` maps each batch size to its finished row (all auto-extension rounds joined); `fp` is the data fingerprint.
+  """
+  all_rows = _all_rows(cfg, done)
+  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  if cfg.model.name == "ffn":
+    return _injected(cfg, workdir, all_rows)
+  fit = scaling.fit(all_rows, fp)
+  files.write_json(workdir / "scaling_fit.json", fit)
+  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n")
+  found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
+  norms = weight_norms.table(done, cfg)
+  if norms:
+    mid = sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2]
+    norm_fit = weight_norms.fit(norms, weight_norms.alpha_by_kind(found["alpha"], mid))
+    files.write_csv(workdir / "weight_norms.csv", norms, weight_norms.COLUMNS)
+    files.write_json(workdir / "weight_norm_fit.json", norm_fit)
+    if cfg.output.plots:
+      weight_norms.plot(workdir / "weight_norm_scaling.png", norms, norm_fit)
+  if cfg.output.plots:
+    plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
+    plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
+    plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
+    plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
+    if len({r["clip"] for r in all_rows}) > 1:  # clip thresholds as lanes (Phase 3b)
+      plots.clip_study(workdir / "clip_study.png", all_rows)
+    curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
+    plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
+  return fit
+
+
+def _injected(cfg, workdir, all_rows: list[dict]) -> dict:
+  """Experiment 1.1: the FFN follows an injected upstream gradient; no loss to optimise, so no optimum and no fit."""
+  if validate.measure_steps(cfg):
+    reports.write_outputs(workdir, cfg)
+  lines = [
+    f"experiment 1.1: the FFN follows an injected upstream gradient (data.upstream = {cfg.data.upstream}); there "
+    "is no loss to learn, so no LR optimum. The tails are in alpha.csv and verdicts.csv.",
+    "",
+    f"{'B':>5} {'lane':>24} {'clip_freq':>9} {'mean |g|':>10}",
+  ]
+  for r in all_rows:
+    lane = f"lr={r['lr']:g},clip={r['clip']}"
+    lines.append(f"{r['batch_size']:>5} {lane:>24} {r['clip_frequency']:>9.3f} {r['mean_grad_norm']:>10.4g}")
+  _write_summary(workdir, "\n".join(lines) + "\n")
+  return {}
+
+
+def transfer_test(cfg, workdir, done: dict, fp: dict, *, the_plan: dict, ref_fit: dict) -> dict:
+  """The transfer test's results.csv, transfer.json and summary.txt; returns the transfer report."""
+  all_rows = _all_rows(cfg, done)
+  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  rep = transfer.report(the_plan, ref_fit, all_rows)
+  files.write_json(workdir / "transfer.json", rep)
+  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n")
+  return rep
