@@ -33,7 +33,7 @@ def main(argv):
     raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
   config = _load_config()
   if config.analysis.results:  # re-analyse a results.csv; no training
-    from tailjax import analyze
+    from tailjax.analysis import analyze
 
     analyze.run(config, _workdir())
     return
@@ -42,7 +42,7 @@ def main(argv):
   from tailjax import validate
 
   validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
-  from tailjax import sweep
+  from tailjax.training import sweep
 
   sweep.run(config, _workdir())
 

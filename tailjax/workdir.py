@@ -7,12 +7,13 @@ naming runs by how they differ — and none of them should load the training sta
 
 import json
 import pathlib
+import tempfile
 
 from tailjax import files
 from tailjax.errors import UserError
 
 # How a sweep runs, not what it computes: a rerun may change these (where output goes, how many processes and devices
-# share the rows; results do not depend on them beyond float rounding across device counts, docs/science.md).
+# share the rows; results do not depend on them beyond float rounding across device counts, docs/science.md §6).
 RERUN_MAY_CHANGE = ("output", "distributed", "sweep.devices")
 
 # What a transfer test may differ in from its reference grid: besides the above, what is swept, measured, saved or
@@ -45,9 +46,8 @@ def make(path) -> pathlib.Path:
   path = pathlib.Path(path)
   try:
     path.mkdir(parents=True, exist_ok=True)
-    probe = path / ".write_probe"
-    probe.write_text("")
-    probe.unlink()
+    with tempfile.NamedTemporaryFile(dir=path, prefix=".write_probe."):  # unique: processes may share the workdir
+      pass
   except OSError as e:
     raise UserError(
       f"workdir {path} is not writable ({e.strerror}); pass --workdir=DIR with a folder you can write"

@@ -14,8 +14,8 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 from configs import base  # noqa: E402
-from tailjax import engine  # noqa: E402
 from tailjax.data import loader, text
+from tailjax.training import engine  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tailjax import checkpoint
+from tailjax.training import checkpoint
 
 
 def _state(x):

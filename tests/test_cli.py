@@ -261,8 +261,9 @@ def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch
   """The disk fills as results.csv is written: one UserError naming the file and the cause (main prints it as one
   line, status 2), finished rows intact, no partial file; once there is room the same sweep resumes without
   retraining."""
-  from tailjax import files, sweep
+  from tailjax import files
   from tailjax.errors import UserError
+  from tailjax.training import row_loop, sweep
 
   real_fsync = files.os.fsync
 
@@ -281,7 +282,7 @@ def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch
   assert not (wd / "results.csv").exists() and not list(wd.glob(".results.csv.*"))
   monkeypatch.setattr(files.os, "fsync", real_fsync)
   trained = []
-  monkeypatch.setattr(sweep, "_train_row", lambda *a, **k: trained.append(a) or {})
+  monkeypatch.setattr(row_loop, "train_row", lambda *a, **k: trained.append(a) or {})
   sweep.run(tiny, wd)
   assert not trained and len(_read_csv(wd / "results.csv")) == 2
 

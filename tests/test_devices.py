@@ -19,7 +19,7 @@ FOUR_DEVICES = textwrap.dedent(
   import json, sys
   import jax, numpy as np
   from tests.conftest import tiny_config, corpus_of
-  from tailjax import checkpoint, engine, sweep
+  from tailjax.training import checkpoint, engine, sweep
   from tailjax.data import loader, text
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
@@ -70,7 +70,7 @@ FOUR_DEVICES = textwrap.dedent(
 def test_a_row_uses_at_most_one_device_per_lane_and_pads_to_a_multiple():
   import jax
 
-  from tailjax import engine
+  from tailjax.training import engine
 
   n = len(jax.local_devices())
   assert engine.lane_devices(3, 0) == min(3, n) and engine.lane_devices(100, 2) == min(2, n)
@@ -124,7 +124,7 @@ TWO_PROCESSES = textwrap.dedent(
   """
   import sys
   from tests.conftest import tiny_config
-  from tailjax import sweep
+  from tailjax.training import sweep
 
   cfg = tiny_config()
   cfg.sweep.batch_sizes = (4, 8)

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from tailjax import engine, optim
+from tailjax.training import engine, optim
 from tests.conftest import run_row
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "one_step.json"
@@ -111,7 +111,7 @@ def test_bfloat16_compute_keeps_float32_parameters(tiny):
   # may drop the rounding, so on a CPU the losses can equal float32's; on a GPU they run on bf16 tensor cores.)
   row = engine.Row.create(tiny, 103, 4)
   x_BxT = jax.numpy.zeros((4, tiny.data.seq_len), jax.numpy.int32)
-  hlo = jax.jit(lambda p: row._loss(p, x_BxT, x_BxT)).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
+  hlo = jax.jit(lambda p: row.loss(p, x_BxT, x_BxT)).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
   bf16_dots = [line for line in hlo.splitlines() if "dot_general" in line and "xbf16>" in line.split("->")[0]]
   assert len(bf16_dots) >= 4, "the attention and MLP matmuls take bf16 operands"
 
@@ -119,7 +119,7 @@ def test_bfloat16_compute_keeps_float32_parameters(tiny):
 def test_rows_where_every_lane_diverges_are_reported_and_the_sweep_goes_on(tmp_path, tiny):
   import csv
 
-  from tailjax import sweep
+  from tailjax.training import sweep
 
   tiny.optim.clip = None
   tiny.sweep.batch_sizes = (4, 8)

@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from tailjax import engine, validate
+from tailjax import validate
 from tailjax.data import images, loader
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
+from tailjax.training import engine
 from tests.conftest import tiny_config
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from tailjax import engine, optim
+from tailjax.training import engine, optim
 from tests.conftest import run_row
 
 LRS = {"adamw": (1e-3, 3e-3), "sgd": (0.03, 0.1), "muon": (0.01, 0.03)}

@@ -5,12 +5,13 @@ One writer for the sweep (progress over all its steps) and one per lane of each 
 2.5-4.5 s of every run's start-up, and progress is logged directly.
 """
 
+import contextlib
 import threading
 import time
 
 from absl import logging
 
-from tailjax import distributed
+from tailjax.training import distributed
 
 
 class Writers:
@@ -31,9 +32,15 @@ class Writers:
     else:
       self.main, self._progress = None, LogProgress(total_steps, every_secs=20)
 
-  def row(self, name, labels) -> list:
-    """One writer per lane of row `name` (none without TensorBoard); the caller closes them."""
-    return [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels] if self._on else []
+  @contextlib.contextmanager
+  def row(self, name, labels):
+    """One writer per lane of row `name` (an empty list without TensorBoard), closed when the block ends."""
+    lane_writers = [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels] if self._on else []
+    try:
+      yield lane_writers
+    finally:
+      for w in lane_writers:
+        w.close()
 
   def advance(self, n: int) -> None:
     with self._lock:
@@ -43,6 +50,13 @@ class Writers:
   def close(self):
     if self.main is not None:
       self.main.close()
+
+  def __enter__(self) -> "Writers":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    """Flushes and closes the sweep's writer however the sweep ends (as flax's examples use ensure_flushes)."""
+    self.close()
 
 
 class LogProgress:

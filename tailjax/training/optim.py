@@ -13,6 +13,7 @@ import optax
 from flax import traverse_util
 from optax import contrib
 
+from tailjax import training
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 
@@ -36,9 +37,6 @@ def lr_multiplier(cfg, total_steps: int) -> optax.Schedule:
 def decay_mask(params):
   """Weight decay on matrices (ndim >= 2, embeddings included), not on biases and LayerNorm vectors."""
   return jax.tree.map(lambda p: p.ndim >= 2, params)
-
-
-OPTIMIZERS = ("adamw", "sgd", "muon")
 
 
 def muon_dims(params):
@@ -93,7 +91,7 @@ def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransfo
       muon_weight_dimension_numbers=muon_dims,
     )
   else:
-    raise UserError(f"optim.name must be one of {', '.join(OPTIMIZERS)}, not {cfg.name!r}")
+    raise UserError(f"optim.name must be one of {', '.join(training.OPTIMIZERS)}, not {cfg.name!r}")
   return optax.chain(optax.clip_by_global_norm(clip), opt)
 
 

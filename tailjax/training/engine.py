@@ -30,9 +30,10 @@ from flax import traverse_util
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from tailjax import data, optim
+from tailjax import data
 from tailjax.data import images, text
 from tailjax.models import ffn, registry
+from tailjax.training import optim
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
 
@@ -220,7 +221,7 @@ class Row:
     """Phase 3c: an image classifier (mlp, cnn, vit) on labelled images."""
     return self.cfg.model.name in ("mlp", "cnn", "vit")
 
-  def _loss(self, params, x_BxT, y_BxT):
+  def loss(self, params, x_BxT, y_BxT):
     """Mean cross-entropy of next-token targets (of class labels, for images: x = images, y = labels); for the FFN,
     the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
     if self.injected:
@@ -246,10 +247,10 @@ class Row:
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
     return params, self._tx(lr, clip, wd).init(params)
 
-  def _lane_step(self, params, opt_state, diverged, lr, clip, wd, seed, step, train_data):
+  def _lane_step(self, params, opt_state, diverged, *, lr, clip, wd, seed, step, train_data):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
     x_BxT, y_BxT = self.draw(key, self.batch_size, train_data)
-    loss, grads = jax.value_and_grad(self._loss)(params, x_BxT, y_BxT)
+    loss, grads = jax.value_and_grad(self.loss)(params, x_BxT, y_BxT)
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
     new_params = optax.apply_updates(params, updates)
@@ -269,7 +270,7 @@ class Row:
   def _lane_eval(self, params, diverged, xs_NxBxT, ys_NxBxT):
     if self.injected:  # no data, so no validation loss
       return jnp.float32(jnp.nan)
-    losses_N = jax.lax.map(lambda xy: self._loss(params, *xy), (xs_NxBxT, ys_NxBxT))
+    losses_N = jax.lax.map(lambda xy: self.loss(params, *xy), (xs_NxBxT, ys_NxBxT))
     return jnp.where(diverged, jnp.nan, losses_N.mean())
 
   # ---------------------------------------------------------------- the row
@@ -290,7 +291,7 @@ class Row:
     Returns:
       (state, metrics, val_loss_R): metrics maps each name in METRICS to an [n_steps, R] array.
     """
-    return _chunk(self, state, lanes, train_data, *val_batches, n_steps=n_steps)
+    return _chunk(self, state, lanes, train_data, val_batches, n_steps=n_steps)
 
 
 NORM_PREFIX = "wnorm."  # history keys of per-matrix norms: "wnorm." + the parameter path joined by "."
@@ -321,7 +322,9 @@ def _init(row: Row, lanes: Lanes) -> RowState:
 
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
-def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, xs_NxBxT, ys_NxBxT, n_steps: int):
+def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, n_steps: int):
+  xs_NxBxT, ys_NxBxT = val_batches
+
   def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R, step0, train_data, xs_NxBxT, ys_NxBxT):
     """The lanes of one device (all of them, on one device)."""
 
@@ -332,7 +335,7 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, xs_NxBxT, ys_NxB
         params, opt_state, diverged_at = carry
         before = diverged_at >= 0
         params, opt_state, now, metrics = row._lane_step(
-          params, opt_state, before, lr, clip, wd, seed, step, train_data
+          params, opt_state, before, lr=lr, clip=clip, wd=wd, seed=seed, step=step, train_data=train_data
         )
         return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
 

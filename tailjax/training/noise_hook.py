@@ -1,0 +1,65 @@
+"""The gradient-noise measurement as a row-loop callback: at the configured steps it measures every live lane of the
+row (tailjax.noise) without touching training, and writes measure/B{b}/step{s}.json, which a rerun skips."""
+
+import pathlib
+import time
+
+import jax
+import numpy as np
+from absl import logging
+from flax import traverse_util
+
+from tailjax import files, validate
+from tailjax.noise import lanes as noise_lanes
+from tailjax.training import engine
+
+_GAIN_MODELS = ("transformer", "vit")  # the models whose residual blocks sow ‖f(x)‖/‖x‖
+
+
+class NoiseHook:
+  """Called as hook(step, state) by the row loop; measures at `validate.measure_steps(cfg)` only.
+
+  The m measurement examples are fixed training windows drawn once (the same at every measurement: only the
+  parameters change), from a key apart from every lane's batch keys.
+  """
+
+  def __init__(self, *, row: engine.Row, table: list[dict], labels: list[str], train_data, workdir: pathlib.Path):
+    cfg = row.cfg
+    self._row, self._table, self._labels = row, table, labels
+    self._steps = validate.measure_steps(cfg)
+    self._last = max(self._steps)
+    self._folder = pathlib.Path(workdir) / "measure" / f"B{row.batch_size}"
+    self._examples = row.draw(jax.random.key(cfg.sweep.seeds[0] + 7_919), cfg.measure.examples, train_data)
+    self._gains_fn = jax.jit(self._gains) if cfg.model.name in _GAIN_MODELS else None  # compiled once per row
+
+  def _loss_one(self, params, example):
+    return self._row.loss(params, example[0][None], example[1][None])
+
+  def _gains(self, params, examples):
+    """Each residual branch's ‖f(x)‖/‖x‖, sown by the blocks of the transformer and the ViT."""
+    _, sown = self._row.model.apply({"params": params}, examples[0], mutable=["intermediates"])
+    return {k: v[0] for k, v in traverse_util.flatten_dict(sown["intermediates"], sep="/").items()}
+
+  def __call__(self, step: int, state: engine.RowState) -> None:
+    out = self._folder / f"step{step}.json"
+    if step not in self._steps or out.exists():
+      return
+    n_real = len(self._table)
+    diverged_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real] >= 0  # waits for the chunk
+    t0 = time.time()
+    cfg = self._row.cfg
+    found = noise_lanes.measure_lanes(
+      loss_one=self._loss_one,
+      params_R=state.params,
+      table=self._table,
+      labels=self._labels,
+      diverged_R=diverged_R,
+      step=step,
+      batch_size=self._row.batch_size,
+      examples=self._examples,
+      measure_cfg=cfg.measure,
+      verdict=cfg.measure.verdict and step == self._last,
+      gains_fn=self._gains_fn,
+    )
+    files.write_json(out, found)
+    logging.info("B=%d step %d: gradient noise measured (%.1f s)", self._row.batch_size, step, time.time() - t0)

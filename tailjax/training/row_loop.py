@@ -1,0 +1,198 @@
+"""The row loop: one row (or one auto-extension round of it) trained to the end, resuming from its newest checkpoint.
+
+Chunks end at every eval, checkpoint and measurement step; chunk k's metrics are fetched to the host while chunk k+1
+runs. What happens at a measurement step is not the loop's business: it calls `on_chunk(step, state)` after every
+chunk (and at step 0 of a fresh row), the way init2winit's training loop calls its callbacks.
+"""
+
+import dataclasses
+import pathlib
+
+import jax
+import numpy as np
+from absl import logging
+from flax import traverse_util
+
+from tailjax import validate
+from tailjax.analysis import results
+from tailjax.training import checkpoint, engine
+
+
+def chunk_bounds(cfg) -> list[int]:
+  """Steps at which a chunk ends: every eval, checkpoint and measurement point, and the last step."""
+  steps = cfg.train.steps
+  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) | {steps}
+  if cfg.checkpoint.every:
+    ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
+  ends |= {s for s in validate.measure_steps(cfg) if s > 0}
+  return sorted(ends)
+
+
+def lane_label(lane: dict, *, many_clips: bool, many_seeds: bool, many_wds: bool = False) -> str:
+  """A lane's name in logs, TensorBoard and plots: its LR, and whichever of clip, weight decay, seed vary."""
+  label = f"lr={lane['lr']:.4g}"
+  if many_clips:
+    label += ",clip=none" if lane["clip"] is None else f",clip={lane['clip']:g}"
+  if many_wds:
+    label += f",wd={lane['weight_decay']:g}"
+  if many_seeds:
+    label += f",seed={lane['seed']}"
+  return label
+
+
+def row_lanes(cfg, lrs) -> tuple[list[dict], list[str]]:
+  """(lane table, labels) of a row with learning rates `lrs` × the config's clips, weight decays and seeds."""
+  clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
+  wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
+  table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
+  many = {"many_clips": len(clips) > 1, "many_seeds": len(cfg.sweep.seeds) > 1, "many_wds": len(wds) > 1}
+  return table, [lane_label(lane, **many) for lane in table]
+
+
+@dataclasses.dataclass
+class _History:
+  """Per-chunk pieces of the metric history, concatenated when saved: METRICS [steps, R], eval_step [E],
+  val_loss [E, R], and the per-matrix weight norms (NORM_PREFIX + path) [E, R]."""
+
+  parts: dict
+
+  @classmethod
+  def fresh(cls) -> "_History":
+    return cls({k: [] for k in engine.METRICS} | {"eval_step": [], "val_loss": []})
+
+  @classmethod
+  def restored(cls, saved: dict) -> "_History":
+    return cls({k: [v] for k, v in saved.items()})
+
+  def arrays(self) -> dict:
+    return {k: np.concatenate(v) for k, v in self.parts.items()}
+
+
+def train_row(
+  *,
+  row: engine.Row,
+  table: list[dict],
+  labels: list[str],
+  name: str,
+  checkpoint_dir: pathlib.Path,
+  train_data,
+  val_batches,
+  lane_writers: list,
+  on_chunk=None,
+  progress=None,
+) -> dict:
+  """Trains the lanes of `table` on `row` to cfg.train.steps, resuming from the newest checkpoint in
+  `checkpoint_dir`; returns the finished row's history and final state.
+
+  Args:
+    row: the row program (its devices set); the table is padded to a multiple of them and the padding dropped.
+    table, labels: the row's lanes (`row_lanes`).
+    name: "B{b}" or "B{b}.ext{k}", for the log.
+    lane_writers: one clu writer per lane (empty without TensorBoard).
+    on_chunk: called as on_chunk(step, state) after every chunk, and at step 0 of a fresh row.
+    progress: called with the number of steps each chunk trained (the sweep's progress report).
+
+  Returns:
+    {"history": arrays [steps or E, n_real], "diverged_at_R": [n_real], "params_R": the final parameters}.
+  """
+  cfg = row.cfg
+  n_real = len(table)
+  lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
+  train_data, val_batches = row.replicate((train_data, val_batches))
+  ckpt = checkpoint.RowCheckpoints(checkpoint_dir.resolve(), cfg.checkpoint.keep)
+  restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
+  if restored is None:
+    start, state, history = 0, row.init_state(lanes), _History.fresh()
+  else:
+    start, state, saved = restored
+    state, history = row.padded_lanes(state, lanes.size), _History.restored(saved)
+    logging.info("%s: resumed from step %d", name, start)
+  logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
+               row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
+
+  def consume(stop, n, metrics, val_R, norms):
+    metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
+    metrics = {k: np.asarray(v)[:, :n_real] for k, v in metrics.items()}
+    val_R, norms = np.asarray(val_R)[:n_real], {k: np.asarray(v)[:n_real] for k, v in norms.items()}
+    for k in engine.METRICS:
+      history.parts[k].append(np.asarray(metrics[k], np.float32))
+    history.parts["eval_step"].append(np.array([stop]))
+    history.parts["val_loss"].append(val_R[None])
+    for k, v in norms.items():  # per-matrix weight norms at each eval point (weight_norms.csv)
+      history.parts.setdefault(k, []).append(v[None])
+    _write_scalars(lane_writers, metrics, val_R, stop=stop, n=n, log_every=cfg.train.log_every)
+    if progress is not None:
+      progress(n)
+    if row.injected:  # experiment 1.1 has no data, so no validation loss
+      logging.info("%s step %d/%d", name, stop, cfg.train.steps)
+    else:
+      logging.info(
+        "%s step %d/%d  val loss per lane: %s", name, stop, cfg.train.steps, " ".join(f"{v:.3f}" for v in val_R)
+      )
+
+  if on_chunk is not None and start == 0:
+    on_chunk(0, state)
+  every = cfg.checkpoint.every
+  ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
+  pending, prev = None, start
+  for stop in (s for s in chunk_bounds(cfg) if s > start):
+    state, metrics, val_R = row.run_chunk(state, lanes, train_data, val_batches, stop - prev)
+    if pending is not None:  # fetch chunk k while chunk k+1 runs
+      consume(*pending)
+    pending, prev = (stop, stop - prev, metrics, val_R, engine.matrix_norms(state.params)), stop
+    if on_chunk is not None:
+      on_chunk(stop, state)
+    if stop in ckpt_at:
+      consume(*pending)
+      pending = None
+      ckpt.save(stop, row.real_lanes(state, n_real), history.arrays())
+  if pending is not None:
+    consume(*pending)
+  ckpt.close()
+  diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real]
+  for r in np.flatnonzero(diverged_at_R >= 0):
+    logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
+  return {"history": history.arrays(), "diverged_at_R": diverged_at_R, "params_R": state.params}
+
+
+def _write_scalars(lane_writers, metrics, val_R, *, stop: int, n: int, log_every: int) -> None:
+  """Per lane: each metric's mean over every log window that ends in the chunk (stop − n, stop], and val_loss."""
+  start = stop - n
+  for end in range(start - start % log_every + log_every, stop + 1, log_every):
+    window = slice(max(end - log_every - start, 0), end - start)  # chunk rows of steps (end - log_every, end]
+    for r, w in enumerate(lane_writers):
+      w.write_scalars(end, {k: float(np.mean(metrics[k][window, r])) for k in engine.METRICS})
+  for r, w in enumerate(lane_writers):
+    w.write_scalars(stop, {"val_loss": float(val_R[r])})
+
+
+def finished_part(
+  cfg, *, batch_size: int, table, labels, trained: dict, fingerprint: dict, origin: str, devices
+) -> dict:
+  """What rows/B{b}[.ext{k}].json holds: per-lane results, labels, the devices, weight norms and curves."""
+  hist = trained["history"]
+  rows = results.row_results(
+    cfg,
+    batch_size=batch_size,
+    table=table,
+    history=hist,
+    diverged_at_R=trained["diverged_at_R"],
+    fingerprint=fingerprint,
+  )
+  for r in rows:
+    r["origin"] = origin
+  norms = {k[len(engine.NORM_PREFIX) :]: v.tolist() for k, v in hist.items() if k.startswith(engine.NORM_PREFIX)}
+  shapes = {
+    ".".join(path): list(v.shape[1:])
+    for path, v in traverse_util.flatten_dict(trained["params_R"]).items()
+    if v.ndim >= 3
+  }
+  return {
+    "rows": rows,
+    "labels": labels,
+    "devices": devices,  # where the row trained
+    "matrix_norms": norms,  # {parameter path: [eval point][lane]}
+    "matrix_shapes": shapes,
+    "eval_step": hist["eval_step"].tolist(),
+    "val_loss": np.where(np.isfinite(hist["val_loss"]), hist["val_loss"], np.nan).tolist(),
+  }

@@ -1,0 +1,192 @@
+"""A sweep: every row (batch size) trained by the engine, checkpointed, resumed, extended, summarised.
+
+Layout of a workdir:
+  config.json            the resolved config (a rerun with a different one is refused: tailjax.workdir)
+  data.json              the corpus fingerprint: sha256, V, ln V, unigram entropy, token counts
+  rows/B{b}.json         a finished row's results and curves (a rerun skips the row)
+  rows/B{b}.ext{k}.json  round k of automatic grid extension of that row (sweep.auto_extend)
+  rows/B{b}.done         the row and all its rounds are written (what process 0 waits for in a multi-process run)
+  checkpoints/B{b}[.ext{k}]/  orbax checkpoints of the row (or round) in progress
+  measure/B{b}/step{s}.json   the gradient-noise measurements (tailjax.noise), gathered into alpha.csv and friends
+  tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
+  results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done (tailjax.analysis.summary)
+
+This module only orchestrates: which rows this process trains and on which devices, the extension rounds of each,
+and the wait for other processes' rows. The loop over one row is `row_loop.train_row`.
+"""
+
+import concurrent.futures
+import dataclasses
+import json
+import pathlib
+import shutil
+
+import jax
+import numpy as np
+from absl import logging
+
+from tailjax import files, validate, workdir
+from tailjax.analysis import extend, summary, transfer
+from tailjax.data import loader
+from tailjax.training import distributed, engine, row_loop, writers
+from tailjax.training.noise_hook import NoiseHook
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+  """What every row of a sweep shares: the config, the workdir, the data on the device, the writers."""
+
+  cfg: object
+  workdir: pathlib.Path
+  corpus: object
+  train_data: object  # tokens, or (images, labels)
+  val_batches: tuple
+  writers: writers.Writers
+
+
+def run(cfg, workdir_path) -> dict:
+  """Runs (or resumes) the sweep described by `cfg` in `workdir_path`; returns the scaling fit (or the transfer
+  report)."""
+  validate.config(cfg)
+  distributed.initialize(cfg)
+  corpus = loader.load(cfg.data)
+  validate.against_data(cfg, corpus)
+  if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
+    ref_fit = transfer.load_reference(cfg)
+    the_plan = transfer.plan(cfg, ref_fit)
+    row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
+  else:
+    row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
+  wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
+  fp = corpus.fingerprint
+  files.write_json(wd / "data.json", fp)
+  if fp.get("warning"):
+    logging.warning("!!! %s !!!", fp["warning"])
+  logging.info(
+    "data %s: V=%d, ln V=%.3f, unigram entropy=%.3f nats, %d train / %d val tokens, sha256 %s",
+    fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
+    fp["train_tokens"], fp["val_tokens"], fp["sha256"],
+  )  # fmt: skip
+  mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
+  groups = _device_groups(cfg, [row_lrs[b] for b in mine])
+  done = {}
+  with writers.Writers(wd, cfg, len(mine) * cfg.train.steps) as sweep_writers:
+    ctx = _Context(
+      cfg=cfg,
+      workdir=wd,
+      corpus=corpus,
+      train_data=corpus.device_train(),
+      val_batches=corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len),
+      writers=sweep_writers,
+    )
+
+    def train(rows, group):
+      for b in rows:
+        done[b] = _row_and_extensions(ctx, batch_size=b, group=group, lrs=row_lrs[b])
+        files.write_text(wd / "rows" / f"B{b}.done", "")
+
+    if len(groups) == 1:
+      train(mine, groups[0])
+    else:  # more devices than a row has lanes: rows train at once, one per group of devices
+      logging.info("rows train %d at a time, on device groups %s", len(groups), groups)
+      with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
+        running = [pool.submit(train, mine[i :: len(groups)], g) for i, g in enumerate(groups)]
+        for r in running:
+          r.result()  # re-raises a row's failure
+    if not distributed.is_writer():
+      logging.info("process %d: rows %s done; process 0 writes the summary", jax.process_index(), mine)
+      return {}
+    others = [b for b in cfg.sweep.batch_sizes if b not in done]
+    distributed.wait_for([wd / "rows" / f"B{b}.done" for b in others])
+    for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
+      done[b] = _row_and_extensions(ctx, batch_size=b, group=groups[0], lrs=row_lrs[b])
+  if cfg.transfer.fit:
+    return summary.transfer_test(cfg, wd, done, fp, the_plan=the_plan, ref_fit=ref_fit)
+  return summary.sweep(cfg, wd, done, fp)
+
+
+def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
+  """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
+  devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
+  lanes = max((len(row_loop.row_lanes(cfg, lrs)[0]) for lrs in row_lrs), default=1)
+  per_row = engine.lane_devices(lanes, cfg.sweep.devices)
+  n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
+  return [(i * per_row, per_row) for i in range(n)]
+
+
+def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, part: str, origin: str) -> dict:
+  """Trains one part of a row (the grid, part "", or extension round k, part ".ext{k}") on the devices of `group`;
+  returns what rows/B{b}{part}.json holds. The gradient noise is measured on the grid only."""
+  cfg = ctx.cfg
+  table, labels = row_loop.row_lanes(cfg, lrs)
+  row = engine.Row.create(cfg, ctx.corpus.vocab_size, batch_size, engine.lane_devices(len(table), group[1]), group[0])
+  measuring = validate.measure_steps(cfg) and not part
+  hook = (
+    NoiseHook(row=row, table=table, labels=labels, train_data=ctx.train_data, workdir=ctx.workdir)
+    if measuring
+    else None
+  )
+  name = f"B{batch_size}{part}"
+  progress = None if part else ctx.writers.advance  # progress counts grid steps; extension rounds come on top
+  with ctx.writers.row(name, labels) as lane_writers:
+    trained = row_loop.train_row(
+      row=row,
+      table=table,
+      labels=labels,
+      name=name,
+      checkpoint_dir=ctx.workdir / "checkpoints" / name,
+      train_data=ctx.train_data,
+      val_batches=ctx.val_batches,
+      lane_writers=lane_writers,
+      on_chunk=hook,
+      progress=progress,
+    )
+  return row_loop.finished_part(
+    cfg,
+    batch_size=batch_size,
+    table=table,
+    labels=labels,
+    trained=trained,
+    fingerprint=ctx.corpus.fingerprint,
+    origin=origin,
+    devices=[str(d) for d in row.mesh.devices.flat],
+  )
+
+
+def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs) -> dict:
+  """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
+  is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
+  cfg, b = ctx.cfg, batch_size
+  origin, parts = "grid" if not cfg.transfer.fit else "transfer", []
+  for k in range(cfg.sweep.max_extensions + 1 if cfg.sweep.auto_extend else 1):
+    part = f".ext{k}" if k else ""
+    row_file = ctx.workdir / "rows" / f"B{b}{part}.json"
+    if row_file.exists():
+      logging.info("B%d%s: finished earlier, skipped", b, part)
+      parts.append(json.loads(row_file.read_text()))
+    else:
+      parts.append(_train_part(ctx, batch_size=b, group=group, lrs=lrs, part=part, origin=origin))
+      files.write_json(row_file, parts[-1])
+      shutil.rmtree(ctx.workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
+    if not cfg.sweep.auto_extend or cfg.model.name == "ffn":
+      break
+    plan = extend.next_points([r for p in parts for r in p["rows"]], extend.grid_ratio(cfg), cfg.sweep.extend_points)
+    if plan is None:
+      break
+    if k == cfg.sweep.max_extensions:
+      logging.warning("B=%d: still censored after %d extension rounds (sweep.max_extensions): %s", b, k, plan[1])
+      break
+    lrs, why = plan
+    origin = f"auto-extension round {k + 1}: {why}"
+    logging.info("B=%d: %s; adding learning rates %s", b, origin, ", ".join(f"{x:.4g}" for x in lrs))
+  return {
+    "rows": [r for p in parts for r in p["rows"]],
+    "labels": [lab for p in parts for lab in p["labels"]],
+    "eval_step": parts[0]["eval_step"],
+    "val_loss": np.concatenate([np.array(p["val_loss"], float) for p in parts], axis=1).tolist(),
+    "matrix_norms": {
+      k: np.concatenate([np.array(p["matrix_norms"][k], float) for p in parts], axis=1).tolist()
+      for k in parts[0].get("matrix_norms", {})
+    },
+    "matrix_shapes": parts[0].get("matrix_shapes", {}),
+  }
