@@ -1,7 +1,7 @@
 """Times the issue-5 pieces: the scaling fit (with its bootstrap), the weight-norm fit, and the Phase 3c image models'
 training step (one lane, and a row of 5 LR lanes).
 
-  python -m tailjax.bench_analysis [--width=128] [--batch=64] [--steps=50] [--conv=xla --archs=cnn]
+  python -m tailjax.bench.analysis [--width=128] [--batch=64] [--steps=50] [--conv=xla --archs=cnn]
 """
 
 import time
@@ -11,9 +11,10 @@ import numpy as np
 from absl import app, flags
 
 from configs import phase3c
-from tailjax import engine, scaling, weight_norms
-from tailjax.bench_tails import best_time
+from tailjax.analysis import scaling, weight_norms
+from tailjax.bench.estimators import best_time
 from tailjax.data import loader
+from tailjax.training import engine
 
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")

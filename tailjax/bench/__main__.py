@@ -15,8 +15,8 @@ import jax
 from absl import app, flags
 
 from configs import base
-from tailjax import engine
 from tailjax.data import loader, text
+from tailjax.training import engine
 
 SHAPES = {  # name: (d_model, n_layers, n_heads, seq_len, batch_size)
   "d64_t128": (64, 4, 4, 128, 32),
@@ -42,7 +42,7 @@ def _config(shape, attention, strategy):
   return c
 
 
-def time_row(cfg, corpus, batch_size, lrs, steps, repeats, devices=1) -> float:
+def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1) -> float:
   """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`, split over
   `devices` local devices (padded lanes, if any, are not counted)."""
   row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices)
@@ -72,12 +72,22 @@ def main(argv):
     for attention in _ATTENTION.value:
       cfg = _config(shape, attention, "map")
       corpus = loader.load(cfg.data)
-      one = time_row(cfg, corpus, batch_size, lrs[:1], steps, reps)
-      seq = sum(time_row(cfg, corpus, batch_size, (lr,), steps, reps) for lr in lrs)  # one after another
+      one = time_row(cfg, corpus, batch_size=batch_size, lrs=lrs[:1], steps=steps, repeats=reps)
+      seq = sum(
+        time_row(cfg, corpus, batch_size=batch_size, lrs=(lr,), steps=steps, repeats=reps) for lr in lrs
+      )  # one after another
       rows = [("1 lane", one, 1), (f"{len(lrs)} lanes one by one", seq, len(lrs))]
       for strategy in _STRATEGIES.value:
         for d in map(int, _DEVICES.value):
-          t = time_row(_config(shape, attention, strategy), corpus, batch_size, lrs, steps, reps, d)
+          t = time_row(
+            _config(shape, attention, strategy),
+            corpus,
+            batch_size=batch_size,
+            lrs=lrs,
+            steps=steps,
+            repeats=reps,
+            devices=d,
+          )
           rows.append((f"row of {len(lrs)}, {strategy}" + (f", {d} dev" if d > 1 else ""), t, len(lrs)))
       for name, seconds, n in rows:
         msps = n * steps / seconds

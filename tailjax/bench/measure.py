@@ -1,10 +1,10 @@
 """Cost of one gradient-noise measurement next to one training step, for the Phase 1.2 model.
 
-  python -m tailjax.bench_measure                 # d128, 4 layers, T = 128, m = 64 and 256, B = 64
-  python -m tailjax.bench_measure --ms=64 --d_model=256
+  python -m tailjax.bench.measure                 # d128, 4 layers, T = 128, m = 64 and 256, B = 64
+  python -m tailjax.bench.measure --ms=64 --d_model=256
 
-A measurement is `measure.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
-sampled coordinates per tensor) plus `measure.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
+A measurement is `per_example.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
+sampled coordinates per tensor) plus `estimates.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
 index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart.
 """
 
@@ -15,8 +15,9 @@ import jax
 from absl import app, flags
 
 from configs import phase1_2
-from tailjax import engine, measure
 from tailjax.data import loader, text
+from tailjax.noise import estimates, per_example
+from tailjax.training import engine
 
 _MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
 _D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
@@ -64,16 +65,16 @@ def main(argv):
   )
 
   def loss_one(p, ex):
-    return row._loss(p, ex[0][None], ex[1][None])
+    return row.loss(p, ex[0][None], ex[1][None])
 
   for m in (int(v) for v in _MS.value):
     examples = text.sample_windows(train_data, jax.random.key(1), m, cfg.data.seq_len)
     budget = _BUDGET_MB.value * 2**20
-    grads = functools.partial(measure.per_example_noise, loss_one, params, examples, budget_bytes=budget)
+    grads = functools.partial(per_example.per_example_noise, loss_one, params, examples, budget_bytes=budget)
     g_s, g_first = _best(lambda: grads().noise_MxS, _REPEATS.value)  # noqa: B023 (called right here)
     noise = grads()
-    e_s, e_first = _best(functools.partial(measure.estimate_groups, noise), _REPEATS.value)
-    c = measure.chunk_size(m, n_params, budget)
+    e_s, e_first = _best(functools.partial(estimates.estimate_groups, noise), _REPEATS.value)
+    c = per_example.chunk_size(m, n_params, budget)
     print(
       f"m={m}: per-example gradients {g_s:.3f} s (chunks of {c}; first call {g_first:.1f} s), estimators "
       f"{e_s:.3f} s over {len(noise.noise_MxS)} tensors (first {e_first:.1f} s); total "

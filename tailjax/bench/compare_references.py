@@ -1,6 +1,6 @@
 """tailjax's tail estimators side by side with the references a user would otherwise run, over repeated draws.
 
-  python -m tailjax.compare_references --voitalov=PATH/tail-estimation.py --draws=20
+  python -m tailjax.bench.compare_references --voitalov=PATH/tail-estimation.py --draws=20
 
 References (not tailjax dependencies; each is skipped, with a note, when absent):
   Voitalov et al.'s `tail-estimation` (Hill with double-bootstrap k): the script Python3/tail-estimation.py from

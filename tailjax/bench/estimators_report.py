@@ -1,7 +1,7 @@
 """Writes docs/estimators.md: bias and RMSE of every tail estimator on laws with known answers, and the verdicts.
 
-    .venv/bin/python -m tailjax.estimators_report           # about 6 minutes on 2 CPU cores
-    .venv/bin/python -m tailjax.estimators_report --quick   # fewer draws, for a look
+    .venv/bin/python -m tailjax.bench.estimators_report           # about 6 minutes on 2 CPU cores
+    .venv/bin/python -m tailjax.bench.estimators_report --quick   # fewer draws, for a look
 
 Each law is drawn with scipy.stats `reps` times at each n; every estimator runs on every draw (`tails.estimate`, Hill
 at k = n/10 as the study used it, and Hill with the double-bootstrap k, 100 resamples).
@@ -44,7 +44,7 @@ def _report(x, seed):
 def main():
   p = argparse.ArgumentParser()
   p.add_argument("--quick", action="store_true")
-  p.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent.parent / "docs" / "estimators.md"))
+  p.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parents[2] / "docs" / "estimators.md"))
   args = p.parse_args()
   plan = [(10**4, 4), (10**5, 2), (10**6, 1)] if args.quick else [(10**4, 20), (10**5, 10), (10**6, 3)]
   lines, t0 = [], time.time()
@@ -72,7 +72,7 @@ def main():
   head = [
     "# Tail estimators on laws with known answers",
     "",
-    "Written by `python -m tailjax.estimators_report` (do not edit by hand). Truth: tail index α (Pareto 1.5,",
+    "Written by `python -m tailjax.bench.estimators_report` (do not edit by hand). Truth: tail index α (Pareto 1.5,",
     "Student-t(3) 3, stable(1.5) 1.5; Laplace and Gaussian have none), extreme-value index ξ = 1/α (0 for Laplace and",
     "Gaussian: both lie in the Gumbel domain), stable index (1.5 for stable(1.5), 2 for the Gaussian; the other laws",
     "are not stable).",

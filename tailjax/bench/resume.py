@@ -1,8 +1,8 @@
 """What never losing a sweep costs: a checkpoint save and restore of a row (with its checksums), the checksum alone,
 and how fast bad input is answered.
 
-    python -m tailjax.bench_resume                        # quickstart's model, a row of 5 lanes
-    python -m tailjax.bench_resume --d_model=128 --lanes=7 --n_layers=4
+    python -m tailjax.bench.resume                        # quickstart's model, a row of 5 lanes
+    python -m tailjax.bench.resume --d_model=128 --lanes=7 --n_layers=4
 
 Each timing is the median of `--repeats`; the row's programs are compiled before the clock starts.
 """
@@ -18,8 +18,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from configs import quickstart
-from tailjax import checkpoint, engine
 from tailjax.data import loader
+from tailjax.training import checkpoint, engine
 
 _D = flags.DEFINE_integer("d_model", 64, "model width")
 _LAYERS = flags.DEFINE_integer("n_layers", 2, "transformer blocks")
