@@ -106,7 +106,7 @@ def rendered_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
   return x, y.astype(np.int32)
 
 
-def _fingerprint(name, source, train_x, train_y, val_x, n_classes):
+def _fingerprint(name, source, *, train_x, train_y, val_x, n_classes):
   p = np.bincount(train_y, minlength=n_classes) / len(train_y)
   p = p[p > 0]
   return {
@@ -129,7 +129,9 @@ def load(cfg) -> Images:
     n_val = max(int(len(x) * cfg.val_fraction), 1)
     tx, ty, vx, vy = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]
     source = f"rendered from matplotlib's fonts, seed 0, {cfg.image_examples} images"
-    return Images("digits", tx, ty, vx, vy, 10, _fingerprint("digits", source, tx, ty, vx, 10))
+    return Images(
+      "digits", tx, ty, vx, vy, 10, _fingerprint("digits", source, train_x=tx, train_y=ty, val_x=vx, n_classes=10)
+    )
   import tensorflow_datasets as tfds  # only for the prepared tfds sets
 
   try:
@@ -142,4 +144,12 @@ def load(cfg) -> Images:
   (tx, ty), (vx, vy) = tfds.as_numpy(splits)
   tx, vx = tx.astype(np.float32) / 255.0, vx.astype(np.float32) / 255.0
   ty, vy = ty.astype(np.int32), vy.astype(np.int32)
-  return Images(cfg.name, tx, ty, vx, vy, 10, _fingerprint(cfg.name, "tfds (prepared copy)", tx, ty, vx, 10))
+  return Images(
+    cfg.name,
+    tx,
+    ty,
+    vx,
+    vy,
+    10,
+    _fingerprint(cfg.name, "tfds (prepared copy)", train_x=tx, train_y=ty, val_x=vx, n_classes=10),
+  )

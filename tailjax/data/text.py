@@ -54,7 +54,7 @@ def unigram_entropy(tokens: np.ndarray, vocab_size: int) -> float:
   return float(-(p * np.log(p)).sum())
 
 
-def _fingerprint(name, source, text_bytes, train_T, val_T, vocab_size, **extra):
+def _fingerprint(name, source, text_bytes, train_T, val_T, *, vocab_size, **extra):
   return {
     "name": name,
     "source": source,
@@ -101,7 +101,9 @@ def _pydoc(cfg) -> Corpus:
 
   text = "".join(topics[k] for k in sorted(topics))
   train_T, val_T, chars = _char_split(text, cfg.val_fraction)
-  fp = _fingerprint("pydoc", "pydoc_data.topics", text.encode(), train_T, val_T, len(chars), chars="".join(chars))
+  fp = _fingerprint(
+    "pydoc", "pydoc_data.topics", text.encode(), train_T, val_T, vocab_size=len(chars), chars="".join(chars)
+  )
   return Corpus("pydoc", train_T, val_T, len(chars), fp)
 
 
@@ -114,7 +116,7 @@ def _tinyshakespeare(cfg) -> Corpus:
   raw = _read_text(path)
   text = raw.decode("utf-8")
   train_T, val_T, chars = _char_split(text, cfg.val_fraction)
-  fp = _fingerprint("tinyshakespeare", str(path), raw, train_T, val_T, len(chars), chars="".join(chars))
+  fp = _fingerprint("tinyshakespeare", str(path), raw, train_T, val_T, vocab_size=len(chars), chars="".join(chars))
   return Corpus("tinyshakespeare", train_T, val_T, len(chars), fp)
 
 
@@ -138,7 +140,7 @@ def _tinyshakespeare_tfds(cfg) -> Corpus:
   enc = lambda s: np.array([table[c] for c in s], dtype=np.int32)
   train_T, val_T = enc(train_text), enc(val_text)
   raw = (train_text + val_text).encode()
-  fp = _fingerprint("tinyshakespeare", "tfds:tiny_shakespeare", raw, train_T, val_T, len(chars))
+  fp = _fingerprint("tinyshakespeare", "tfds:tiny_shakespeare", raw, train_T, val_T, vocab_size=len(chars))
   return Corpus("tinyshakespeare", train_T, val_T, len(chars), fp)
 
 
@@ -174,7 +176,7 @@ def _wikitext2(cfg) -> Corpus:
     train_raw + val_raw,
     train_T,
     val_T,
-    _WIKI_VOCAB,
+    vocab_size=_WIKI_VOCAB,
     train_file=train_file,
     val_file=val_file,
     sha256_train=hashlib.sha256(train_raw).hexdigest(),
@@ -191,7 +193,9 @@ def _random_tokens(cfg) -> Corpus:
   ids_T = rng.integers(0, cfg.random_vocab, size=cfg.random_length, dtype=np.int32)
   n_train = int(len(ids_T) * (1 - cfg.val_fraction))
   train_T, val_T = ids_T[:n_train], ids_T[n_train:]
-  fp = _fingerprint("random_tokens", "numpy default_rng(0)", ids_T.tobytes(), train_T, val_T, cfg.random_vocab)
+  fp = _fingerprint(
+    "random_tokens", "numpy default_rng(0)", ids_T.tobytes(), train_T, val_T, vocab_size=cfg.random_vocab
+  )
   return Corpus("random_tokens", train_T, val_T, cfg.random_vocab, fp)
 
 
@@ -200,7 +204,7 @@ def _injected(cfg) -> Corpus:
   token arrays are placeholders the engine never reads."""
   placeholder_T = np.zeros(max(cfg.seq_len + 2, 4096), np.int32)
   fp = _fingerprint("injected", "no corpus: x ~ N(0, I), upstream gradient injected", None, placeholder_T,
-                    placeholder_T, 1)  # fmt: skip
+                    placeholder_T, vocab_size=1)  # fmt: skip
   fp["note"] = "experiment 1.1: there is no loss to learn; training follows the injected gradient"
   return Corpus("injected", placeholder_T, placeholder_T, 1, fp)
 

@@ -47,7 +47,7 @@ def moments_of_repeats(logs_M, count_M, k_max: int):
 
 
 @jax.jit(static_argnames=("n", "n_sub", "k_max", "n_boot"))
-def _amse_curve(top_M, n: int, n_sub: int, k_max: int, n_boot: int, key):
+def _amse_curve(top_M, key, *, n: int, n_sub: int, k_max: int, n_boot: int):
   """Danielsson et al.'s bootstrap AMSE criterion mean_b (M2 − 2·M1²)² of Hill at k = 1 … k_max, over `n_boot`
   resamples of size n_sub from the n values whose top M are `top_M` (descending).
 
@@ -95,7 +95,9 @@ def hill_double_bootstrap(x, n_boot: int = 500, t: float = 0.5, k_max: int = 1 <
   M = min(n, int((k_max + 1) * n / n2 * 1.25 + 10 * math.sqrt((k_max + 1) * n / n2) + 64))
   top = top_desc(x, M)
   key1, key2 = jax.random.split(jax.random.key(seed))
-  amse1, amse2 = (np.asarray(_amse_curve(top, n, m, k_max, n_boot, key)) for m, key in ((n1, key1), (n2, key2)))
+  amse1, amse2 = (
+    np.asarray(_amse_curve(top, key, n=n, n_sub=m, k_max=k_max, n_boot=n_boot)) for m, key in ((n1, key1), (n2, key2))
+  )
   start = 1  # k ≥ 2, as in the reference
   while True:
     k1 = int(np.nanargmin(amse1[start:])) + start + 1

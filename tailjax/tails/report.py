@@ -18,6 +18,7 @@ _BOOTSTRAP_MAX_K = 4096
 
 def estimate(
   x,
+  *,
   k_ratios=(0.05, 0.1, 0.2),
   standardize: bool = False,
   n_boot: int = 200,

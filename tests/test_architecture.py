@@ -1,0 +1,190 @@
+"""The house rules of the package, checked from its source with `ast` (nothing is imported):
+
+- no import cycles between tailjax modules;
+- tails/ imports nothing else from tailjax (it is a library of its own);
+- analysis/ never imports training/ (an analysis of finished results needs no training stack);
+- nothing outside bench/ imports bench/ (scripts, never library);
+- no module imports another module's `_private` name, nor reaches one through a module it imported;
+- a module-level function or method with more than 5 parameters takes the rest keyword-only.
+
+Each checker is also run on a small package written for the purpose, to show it fails on what it forbids.
+"""
+
+import ast
+import pathlib
+
+import pytest
+
+from tests.conftest import REPO
+
+MAX_POSITIONAL = 5  # beyond this, parameters are keyword-only (self and cls not counted)
+
+
+def _modules(root: pathlib.Path, package: str) -> dict[str, ast.Module]:
+  """Dotted module name → parsed source, for every .py file of the package under `root`."""
+  out = {}
+  for path in sorted((root / package).rglob("*.py")):
+    parts = path.relative_to(root).with_suffix("").parts
+    name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    out[name] = ast.parse(path.read_text(), filename=str(path))
+  return out
+
+
+def _imports(name: str, tree: ast.Module, modules: dict) -> list[tuple[str, str | None, int]]:
+  """(imported module, imported name or None, line) for every import in the module, at any depth."""
+  out = []
+  for node in ast.walk(tree):
+    if isinstance(node, ast.Import):
+      out += [(a.name, None, node.lineno) for a in node.names]
+    elif isinstance(node, ast.ImportFrom) and node.module:
+      base = node.module
+      if node.level:  # relative import
+        pkg = name.split(".")[: -node.level] if name in modules else name.split(".")
+        base = ".".join(pkg + [node.module])
+      for a in node.names:
+        sub = f"{base}.{a.name}"
+        out.append((sub, None, node.lineno) if sub in modules else (base, a.name, node.lineno))
+  return out
+
+
+def _graph(modules: dict, package: str) -> dict[str, set[str]]:
+  return {
+    name: {m for m, _, _ in _imports(name, tree, modules) if m == package or m.startswith(package + ".")}
+    for name, tree in modules.items()
+  }
+
+
+def find_cycles(modules: dict, package: str) -> list[list[str]]:
+  """Every elementary cycle reachable by depth-first search (one representative per back edge)."""
+  graph, state, stack, cycles = _graph(modules, package), {}, [], []
+
+  def visit(m):
+    state[m] = "open"
+    stack.append(m)
+    for nxt in sorted(graph.get(m, ())):
+      if state.get(nxt) == "open":
+        cycles.append(stack[stack.index(nxt) :] + [nxt])
+      elif nxt not in state:
+        visit(nxt)
+    stack.pop()
+    state[m] = "done"
+
+  for m in sorted(graph):
+    if m not in state:
+      visit(m)
+  return cycles
+
+
+def forbidden_imports(modules: dict, package: str) -> list[str]:
+  """Imports across the layers the rules forbid."""
+  out = []
+  for name, tree in modules.items():
+    for m, _, line in _imports(name, tree, modules):
+      if not m.startswith(package):
+        continue
+      inside = lambda pkg, mod: mod == f"{package}.{pkg}" or mod.startswith(f"{package}.{pkg}.")
+      if inside("tails", name) and not inside("tails", m):
+        out.append(f"{name}:{line} imports {m}: tails/ imports nothing else from {package}")
+      if inside("analysis", name) and inside("training", m):
+        out.append(f"{name}:{line} imports {m}: analysis/ does not import training/")
+      if inside("bench", m) and not inside("bench", name):
+        out.append(f"{name}:{line} imports {m}: only bench/ imports bench/")
+  return out
+
+
+def private_uses(modules: dict, package: str) -> list[str]:
+  """`from x import _y` and `alias._y` (alias an imported module of the package) outside the module defining _y."""
+  private = lambda n: n.startswith("_") and not n.startswith("__")
+  out = []
+  for name, tree in modules.items():
+    aliases = set()
+    for m, what, line in _imports(name, tree, modules):
+      if what is not None and private(what) and m.startswith(package):
+        out.append(f"{name}:{line} imports {what} from {m}")
+    for node in ast.walk(tree):
+      if isinstance(node, ast.ImportFrom):
+        aliases |= {a.asname or a.name for a in node.names if f"{node.module}.{a.name}" in modules}
+      elif isinstance(node, ast.Import):
+        aliases |= {a.asname for a in node.names if a.asname and a.name in modules}
+    for node in ast.walk(tree):
+      if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in aliases
+        and private(node.attr)
+      ):
+        out.append(f"{name}:{node.lineno} uses {node.value.id}.{node.attr}")
+  return out
+
+
+def long_positional(modules: dict) -> list[str]:
+  """Module-level functions and methods with more than MAX_POSITIONAL positional parameters."""
+  out = []
+  for name, tree in modules.items():
+    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+      defs += [n for n in cls.body if isinstance(n, ast.FunctionDef)]
+    for fn in defs:
+      args = [a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in ("self", "cls")]
+      if len(args) > MAX_POSITIONAL:
+        out.append(f"{name}.{fn.name}({', '.join(args)}): make parameters after the {MAX_POSITIONAL}th keyword-only")
+  return out
+
+
+@pytest.fixture(scope="module")
+def tailjax_modules():
+  return _modules(REPO, "tailjax")
+
+
+def test_no_import_cycles(tailjax_modules):
+  assert find_cycles(tailjax_modules, "tailjax") == []
+
+
+def test_layers(tailjax_modules):
+  assert forbidden_imports(tailjax_modules, "tailjax") == []
+
+
+def test_no_private_names_across_modules(tailjax_modules):
+  assert private_uses({**tailjax_modules, **_modules(REPO, "tests")}, "tailjax") == []  # the tests keep them too
+
+
+def test_long_signatures_are_keyword_only(tailjax_modules):
+  assert long_positional(tailjax_modules) == []
+
+
+def test_every_module_says_what_it_is_for(tailjax_modules):
+  missing = [name for name, tree in tailjax_modules.items() if not ast.get_docstring(tree)]
+  assert missing == []
+
+
+def test_the_checkers_catch_what_they_forbid(tmp_path):
+  """A package that breaks every rule once: each checker must name the breach."""
+  files = {
+    "pkg/__init__.py": "",
+    "pkg/a.py": "from pkg import b\n",
+    "pkg/b.py": "from pkg.c import helper\n",
+    "pkg/c.py": "from pkg import a\ndef helper(): pass\n",
+    "pkg/tails/__init__.py": "from pkg import a\n",
+    "pkg/analysis/__init__.py": "",
+    "pkg/analysis/fit.py": "from pkg.training import loop\nfrom pkg.bench import timing\n",
+    "pkg/training/__init__.py": "",
+    "pkg/training/loop.py": "def run(a, b, c, d, e, f):\n  pass\n\ndef _secret():\n  pass\n",
+    "pkg/bench/__init__.py": "",
+    "pkg/bench/timing.py": "from pkg.training import loop\nloop._secret()\n",
+    "pkg/user.py": "from pkg.training.loop import _secret\n",
+  }
+  for path, text in files.items():
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text(text)
+  mods = _modules(tmp_path, "pkg")
+  assert find_cycles(mods, "pkg") == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+  breaches = "\n".join(forbidden_imports(mods, "pkg"))
+  assert "pkg.tails:1 imports pkg.a" in breaches
+  assert "pkg.analysis.fit:1 imports pkg.training.loop" in breaches
+  assert "pkg.analysis.fit:2 imports pkg.bench.timing" in breaches
+  assert len(breaches.splitlines()) == 3
+  assert sorted(private_uses(mods, "pkg")) == [
+    "pkg.bench.timing:2 uses loop._secret",
+    "pkg.user:1 imports _secret from pkg.training.loop",
+  ]
+  assert [s.split("(")[0] for s in long_positional(mods)] == ["pkg.training.loop.run"]
