@@ -1,4 +1,4 @@
-"""Estimators against laws with known answers (SCIENCE.md §3), with tolerances from their sampling error.
+"""Estimators against laws with known answers (docs/science.md §2–3), with tolerances from their sampling error.
 
 Hill: sd(α̂) ≈ α/√k for a Pareto tail. Mohammadi's stable estimator: sd ≈ 0.032 at n = 1e5 (K1 = 316), measured over
 20 draws, so it is averaged over 5 draws here; Koutrouvelis' ECF regression: sd ≈ 0.004 at n = 1e5.
@@ -43,7 +43,7 @@ def test_hill_curve_matches_hill_and_drifts_on_laplace():
   ks = (100, 1000, 10_000)
   curve = np.asarray(tails.hill_curve(x, ks))
   np.testing.assert_allclose(curve, [float(tails.hill(x, k)) for k in ks], rtol=1e-5)
-  # No plateau: "α ≈ 3" is what k = 1e4 says, not what the tail says (SCIENCE.md: about 7.9, 5.6, 3.1).
+  # No plateau: "α ≈ 3" is what k = 1e4 says, not what the tail says (docs/science.md §2: about 7.9, 5.6, 3.1).
   assert curve[0] > curve[1] > curve[2]
   for got, want, k in zip(curve, (7.9, 5.6, 3.1), ks, strict=True):
     assert got == pytest.approx(want, abs=3 * want / math.sqrt(k) + 0.3)
