@@ -20,6 +20,7 @@ FOUR_DEVICES = textwrap.dedent(
   import jax, numpy as np
   from tests.conftest import tiny_config, corpus_of
   from tailjax.training import checkpoint, engine, sweep
+  from tailjax.training.lanes import Lanes, lane_table, pad_lanes
   from tailjax.data import loader, text
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
@@ -41,11 +42,11 @@ FOUR_DEVICES = textwrap.dedent(
   # 6 lanes on 4 devices (padded to 8). Checkpoints hold the real lanes only: saved on 4 devices, a row resumes on 4
   # or on 1.
   corpus = corpus_of(cfg)
-  table = engine.lane_table((1e-3, 3e-3, 1e-2), (None,), 0.01, (0, 1))
+  table = lane_table((1e-3, 3e-3, 1e-2), (None,), 0.01, (0, 1))
 
   def row_on(devices):
     row = engine.Row.create(cfg, corpus.vocab_size, 4, devices)
-    lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, devices)))
+    lanes = row.shard(Lanes.from_table(pad_lanes(table, devices)))
     return row, lanes, row.replicate(corpus.train_T), row.replicate(text.eval_windows(corpus.val_T, 2, 4, 16))
 
   row4, lanes4, tok4, vb4 = row_on(4)
@@ -70,14 +71,14 @@ FOUR_DEVICES = textwrap.dedent(
 def test_a_row_uses_at_most_one_device_per_lane_and_pads_to_a_multiple():
   import jax
 
-  from tailjax.training import engine
+  from tailjax.training.lanes import lane_devices, lane_table, pad_lanes
 
   n = len(jax.local_devices())
-  assert engine.lane_devices(3, 0) == min(3, n) and engine.lane_devices(100, 2) == min(2, n)
-  table = engine.lane_table((1e-3, 1e-2, 0.1), (None,), 0.0, (0, 1))
-  padded = engine.pad_lanes(table, 4)
+  assert lane_devices(3, 0) == min(3, n) and lane_devices(100, 2) == min(2, n)
+  table = lane_table((1e-3, 1e-2, 0.1), (None,), 0.0, (0, 1))
+  padded = pad_lanes(table, 4)
   assert len(padded) == 8 and padded[:6] == table and padded[6:] == [table[-1]] * 2
-  assert engine.pad_lanes(table, 3) == table
+  assert pad_lanes(table, 3) == table
 
 
 def _rows(path):

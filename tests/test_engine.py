@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from tailjax.training import engine, optim
+from tailjax.training.lanes import lane_table
 from tests.conftest import run_row
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "one_step.json"
 
 
 def lanes(lrs, clip=1.0, seeds=(0,)):
-  return engine.lane_table(lrs, (clip,), 0.01, seeds)
+  return lane_table(lrs, (clip,), 0.01, seeds)
 
 
 @pytest.mark.parametrize("strategy", ["map", "vmap"])
@@ -94,7 +95,7 @@ def test_diverging_lane_is_frozen_and_does_not_touch_the_others(tiny):
 
 
 def test_clip_metrics(tiny):
-  m, _, _ = run_row(tiny, engine.lane_table((1e-3,), (None, 1e-6), 0.0, (0,)), 5)
+  m, _, _ = run_row(tiny, lane_table((1e-3,), (None, 1e-6), 0.0, (0,)), 5)
   assert not m["clipped"][:, 0].any()  # no clipping
   assert m["clipped"][:, 1].all()  # a threshold below every gradient norm always fires
   np.testing.assert_array_equal(m["grad_norm"][0, 0], m["grad_norm"][0, 1])  # same pre-clip gradient at step 0

@@ -10,6 +10,7 @@ from tailjax.data import images, loader
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 from tailjax.training import engine
+from tailjax.training.lanes import Lanes, lane_table
 from tests.conftest import tiny_config
 
 
@@ -40,7 +41,7 @@ def test_digits_are_deterministic_balanced_and_tell_the_digits_apart():
 def _run(cfg, table, steps):
   corpus = loader.load(cfg.data)
   row = engine.Row.create(cfg, corpus.vocab_size, 8)
-  lanes = engine.Lanes.from_table(table)
+  lanes = Lanes.from_table(table)
   state = row.init_state(lanes)
   vb = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
   _, m, val = row.run_chunk(state, lanes, corpus.device_train(), vb, steps)
@@ -51,7 +52,7 @@ def _run(cfg, table, steps):
 def test_each_architecture_lane_equals_single_run(arch):
   cfg = image_config(arch)
   cfg.sweep.lane_strategy = "vmap"
-  table = engine.lane_table((1e-3, 1e-2), (1.0,), 0.01, (0,))
+  table = lane_table((1e-3, 1e-2), (1.0,), 0.01, (0,))
   m, val = _run(cfg, table, 6)
   one_m, one_val = _run(cfg, table[1:], 6)
   np.testing.assert_allclose(m["loss"][:, 1], one_m["loss"][:, 0], rtol=2e-5)
@@ -62,7 +63,7 @@ def test_each_architecture_lane_equals_single_run(arch):
 def test_mlp_learns_the_digits():
   cfg = image_config("mlp")
   cfg.model.d_model = 64
-  m, val = _run(cfg, engine.lane_table((1e-2,), (1.0,), 0.01, (0,)), 150)
+  m, val = _run(cfg, lane_table((1e-2,), (1.0,), 0.01, (0,)), 150)
   assert float(val[0]) < math.log(10) - 1.0, val
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import optax
 import pytest
 
-from tailjax.training import engine, optim
+from tailjax.training import optim
+from tailjax.training.lanes import lane_table
 from tests.conftest import run_row
 
 LRS = {"adamw": (1e-3, 3e-3), "sgd": (0.03, 0.1), "muon": (0.01, 0.03)}
@@ -16,7 +17,7 @@ LRS = {"adamw": (1e-3, 3e-3), "sgd": (0.03, 0.1), "muon": (0.01, 0.03)}
 def test_each_optimizer_lane_equals_single_run_and_learns(tiny, name):
   tiny.optim.name = name
   tiny.sweep.lane_strategy = "vmap"
-  table = engine.lane_table(LRS[name], (1.0,), (0.0, 0.1), (0,))
+  table = lane_table(LRS[name], (1.0,), (0.0, 0.1), (0,))
   row_m, row_val, _ = run_row(tiny, table, 20)
   for r in (0, 3):
     one_m, one_val, _ = run_row(tiny, [table[r]], 20)

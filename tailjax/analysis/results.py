@@ -35,7 +35,7 @@ def row_results(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) 
   """One dict per lane, with the columns of COLUMNS.
 
   Args:
-    table: the row's lanes (`engine.lane_table`).
+    table: the row's lanes (`lane_table`).
     history: per-step arrays [steps, R] ('loss', 'grad_norm', 'clipped', 'update_norm', 'param_norm'),
       'eval_step' [E] and 'val_loss' [E, R].
     diverged_at_R: step of divergence per lane, -1 if never.

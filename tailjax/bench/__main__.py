@@ -17,6 +17,7 @@ from absl import app, flags
 from configs import base
 from tailjax.data import loader, text
 from tailjax.training import engine
+from tailjax.training.lanes import Lanes, lane_table, pad_lanes
 
 SHAPES = {  # name: (d_model, n_layers, n_heads, seq_len, batch_size)
   "d64_t128": (64, 4, 4, 128, 32),
@@ -46,7 +47,7 @@ def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1) -> floa
   """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`, split over
   `devices` local devices (padded lanes, if any, are not counted)."""
   row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices)
-  lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(engine.lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
+  lanes = row.shard(Lanes.from_table(pad_lanes(lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
   train_data = row.replicate(corpus.train_T)
   vb = row.replicate(text.eval_windows(corpus.val_T, 1, 1, cfg.data.seq_len))
   state = row.init_state(lanes)

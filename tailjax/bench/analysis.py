@@ -15,6 +15,7 @@ from tailjax.analysis import scaling, weight_norms
 from tailjax.bench.estimators import best_time
 from tailjax.data import loader
 from tailjax.training import engine
+from tailjax.training.lanes import Lanes, lane_table
 
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")
@@ -47,9 +48,9 @@ def main(_):
     corpus = loader.load(cfg.data)
     train, vb = corpus.device_train(), corpus.eval_batches(1, 10)
     for lanes_n in (1, 5):
-      table_ = engine.lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))
+      table_ = lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))
       row = engine.Row.create(cfg, corpus.vocab_size, _BATCH.value)
-      lanes = engine.Lanes.from_table(table_)
+      lanes = Lanes.from_table(table_)
       state = row.init_state(lanes)
       state, *_ = row.run_chunk(state, lanes, train, vb, _STEPS.value)  # compile
       jax.block_until_ready(state)

@@ -18,6 +18,7 @@ from configs import phase1_2
 from tailjax.data import loader, text
 from tailjax.noise import estimates, per_example
 from tailjax.training import engine
+from tailjax.training.lanes import Lanes, lane_table
 
 _MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
 _D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
@@ -45,7 +46,7 @@ def main(argv):
   train_data = jax.device_put(corpus.train_T)
   b = cfg.sweep.batch_sizes[0]
   row = engine.Row.create(cfg, corpus.vocab_size, b)
-  lanes = engine.Lanes.from_table(engine.lane_table((1e-3,), (None,), cfg.optim.weight_decay, (0,)))
+  lanes = Lanes.from_table(lane_table((1e-3,), (None,), cfg.optim.weight_decay, (0,)))
   vb = text.eval_windows(corpus.val_T, 1, 8, cfg.data.seq_len)
   state = row.init_state(lanes)
   n_steps = 10

@@ -20,6 +20,7 @@ from absl import app, flags, logging
 from configs import quickstart
 from tailjax.data import loader
 from tailjax.training import checkpoint, engine
+from tailjax.training.lanes import Lanes, lane_table
 
 _D = flags.DEFINE_integer("d_model", 64, "model width")
 _LAYERS = flags.DEFINE_integer("n_layers", 2, "transformer blocks")
@@ -43,7 +44,7 @@ def main(argv):
   cfg.model.d_model, cfg.model.n_layers = _D.value, _LAYERS.value
   corpus = loader.load(cfg.data)
   row = engine.Row.create(cfg, corpus.vocab_size, 32)
-  lanes = engine.Lanes.from_table(engine.lane_table(1e-3 * 2.0 ** np.arange(_LANES.value), (1.0,), 0.01, (0,)))
+  lanes = Lanes.from_table(lane_table(1e-3 * 2.0 ** np.arange(_LANES.value), (1.0,), 0.01, (0,)))
   state = jax.block_until_ready(row.init_state(lanes))
   n_params = sum(x.size for x in jax.tree.leaves(state.params)) // _LANES.value
   state_mb = sum(x.nbytes for x in jax.tree.leaves(state)) / 2**20

@@ -16,6 +16,7 @@ from flax import traverse_util
 from tailjax import validate
 from tailjax.analysis import results
 from tailjax.training import checkpoint, engine
+from tailjax.training.lanes import Lanes, lane_table, pad_lanes
 
 
 def chunk_bounds(cfg) -> list[int]:
@@ -44,7 +45,7 @@ def row_lanes(cfg, lrs) -> tuple[list[dict], list[str]]:
   """(lane table, labels) of a row with learning rates `lrs` × the config's clips, weight decays and seeds."""
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
   wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
-  table = engine.lane_table(lrs, clips, wds, cfg.sweep.seeds)
+  table = lane_table(lrs, clips, wds, cfg.sweep.seeds)
   many = {"many_clips": len(clips) > 1, "many_seeds": len(cfg.sweep.seeds) > 1, "many_wds": len(wds) > 1}
   return table, [lane_label(lane, **many) for lane in table]
 
@@ -97,7 +98,7 @@ def train_row(
   """
   cfg = row.cfg
   n_real = len(table)
-  lanes = row.shard(engine.Lanes.from_table(engine.pad_lanes(table, row.devices)))
+  lanes = row.shard(Lanes.from_table(pad_lanes(table, row.devices)))
   train_data, val_batches = row.replicate((train_data, val_batches))
   ckpt = checkpoint.RowCheckpoints(checkpoint_dir.resolve(), cfg.checkpoint.keep)
   restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation

@@ -29,6 +29,7 @@ from tailjax import files, validate, workdir
 from tailjax.analysis import extend, summary, transfer
 from tailjax.data import loader
 from tailjax.training import distributed, engine, row_loop, writers
+from tailjax.training.lanes import lane_devices
 from tailjax.training.noise_hook import NoiseHook
 
 
@@ -109,7 +110,7 @@ def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
   """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
   devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
   lanes = max((len(row_loop.row_lanes(cfg, lrs)[0]) for lrs in row_lrs), default=1)
-  per_row = engine.lane_devices(lanes, cfg.sweep.devices)
+  per_row = lane_devices(lanes, cfg.sweep.devices)
   n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
   return [(i * per_row, per_row) for i in range(n)]
 
@@ -119,7 +120,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   returns what rows/B{b}{part}.json holds. The gradient noise is measured on the grid only."""
   cfg = ctx.cfg
   table, labels = row_loop.row_lanes(cfg, lrs)
-  row = engine.Row.create(cfg, ctx.corpus.vocab_size, batch_size, engine.lane_devices(len(table), group[1]), group[0])
+  row = engine.Row.create(cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1]), group[0])
   measuring = validate.measure_steps(cfg) and not part
   hook = (
     NoiseHook(row=row, table=table, labels=labels, train_data=ctx.train_data, workdir=ctx.workdir)
