@@ -2,9 +2,11 @@
 # Experiment 1.1 at the study's four widths, one run each, then α against width.
 #   launch/phase1_1_widths.sh runs/p11 [extra --config.* overrides]
 set -euo pipefail
-out=${1:-runs/p11}
+out=$(realpath -m "${1:-runs/p11}")  # relative to where you call it from
+cd "$(dirname "$0")/.."  # the repository root: run from anywhere
+py=${PYTHON:-.venv/bin/python}  # the README's install; PYTHON=python3 for another environment
 shift || true
 for d in 64 128 256 512; do
-  python -m tailjax.main --config=configs/phase1_1.py --config.model.d_model="$d" --workdir="$out/d$d" "$@"
+  "$py" -m tailjax.main --config=configs/phase1_1.py --config.model.d_model="$d" --workdir="$out/d$d" "$@"
 done
-python -m tailjax.alpha_vs_width --out="$out" "$out"/d64 "$out"/d128 "$out"/d256 "$out"/d512
+"$py" -m tailjax.alpha_vs_width --out="$out" "$out"/d64 "$out"/d128 "$out"/d256 "$out"/d512

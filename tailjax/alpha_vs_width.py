@@ -6,6 +6,7 @@ The command line only; what it reads and draws is `tailjax.analysis.alpha_vs_wid
 from absl import app, flags
 
 from tailjax.analysis import alpha_vs_width
+from tailjax.errors import one_line_errors
 
 _OUT = flags.DEFINE_string("out", None, "folder for alpha_vs_width.csv and .png")
 
@@ -13,7 +14,8 @@ _OUT = flags.DEFINE_string("out", None, "folder for alpha_vs_width.csv and .png"
 def main(argv):
   if len(argv) < 2 or not _OUT.value:
     raise app.UsageError("pass --out=DIR and the workdirs of the runs to compare")
-  csv_path, png_path = alpha_vs_width.write(_OUT.value, argv[1:])
+  with one_line_errors("pass an --out folder you can write"):
+    csv_path, png_path = alpha_vs_width.write(_OUT.value, argv[1:])
   print(f"wrote {csv_path} and {png_path}")
 
 

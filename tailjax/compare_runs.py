@@ -6,7 +6,7 @@ The command line only; what it writes and how is `tailjax.analysis.compare_runs`
 from absl import app, flags
 
 from tailjax.analysis import compare_runs
-from tailjax.errors import UserError
+from tailjax.errors import one_line_errors
 
 _OUT = flags.DEFINE_string("out", None, "folder for the comparison")
 
@@ -14,10 +14,8 @@ _OUT = flags.DEFINE_string("out", None, "folder for the comparison")
 def main(argv):
   if len(argv) < 2 or not _OUT.value:
     raise app.UsageError("pass --out=DIR and the workdirs of the runs to compare")
-  try:
+  with one_line_errors("pass an --out folder you can write"):
     lines = compare_runs.write(_OUT.value, argv[1:])
-  except UserError as e:
-    raise SystemExit(f"error: {e}") from None
   print("\n".join(lines))
 
 

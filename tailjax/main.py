@@ -6,7 +6,6 @@ python -m tailjax.main --config=configs/quickstart.py [--workdir=runs/quickstart
 import logging as pylogging
 import os
 import pathlib
-import sys
 
 # clu's writers import tensorflow, whose C++ start-up chatter would hide our own lines.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -14,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from tailjax.errors import UserError
+from tailjax.errors import UserError, one_line_errors
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "a file in configs/", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "where the run writes; default runs/<config name>")
@@ -49,11 +48,13 @@ def main(argv):
 
 def _one_line(e: Exception) -> str:
   text = str(e).replace("\\n", " ").replace("\\'", "'")
-  return " ".join(text.split()).strip("'\"")
+  return " ".join(text.split()).strip("'\"").replace("' Did you mean", ": did you mean")
 
 
 def _load_config():
   """The config with its overrides applied (config_flags loads it lazily, so failures can surface here)."""
+  if not flags.FLAGS["config"].present:
+    raise UserError("no config given; pass --config=configs/quickstart.py (or another file in configs/)")
   path = (config_flags.get_config_filename(flags.FLAGS["config"]) or "").split(":")[0]
   if path and not pathlib.Path(path).is_file():
     raise UserError(f"config file {path} does not exist; pick one of the files in configs/")
@@ -76,8 +77,18 @@ def _parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    raise UserError(f"{e}; see --helpfull, and configs/base.py for every config field") from None
-  except (AttributeError, KeyError, OSError, TypeError, ValueError) as e:
+    text = str(e)
+    if "Traceback" in text:  # a config file that failed to load: its last line says why
+      last = [line for line in text.splitlines() if line.strip()][-1]
+      raise UserError(
+        f"{text.splitlines()[0]} {last}; a variant (file.py:VARIANT) must be one the file's docstring names"
+      ) from None
+    raise UserError(f"{text}; see --helpfull, and configs/base.py for every config field") from None
+  except KeyError as e:  # a field (or section) the config does not have
+    raise UserError(
+      f"cannot load the config: no field {_one_line(e)}; every field and its meaning is in configs/base.py"
+    ) from None
+  except (AttributeError, OSError, TypeError, ValueError) as e:
     raise UserError(
       f"cannot load the config: {_one_line(e)}; every field and its meaning is in configs/base.py"
     ) from None
@@ -86,19 +97,8 @@ def _parse_flags(argv):
 def run(argv=None):
   """The command line (`argv` = sys.argv by default): bad input is one line on stderr and exit status 2; an
   operating-system failure (disk full, permissions) one line and status 1. Finished rows are on disk either way."""
-  try:
+  with one_line_errors("free space or fix permissions and rerun: it resumes"):
     app.run(main, argv=argv, flags_parser=_parse_flags)
-  except UserError as e:
-    _fail(f"tailjax: error: {e}", 2)
-  except OSError as e:  # e.g. a disk that fills while orbax writes a checkpoint
-    where = f" ({e.filename})" if e.filename else ""
-    _fail(f"tailjax: error: {e.strerror or e}{where}; free space or fix permissions and rerun: it resumes", 1)
-
-
-def _fail(line: str, status: int):
-  logging.flush()
-  print(line, file=sys.stderr)
-  sys.exit(status)
 
 
 if __name__ == "__main__":

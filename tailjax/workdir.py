@@ -44,6 +44,8 @@ def _diff(a, b, prefix="") -> set:
 def make(path) -> pathlib.Path:
   """Creates `path` (and its parents) and checks a file can be written there."""
   path = pathlib.Path(path)
+  if path.exists() and not path.is_dir():
+    raise UserError(f"workdir {path} is a file, not a folder; pass --workdir=DIR with a folder (new or existing)")
   try:
     path.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path, prefix=".write_probe."):  # unique: processes may share the workdir

@@ -31,6 +31,8 @@ def load(workdirs) -> list[dict]:
   """Each run's config, scaling fit and (where present) alpha and weight-norm tables, with a label."""
   runs = []
   for wd in map(pathlib.Path, workdirs):
+    if not wd.is_dir():
+      raise UserError(f"{wd} does not exist or is not a folder; pass the workdirs of finished sweeps")
     if not (wd / "config.json").exists() or not (wd / "scaling_fit.json").exists():
       raise UserError(f"{wd} has no config.json and scaling_fit.json; pass the workdirs of finished sweeps")
     runs.append({
@@ -136,4 +138,5 @@ def write(out, workdirs) -> list[str]:
     files.write_json(out / "weight_norm_fit.json", fit)
     weight_norms.plot(out / "weight_norm_scaling.png", norms, fit)
   lines = [f"{r['run']}: {r['verdict']}" for r in per_run]
-  return lines + [f"wrote {out}/runs.csv, lr_opt.csv, lr_opt_by_run.png" + (", weight_norm_fit.json" if norms else "")]
+  extra = ", weight_norm_fit.json, weight_norm_scaling.png" if norms else ""
+  return lines + [f"wrote {out}/runs.csv, lr_opt.csv, lr_opt_by_run.png{extra}"]
