@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax.tails import kernels
-from tailjax.tails.checks import check_sample
+from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.order_stats import top_desc
 
 
@@ -85,6 +85,7 @@ def hill_double_bootstrap(x, n_boot: int = 500, t: float = 0.5, k_max: int = 1 <
   Returns:
     dict: `k` (k*), `alpha` (Hill at k*), `k1`, `k2`, `n1`, `n2`, `at_k_max`.
   """
+  x = as_array(x, "hill_double_bootstrap")
   n = check_sample(x, "hill_double_bootstrap", at_least=100)
   if not 0 < t < 1:
     raise ValueError(f"hill_double_bootstrap: t = {t}; the second resample size t·n needs 0 < t < 1 (default 0.5)")

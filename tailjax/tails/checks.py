@@ -4,14 +4,28 @@ Value checks run only where the sample is concrete (not under an outer jit), so 
 """
 
 import math
+import numbers
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 
-def _max_abs(x):
-  return jnp.max(jnp.abs(x))  # NaN if any NaN, inf if any ±inf: one cheap pass answers both
+@jax.jit
+def _range_abs(x):
+  a = jnp.abs(x)
+  return jnp.max(a), jnp.min(a)  # max is NaN if any NaN, inf if any ±inf: one cheap pass answers both
+
+
+def as_array(x, what: str):
+  """`x` as an array (lists and tuples of numbers are accepted); anything else is a ValueError naming it."""
+  if isinstance(x, (jax.Array, np.ndarray)):
+    return x
+  try:
+    out = np.asarray(x, dtype=np.float32)
+  except (TypeError, ValueError):
+    raise ValueError(f"{what}: x must be an array of numbers, not {type(x).__name__}") from None
+  return out
 
 
 def check_sample(x, what: str, at_least: int = 2) -> int:
@@ -20,16 +34,23 @@ def check_sample(x, what: str, at_least: int = 2) -> int:
   if n < at_least:
     raise ValueError(f"{what}: x has {n} values; pass a 1-D array of at least {at_least} samples")
   if not isinstance(x, jax.core.Tracer):
-    top = float(jax.jit(_max_abs)(x))
+    top, bottom = (float(v) for v in _range_abs(jnp.asarray(x, jnp.float32)))
     if not math.isfinite(top):
       raise ValueError(f"{what}: x contains NaN or ±inf; keep the finite values first, e.g. x[np.isfinite(x)]")
     if top == 0:
       raise ValueError(f"{what}: x is all zeros, so it has no tail; check what was recorded")
+    if top == bottom:
+      raise ValueError(f"{what}: every |x| equals {top:g}, so there is no tail to measure; check what was recorded")
   return n
 
 
 def check_k(k, low: int, high: int, what: str, n: int) -> None:
-  if isinstance(k, (int, np.integer)) and not low <= k <= high:
+  """k must be an integer (a traced integer passes unchecked) in [low, high]."""
+  if isinstance(k, jax.core.Tracer):
+    return
+  if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
+    raise ValueError(f"{what}: k = {k!r} must be an integer (the number of tail points); pass int(k)")
+  if not low <= k <= high:
     raise ValueError(f"{what}: k = {k} is out of range for n = {n}; choose {low} ≤ k ≤ {high}")
 
 

@@ -19,11 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax.tails import kernels
-from tailjax.tails.checks import check_k, check_result, check_sample
+from tailjax.tails.checks import as_array, check_k, check_result, check_sample
 
 
 def hill(x, k):
   """Hill's tail index α̂ = 1/ξ̂, ξ̂ = (1/k) Σ_{i≤k} ln X(i) − ln X(k+1); 1 ≤ k ≤ n − 1, k may be traced."""
+  x = as_array(x, "hill")
   n = check_sample(x, "hill")
   check_k(k, 1, n - 1, "hill", n)
   return check_result(kernels.hill(x, k), "hill", k)
@@ -31,6 +32,7 @@ def hill(x, k):
 
 def hill_curve(x, ks: tuple[int, ...]):
   """Hill's α̂ at every k in `ks` (static) from one selection: the Hill plot, α̂ against k."""
+  x = as_array(x, "hill_curve")
   n = check_sample(x, "hill_curve")
   ks = tuple(int(k) for k in ks)
   if not ks:
@@ -42,6 +44,7 @@ def hill_curve(x, ks: tuple[int, ...]):
 
 def pickands(x, k):
   """Pickands' α̂ = 1/ξ̂, ξ̂ = ln[(X(k) − X(2k)) / (X(2k) − X(4k))] / ln 2; 1 ≤ k ≤ n/4; NaN where ξ̂ ≤ 0."""
+  x = as_array(x, "pickands")
   n = check_sample(x, "pickands", at_least=4)
   check_k(k, 1, n // 4, "pickands", n)
   return kernels.pickands(x, k)
@@ -49,6 +52,7 @@ def pickands(x, k):
 
 def moments(x, k):
   """Dekkers–Einmahl–de Haan ξ̂ = M1 + 1 − ½(1 − M1²/M2)^(−1); M_j the j-th mean of ln X(i) − ln X(k+1)."""
+  x = as_array(x, "moments")
   n = check_sample(x, "moments")
   check_k(k, 1, n - 1, "moments", n)
   return check_result(kernels.moments(x, k), "moments", k)
@@ -58,10 +62,42 @@ def standardize_columns(x_NxD):
   """Each coordinate (column) centred and scaled to unit variance before pooling.
 
   Pooling Gaussian coordinates of different scales makes a scale mixture, which the stable estimators read as α < 2
-  (Xie et al., NeurIPS 2023); per-coordinate standardisation removes that artefact.
+  (Xie et al., NeurIPS 2023). But a value standardised among N is at most √(N − 1) in size, so this caps every tail:
+  use `robust_scale_columns` for tails (docs/science.md §3).
   """
   x = jnp.asarray(x_NxD, jnp.float32)
   return (x - x.mean(0)) / (x.std(0) + 1e-30)
+
+
+def robust_scale_columns(x_NxD):
+  """Each coordinate (column) centred on its mean and divided by its interquartile range / 1.349 (= σ for a
+  Gaussian), so coordinates of different scales pool without making a scale mixture, and no extreme is capped.
+
+  Returns:
+    (z_NxD, ok_D): the scaled values, and which columns have a spread at all (IQR > 0); a column where more than
+    half the values are equal (sparse gradients) has IQR = 0 and must be left out of the pool (its z is 0).
+  """
+  return kernels.robust_scale(jnp.asarray(x_NxD, jnp.float32))
+
+
+def pool(x, pooling: str, what: str):
+  """The 1-D sample that `pooling` makes of x: "raw" (x as it is, flattened), "robust" (`robust_scale_columns` of an
+  [N, D] array, columns without spread left out) or "std" (`standardize_columns`). Returns (sample, columns left out).
+  """
+  if pooling not in ("raw", "robust", "std"):
+    raise ValueError(f"{what}: pooling = {pooling!r}; use 'robust', 'raw' or 'std'")
+  if pooling == "raw":
+    return jnp.ravel(jnp.asarray(x, jnp.float32)), 0
+  if np.ndim(x) != 2 or np.shape(x)[0] < 3:
+    raise ValueError(
+      f"{what}: pooling = {pooling!r} scales each column of an [N, D] array (N ≥ 3 samples of D coordinates), not an "
+      f"array of shape {np.shape(x)}; pass pooling='raw' for a 1-D sample"
+    )
+  if pooling == "std":
+    return jnp.ravel(standardize_columns(x)), 0
+  z_NxD, ok_D = robust_scale_columns(x)
+  ok_D = np.asarray(ok_D)
+  return jnp.ravel(z_NxD[:, ok_D]), int(ok_D.size - ok_D.sum())
 
 
 def stable_alpha(x, method: str = "mohammadi", k1: int | None = None, mle_subsample: int = 200, seed: int = 0):
@@ -77,6 +113,7 @@ def stable_alpha(x, method: str = "mohammadi", k1: int | None = None, mle_subsam
   Both return α < 2 for data that are heavy-ish but not stable (Laplace, Student-t): a stable index says which
   stable law fits best, not that one does. Pair it with the tail-index estimators and a family comparison.
   """
+  x = as_array(x, "stable_alpha")
   n = check_sample(x, "stable_alpha", at_least=4)
   if k1 is not None and not 2 <= k1 <= n // 2:
     raise ValueError(f"stable_alpha: k1 = {k1} is out of range for n = {n}; choose 2 ≤ k1 ≤ {n // 2}")

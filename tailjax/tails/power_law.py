@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tailjax.tails.checks import check_sample
+from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.order_stats import abs_flat, top_desc
 
 
@@ -42,6 +42,7 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, and the
     candidate curve (`candidate_k`, `candidate_tail_index`, `candidate_ks`).
   """
+  x = as_array(x, "fit_power_law_tail")
   n = check_sample(x, "fit_power_law_tail", at_least=20)
   n_positive = int(jnp.sum(abs_flat(x) > 0))
   k_max = min(k_max or n // 2, n_positive)
@@ -89,6 +90,7 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   """
   import scipy.stats as st  # the reference distributions
 
+  x = as_array(x, "compare_families")
   check_sample(x, "compare_families", at_least=20)
   x_N = np.asarray(x, np.float64).ravel()
   rng = np.random.default_rng(seed)

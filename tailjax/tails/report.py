@@ -3,13 +3,12 @@
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from tailjax.tails import kernels
+from tailjax.tails import alternatives, kernels
 from tailjax.tails.bootstrap import hill_double_bootstrap, hill_tail_bootstrap
-from tailjax.tails.checks import check_sample
-from tailjax.tails.estimators import stable_alpha, standardize_columns
+from tailjax.tails.checks import as_array, check_sample
+from tailjax.tails.estimators import pool, stable_alpha
 from tailjax.tails.order_stats import top_desc
 from tailjax.tails.power_law import compare_families, fit_power_law_tail
 
@@ -19,6 +18,7 @@ _BOOTSTRAP_MAX_K = 4096
 def estimate(
   x,
   *,
+  pooling: str | None = None,
   k_ratios=(0.05, 0.1, 0.2),
   standardize: bool = False,
   n_boot: int = 200,
@@ -29,23 +29,42 @@ def estimate(
   """Every estimator on one sample, and a verdict in words.
 
   Args:
-    x: samples; with `standardize`, an [N, D] array whose columns are standardised before pooling.
+    x: samples: a 1-D array, or an [N, D] array of N samples of D coordinates, which `pooling` turns into one sample.
+    pooling: for [N, D] input, "robust" (default: each column centred on its mean and scaled by its interquartile
+      range, columns without spread left out; docs/science.md §3), "raw" (pooled as they are: coordinates of
+      different scales make a scale mixture) or "std" (standardised; caps every tail at √(N − 1)). 1-D input: "raw".
     k_ratios: fractions of n at which Hill, Pickands and moments are also reported (the study's k choices).
+    standardize: the same as pooling="std" (kept for old callers).
     n_boot: bootstrap replicates for Hill's confidence interval at the chosen k.
-    families: also run `compare_families` (slower: scipy fits on a subsample).
+    families: also run `compare_families` on the whole sample (slower: scipy fits on a subsample).
     k_choice: how Hill's k is chosen: "ks" (the Clauset fit's KS minimum) or "double_bootstrap" (Danielsson et
       al. 2001, `hill_double_bootstrap`, 200 resamples; slower, ~1–2 s).
 
   Returns:
-    dict: `hill` (k chosen by `k_choice`, α̂ and a 95% bootstrap interval), `hill_curve` (the Hill
-    plot), `moments_xi`, `at_k_ratio` (Hill, Pickands, moments per ratio), `stable_alpha` (Mohammadi on all,
-    ECF on at most 2e5 values), `power_law_fit`, optionally `families`, and `verdict`.
+    dict: `hill` (k chosen by `k_choice`, α̂ and a 95% bootstrap interval), `hill_curve` (the Hill plot) and
+    `hill_flat` (its flattest stretch), `moments_xi`, `at_k_ratio` (Hill, Pickands, moments per ratio),
+    `stable_alpha` (Mohammadi on all, ECF on at most 2e5 values), `power_law_fit`, `alternatives` (the tail above
+    x_min against the exponential, lognormal, stretched exponential and power law with cut-off), `pooling`,
+    `zeros_dropped`, optionally `families`, and `verdict`. Only a tail that beats every alternative, has a flat Hill
+    plot around the chosen k and a clearly positive moments ξ gets a verdict beginning "power-law tail".
   """
-  if standardize and np.ndim(x) != 2:
-    raise ValueError(f"estimate: standardize needs an [N, D] array (N samples of D coordinates), not {np.shape(x)}")
+  x = as_array(x, "estimate")
+  if standardize:
+    pooling = "std"
+  pooling = pooling or ("robust" if np.ndim(x) == 2 else "raw")
   check_sample(x, "estimate", at_least=100)
-  x = standardize_columns(x) if standardize else jnp.asarray(x, jnp.float32)
-  x = jnp.ravel(x)
+  x, columns_dropped = pool(x, pooling, "estimate")
+  n_given = int(x.shape[0])
+  nonzero = np.asarray(x != 0)
+  n_zero = n_given - int(nonzero.sum())
+  if n_zero:  # exact zeros (sparse gradients: unused embedding rows, dead units) are no part of a tail
+    x = x[nonzero]
+    if x.shape[0] < 100:
+      raise ValueError(
+        f"estimate: {n_zero} of the {n_given} values are exact zeros and only {x.shape[0]} remain; a tail needs at "
+        "least 100 non-zero values: measure more examples or coordinates"
+      )
+  check_sample(x, "estimate", at_least=100)
   n = int(x.shape[0])
   if not all(0 < r <= 0.5 for r in k_ratios):
     raise ValueError(f"estimate: k_ratios = {tuple(k_ratios)}; each must be a fraction of n in (0, 0.5]")
@@ -63,8 +82,11 @@ def estimate(
     lo, hi = alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))
     ci_method = "asymptotic normal, sd = alpha/sqrt(k)"
   xi = float(kernels.moments(x, k))
-  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 10, 20), 25)}))
+  # The Hill plot spans every k the fit may choose (up to n/2), so the verdict and the plot drawn from this report
+  # show the same k; its ks depend on n only, so one compiled program serves every sample of a size.
+  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 2, 20), 30)}))
   curve = np.asarray(kernels.hill_curve(x, curve_k))
+  flat = flattest(curve_k, curve)
   k_of = {r: max(int(r * n), 1) for r in k_ratios}
   per_ratio = {
     r: {
@@ -81,22 +103,21 @@ def estimate(
   # A power law has a plateau where the KS fit puts the tail: Hill barely moves from k*/10 to k*.
   plateau = float(kernels.hill(x, max(k // 10, 10))), alpha_hill
   drift = abs(plateau[0] - plateau[1]) / min(plateau)
-  power_law = xi > 2 * se_xi and drift < 0.3
-  # What the study's range of k (n/1000 to n/10) shows.
-  k_lo, k_hi = max(n // 1000, 10), max(n // 10, 20)
-  a_lo, a_hi = float(kernels.hill(x, k_lo)), float(kernels.hill(x, k_hi))
-  if power_law:
-    verdict = (
-      f"power-law tail, α = {alpha_hill:.2f} [{lo:.2f}, {hi:.2f}] (Hill at k = {k} chosen by "
-      f"{'KS' if k_choice == 'ks' else 'double bootstrap'}; moments ξ = {xi:.2f})"
-    )
-  else:
-    verdict = (
-      f"no power-law tail: Hill drifts from {a_lo:.1f} to {a_hi:.1f} as k grows from {k_lo} to {k_hi}; "
-      f"moments ξ = {xi:.2f} (± {se_xi:.2f})"
-    )
+  a_N = np.abs(np.asarray(x))
+  alt = alternatives.compare(a_N[a_N >= fit["xmin"]], fit["xmin"], seed=seed)  # ties at x_min stay in the tail
+  verdict = _verdict(
+    alt=alt, alpha=alpha_hill, ci=(lo, hi), k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
+    curve=(curve_k, curve),
+  )  # fmt: skip
+  if columns_dropped:
+    verdict += f"; {columns_dropped} coordinates without spread (IQR = 0) left out of the robust pool"
+  if n_zero:
+    verdict += f"; {n_zero} exact zeros of {n_given} values dropped first"
   report = {
     "n": n,
+    "pooling": pooling,
+    "columns_dropped": columns_dropped,
+    "zeros_dropped": n_zero,
     "hill": {
       "k": k,
       "alpha": alpha_hill,
@@ -106,10 +127,13 @@ def estimate(
       "plateau_drift": drift,
     },
     "hill_curve": {"k": list(curve_k), "alpha": curve.tolist()},
+    "hill_flat": flat,
     "moments_xi": xi,
     "at_k_ratio": per_ratio,
     "stable_alpha": stable,
     "power_law_fit": {key: v for key, v in fit.items() if not key.startswith("candidate")},
+    "alternatives": alt,
+    "category": next(c for prefix, c in _CATEGORIES.items() if verdict.startswith(prefix)),
     "which_alpha": "hill/pickands/power_law_fit: tail index; stable_alpha: stable index in (0, 2]; moments: ξ",
   }
   if families:
@@ -119,3 +143,84 @@ def estimate(
     verdict += f"; best family {fam['best']} ({others})"
   report["verdict"] = verdict
   return report
+
+
+FLAT = 0.1  # a stretch of the Hill plot is flat when its α̂ stay within ±10% of their middle ...
+FLAT_SPAN = 10  # ... over at least a factor 10 in k ...
+FLAT_FROM = 50  # ... counting only k ≥ 50, where Hill's own noise (sd α/√k) is below ±15%
+
+
+def flattest(ks, alpha) -> dict | None:
+  """The widest stretch of a Hill plot (in ln k, from k ≥ FLAT_FROM) whose α̂ stay within ±FLAT of the stretch's
+  middle value, if it spans at least a factor FLAT_SPAN in k; None when the plot has no such stretch (it drifts)."""
+  ks, alpha = np.asarray(ks, float), np.asarray(alpha, float)
+  best = None
+  for i in np.flatnonzero(ks >= FLAT_FROM):
+    for j in range(i + 1, len(ks)):
+      a = alpha[i : j + 1]
+      if not np.isfinite(a).all():
+        break
+      mid = 0.5 * (a.max() + a.min())
+      if a.max() - a.min() > 2 * FLAT * mid:
+        break
+      if ks[j] >= FLAT_SPAN * ks[i] and (best is None or ks[j] / ks[i] > best["k_hi"] / best["k_lo"]):
+        best = {"k_lo": int(ks[i]), "k_hi": int(ks[j]), "alpha_lo": float(a.min()), "alpha_hi": float(a.max())}
+  return best
+
+
+def _verdict(*, alt, alpha, ci, k, k_choice, xi, se_xi, drift, flat, curve) -> str:
+  """The verdict in words, in Clauset et al.'s categories; every clause names its evidence."""
+  how = "KS" if k_choice == "ks" else "double bootstrap"
+  hill = f"Hill α = {alpha:.2f} at k = {k} chosen by {how}"
+  where = (
+    f"Hill flat at {flat['alpha_lo']:.2f}–{flat['alpha_hi']:.2f} for k = {flat['k_lo']}–{flat['k_hi']}"
+    if flat
+    else f"Hill drifts from {curve[1][0]:.1f} to {curve[1][-1]:.1f} over k = {curve[0][0]}–{curve[0][-1]}"
+  )
+  tests = alt["tests"]
+  p = lambda name: f"p = {tests[name]['p']:.2g}"
+  # A bend the likelihood ratio finds but the Hill plot does not show (flat from k/10 to the chosen k) is one the
+  # verdict must not assert against the plot drawn beside it: it is named, and the power-law criteria decide.
+  flat_at_k = flat is not None and flat["k_lo"] <= max(k // 10, FLAT_FROM) and flat["k_hi"] >= k
+  slight = ""
+  if flat_at_k and alt["category"] in ("not a power law", "power law with cut-off") and alt["winner"] != "exponential":
+    slight = f"{alt['winner'].replace('_', ' ')} bends it slightly ({p(alt['winner'])}) where the Hill plot is flat"
+    alt = {**alt, "category": "power law"}
+  if alt["category"] == "not a power law":
+    name = alt["winner"].replace("_", " ")
+    return f"not a power law: {name} fits the tail above x_min better ({p(alt['winner'])}); {where}; {hill}"
+  if alt["category"] == "power law with cut-off":
+    rate = alt["params"]["power_law_with_cutoff"]["rate"]
+    return (
+      f"power law with cut-off: the tail bends down (cut-off rate {rate:.3g}/x_min, {p('power_law_with_cutoff')}); "
+      f"{hill} is no pure tail index; {where}"
+    )
+  if alt["category"] == "cannot tell" and alt["winner"] == "exponential":
+    return f"power law or exponential: the data cannot tell them apart ({p('exponential')}); {where}; {hill}"
+  if alt["category"] == "cannot tell":
+    bend = alt["lognormal_bend_upper"]
+    return (
+      f"power law or lognormal: the data cannot tell them apart (a lognormal bending the tail index by up to "
+      f"{bend:.0%} over the {alt['n_tail']} tail points is not ruled out); {where}; {hill}"
+    )
+  if alt["n_tail"] < _MIN_TAIL:
+    return f"power law or lognormal: the data cannot tell them apart (only {alt['n_tail']} tail points); {hill}"
+  if xi > 2 * se_xi and drift < 0.3 and flat:
+    return (
+      f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] (Hill at k = {k} chosen by {how}; {where}; beats "
+      f"the exponential ({p('exponential')}); "
+      + (slight or f"lognormal, stretched exponential, cut-off not better (p ≥ {alternatives.NESTED_LEVEL:.2g})")
+      + f"; moments ξ = {xi:.2f})"
+    )
+  return f"no power-law tail: {where}; moments ξ = {xi:.2f} (± {se_xi:.2f}); {hill}"
+
+
+_MIN_TAIL = 100  # fewer tail points than this cannot tell a power law from a lognormal (Clauset et al. 2009, §5)
+
+_CATEGORIES = {  # verdict → category (Clauset et al.'s, and "no plateau" where the Hill plot itself drifts)
+  "power-law tail": "power law",
+  "power law with cut-off": "power law with cut-off",
+  "power law or": "cannot tell",
+  "not a power law": "not a power law",
+  "no power-law tail": "no plateau",
+}
