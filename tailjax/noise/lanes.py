@@ -60,23 +60,38 @@ def measure_lanes(
       "clip": lane["clip"],
       "seed": lane["seed"],
     }
-    per_tensor = estimates.estimate_groups(noise, tuple(measure_cfg.k_ratios))
-    pooled = estimates.pooled_by_kind(noise)
+    ratios = tuple(measure_cfg.k_ratios)
+    per_tensor = estimates.estimate_groups(noise, ratios, pooling="robust")
+    pools = {pooling: estimates.pooled_by_kind(noise, pooling) for pooling in estimates.POOLINGS}
     per_kind = []
-    for kind, sample in pooled.items():
-      if sample.size < 8:
-        continue
-      for (estimator, ratio), v in estimates.group_estimates(sample, tuple(measure_cfg.k_ratios)).items():
-        per_kind.append(
-          {"group": f"all {kind}", "kind": kind, "estimator": estimator, "k_ratio": "" if ratio is None else ratio,
-           "value": float(v), "n": int(sample.size), "which": estimates.WHICH_ALPHA[estimator]}
-        )  # fmt: skip
-    for kind, sample in pooled.items():  # the Hill plot: does α̂ settle on a plateau as k grows?
-      if sample.size >= 1000:
-        ks = tuple(sorted({int(k) for k in np.geomspace(10, sample.size // 4, 20)}))
-        curve = np.asarray(kernels.hill_curve(sample, ks))
-        out["hill_curves"].append({"step": step, "lane": labels[r], "group": f"all {kind}", "k": list(ks),
-                                   "alpha": curve.tolist(), "n": int(sample.size)})  # fmt: skip
+    for pooling, by_kind in pools.items():
+      for kind, (sample, _) in by_kind.items():
+        if sample.size < 8:
+          continue
+        for (estimator, ratio), v in estimates.group_estimates(sample, ratios).items():
+          per_kind.append(
+            {"group": estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling, "estimator": estimator,
+             "k_ratio": "" if ratio is None else ratio, "value": float(v), "n": int(sample.size),
+             "which": estimates.WHICH_ALPHA[estimator]}
+          )  # fmt: skip
+    reports = {}
+    if verdict:  # the full verdict per pooled group; its Hill plot is the one drawn (verdict and plot agree)
+      for pooling, by_kind in pools.items():
+        for kind, (sample, left_out) in by_kind.items():
+          if sample.size >= 100:
+            reports[estimates.group_name(kind, pooling)] = (tails.estimate(sample, families=True), left_out, pooling)
+    for kind, (sample, _) in pools["robust"].items():  # the Hill plot: does α̂ settle on a plateau as k grows?
+      group = estimates.group_name(kind, "robust")
+      if group in reports:
+        curve = reports[group][0]["hill_curve"]
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": curve["k"],
+                                   "alpha": curve["alpha"], "n": int(sample.size), "from": "verdict"})  # fmt: skip
+      elif sample.size >= 1000:
+        x_B, n = estimates.padded(sample)
+        ks = tuple(sorted({int(k) for k in np.geomspace(10, x_B.shape[0] // 4, 20)}))  # one program per size
+        curve = np.asarray(kernels.hill_curve(x_B, ks))
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": list(ks),
+                                   "alpha": curve.tolist(), "n": n, "from": "measurement"})  # fmt: skip
     wanted = set(measure_cfg.estimators)
     for row in (row for row in per_tensor + per_kind if row["estimator"] in wanted):
       ci = ("", "")
@@ -97,14 +112,10 @@ def measure_lanes(
         {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(jnp.linalg.norm(w.ravel())),
          "grad_norm": g, "top_singular_values": _top_singular_values(w)}
       )  # fmt: skip
-    if verdict:
-      for kind, sample in pooled.items():
-        if sample.size < 100:
-          continue
-        rep = tails.estimate(sample, families=True)
-        out["verdicts"].append(
-          {**short, "group": f"all {kind}", "n": rep["n"],
-           "verdict": rep["verdict"], "hill_k": rep["hill"]["k"], "hill_alpha": rep["hill"]["alpha"],
-           "moments_xi": rep["moments_xi"], "best": rep["families"]["best"]}
-        )  # fmt: skip
+    for group, (rep, left_out, pooling) in reports.items():
+      out["verdicts"].append(
+        {**short, "group": group, "pooling": pooling, "n": rep["n"], "coords_left_out": left_out,
+         "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
+         "hill_alpha": rep["hill"]["alpha"], "moments_xi": rep["moments_xi"], "best": rep["families"]["best"]}
+      )  # fmt: skip
   return out

@@ -24,7 +24,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   mine = _select(alpha, batch_size=b, lane=lane)
   steps = sorted({r["step"] for r in mine})
   pooled = sorted({r["group"] for r in mine if r["group"].startswith("all ")})
-  tensors = sorted({r["group"] for r in mine if not r["group"].startswith("all ")})
+  tensors = sorted({r["group"] for r in mine if not r["group"].startswith(("all ", "raw "))})
   title = f"B = {b}, {lane}"
 
   def hill(group, step, ratio=mid_ratio):

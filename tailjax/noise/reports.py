@@ -11,8 +11,8 @@ from tailjax import files
 from tailjax.noise import plots
 
 ALPHA_COLUMNS = [
-  "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "estimator", "k_ratio", "value", "ci_low",
-  "ci_high", "n", "which",
+  "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "pooling", "estimator", "k_ratio", "value",
+  "ci_low", "ci_high", "n", "which",
 ]  # fmt: skip
 SCALE_COLUMNS = [
   "step", "batch_size", "lane", "lr", "clip", "seed", "m", "b_simple", "trace_sigma", "true_grad_sq",
@@ -20,7 +20,10 @@ SCALE_COLUMNS = [
 ]  # fmt: skip
 PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "grad_norm", "top_singular_values"]
 GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
-VERDICT_COLUMNS = ["step", "batch_size", "lane", "group", "n", "verdict", "hill_k", "hill_alpha", "moments_xi", "best"]
+VERDICT_COLUMNS = [
+  "step", "batch_size", "lane", "group", "pooling", "n", "coords_left_out", "category", "verdict", "hill_k",
+  "hill_alpha", "moments_xi", "best",
+]  # fmt: skip
 
 
 def write_outputs(workdir, cfg) -> dict:
