@@ -140,6 +140,11 @@ def _measure(m) -> None:
 
 def _data(d) -> None:
   _choice("data.name", d.name, data.TEXT + data.IMAGES)
+  if d.path and d.name not in data.READS_PATH:
+    raise UserError(
+      f"data.path={d.path!r} is not read for data.name={d.name!r} (only {', '.join(data.READS_PATH)} read files); "
+      "drop --config.data.path, or pick a corpus that reads it"
+    )
   _choice("data.upstream", d.upstream, data.UPSTREAM_LAWS)
   _choice("data.source", d.source, data.SOURCES)
   _in_range("data.val_fraction", d.val_fraction, 0, 1, closed_low=False)

@@ -228,6 +228,8 @@ BAD |= {
     "process_id",
   ),  # fmt: skip
   "mistyped section": (["--config.optimizer.clip=1.0"], "optimizer"),
+  "data path the corpus does not read": (["--config.data.path=/nonexistent/file.txt"], "is not read for"),
+  "config variant the file does not have": ([], "a variant"),
 }
 
 
@@ -237,7 +239,8 @@ def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, case):
   for name, payload in _FILES.items():
     (tmp_path / name).write_bytes(payload)
   wd = tmp_path / "wd"
-  r = cli("--config=configs/quickstart.py", *[a.format(tmp=tmp_path) for a in args], f"--workdir={wd}")
+  config = "--config=configs/quickstart.py:tiny" if case == "config variant the file does not have" else ""
+  r = cli(config or "--config=configs/quickstart.py", *[a.format(tmp=tmp_path) for a in args], f"--workdir={wd}")
   status, err = r.returncode, r.stderr
   assert status == 2, err[-2000:]
   assert "Traceback" not in err

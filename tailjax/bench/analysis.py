@@ -1,4 +1,4 @@
-"""Times the issue-5 pieces: the scaling fit (with its bootstrap), the weight-norm fit, and the Phase 3c image models'
+"""Times the analysis pieces: the scaling fit (with its bootstrap), the weight-norm fit, and the Phase 3c image models'
 training step (one lane, and a row of 5 LR lanes).
 
   python -m tailjax.bench.analysis [--width=128] [--batch=64] [--steps=50] [--conv=xla --archs=cnn]

@@ -216,15 +216,16 @@ def compare(tail, xmin: float, seed: int = 0) -> dict:
     if favoured["exponential"] == "exponential":
       gains["exponential"] = -tests["exponential"]["R"]
     winner = max(gains, key=gains.get)
+    evidence = winner
     if winner == "power_law_with_cutoff" and tests["cutoff_vs_exponential"]["p"] >= NESTED_LEVEL:
-      winner = "exponential"
+      winner = "exponential"  # the cut-off law wins as an exponential: its power-law part adds nothing
     category = "power law with cut-off" if winner == "power_law_with_cutoff" else "not a power law"
   elif favoured["exponential"] is None:
-    category, winner = "cannot tell", "exponential"
+    category, winner, evidence = "cannot tell", "exponential", "exponential"
   elif bend_up > BEND:
-    category, winner = "cannot tell", "lognormal"
+    category, winner, evidence = "cannot tell", "lognormal", "lognormal"
   else:
-    category, winner = "power law", "power_law"
+    category, winner, evidence = "power law", "power_law", "exponential"
   return {
     "n_tail": n_tail,
     "n_fitted": int(u_N.size),
@@ -232,6 +233,7 @@ def compare(tail, xmin: float, seed: int = 0) -> dict:
     "favoured": favoured,
     "category": category,
     "winner": winner,
+    "evidence": evidence,  # the test that decided
     "params": {
       "power_law": p_pl,
       "exponential": p_exp,

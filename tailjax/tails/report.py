@@ -188,7 +188,7 @@ def _verdict(*, alt, alpha, ci, k, k_choice, xi, se_xi, drift, flat, curve) -> s
     alt = {**alt, "category": "power law"}
   if alt["category"] == "not a power law":
     name = alt["winner"].replace("_", " ")
-    return f"not a power law: {name} fits the tail above x_min better ({p(alt['winner'])}); {where}; {hill}"
+    return f"not a power law: {name} fits the tail above x_min better ({p(alt['evidence'])}); {where}; {hill}"
   if alt["category"] == "power law with cut-off":
     rate = alt["params"]["power_law_with_cutoff"]["rate"]
     return (
