@@ -4,7 +4,9 @@
     .venv/bin/python -m tailjax.bench.estimators_report --quick   # fewer draws, for a look
 
 Each law is drawn with scipy.stats `reps` times at each n; every estimator runs on every draw (`tails.estimate`, Hill
-at k = n/10 as the study used it, and Hill with the double-bootstrap k, 100 resamples).
+at k = n/10 as the study used it, and Hill with the double-bootstrap k, 100 resamples). A second part draws laws that
+are not power laws but look like one over a finite range, and per-example noise of 256 examples whose coordinates
+have lognormally spread scales, and counts the verdicts' categories and how often Hill's interval covers the truth.
 """
 
 import argparse
@@ -39,6 +41,67 @@ def _report(x, seed):
   report = tails.estimate(x)
   report["double_bootstrap"] = tails.hill_double_bootstrap(x, n_boot=100, seed=seed)
   return report
+
+
+M = 256  # examples per coordinate in the scale-mixture draws (per-example noise of a measurement)
+
+
+def _mixture(base):
+  """n values as [M, n/M]: M examples of n/M coordinates, each coordinate scaled by a lognormal(0, 1) factor."""
+
+  def draw(n, r):
+    d = n // M
+    scales_D = r.lognormal(0.0, 1.0, d)
+    return base(M * d, r).reshape(M, d) * scales_D
+
+  return draw
+
+
+VERDICT_LAWS = {  # name: (sampler, tail index or None, pooling or None)
+  "lognormal σ=1": (lambda n, r: r.lognormal(0, 1, n), None, None),
+  "lognormal σ=2": (lambda n, r: r.lognormal(0, 2, n), None, None),
+  "lognormal σ=3": (lambda n, r: r.lognormal(0, 3, n), None, None),
+  "Weibull(0.5)": (lambda n, r: r.weibull(0.5, n), None, None),
+  "exponential": (lambda n, r: r.exponential(1.0, n), None, None),
+  "Laplace": (lambda n, r: r.laplace(0, 1, n), None, None),
+  "Gaussian": (lambda n, r: r.standard_normal(n), None, None),
+  "Pareto(1.5)": (lambda n, r: st.pareto.rvs(1.5, size=n, random_state=r), 1.5, None),
+  "Student-t(2)": (lambda n, r: st.t.rvs(2, size=n, random_state=r), 2.0, None),
+  "Student-t(3)": (lambda n, r: st.t.rvs(3, size=n, random_state=r), 3.0, None),
+  "Student-t(4)": (lambda n, r: st.t.rvs(4, size=n, random_state=r), 4.0, None),
+  "Student-t(6)": (lambda n, r: st.t.rvs(6, size=n, random_state=r), 6.0, None),
+  "stable(1.2)": (lambda n, r: st.levy_stable.rvs(1.2, 0.0, size=n, random_state=r), 1.2, None),
+  "stable(1.5)": (lambda n, r: st.levy_stable.rvs(1.5, 0.0, size=n, random_state=r), 1.5, None),
+  "Gaussian × scales, raw pool": (_mixture(lambda n, r: r.standard_normal(n)), None, "raw"),
+  "Gaussian × scales, robust pool": (_mixture(lambda n, r: r.standard_normal(n)), None, "robust"),
+  "Laplace × scales, raw pool": (_mixture(lambda n, r: r.laplace(0, 1, n)), None, "raw"),
+  "Laplace × scales, robust pool": (_mixture(lambda n, r: r.laplace(0, 1, n)), None, "robust"),
+  "Student-t(3) × scales, robust pool": (_mixture(lambda n, r: st.t.rvs(3, size=n, random_state=r)), 3.0, "robust"),
+}
+CATEGORIES = ("power law", "cannot tell", "power law with cut-off", "not a power law", "no plateau")
+
+
+def _verdict_table(plan, t0) -> list[str]:
+  lines = [
+    "| law | n (draws) | " + " | ".join(CATEGORIES) + " | Hill's 95% interval covers the truth | median Hill α |",
+    "|---" * (len(CATEGORIES) + 4) + "|",
+  ]
+  for law, (sample, tail, pooling) in VERDICT_LAWS.items():
+    for n, reps in plan:
+      reports = []
+      for rep in range(reps):
+        x = sample(n, np.random.default_rng(7000 * rep + n % 991))
+        reports.append(tails.estimate(x, pooling=pooling, n_boot=200) if pooling else tails.estimate(x))
+      shares = [np.mean([r["category"] == c for r in reports]) for c in CATEGORIES]
+      cover = "–"
+      if tail is not None:
+        cover = f"{np.mean([r['hill']['ci95'][0] <= tail <= r['hill']['ci95'][1] for r in reports]):.0%}"
+      med = np.median([r["hill"]["alpha"] for r in reports])
+      lines.append(
+        f"| {law} | {n:.0e} ({reps}) | " + " | ".join(f"{v:.0%}" for v in shares) + f" | {cover} | {med:.3g} |"
+      )
+      print(law, n, f"{time.time() - t0:.0f}s", flush=True)
+  return lines
 
 
 def main():
@@ -83,8 +146,19 @@ def main():
     "",
     "- **Laplace: the study's 'α ≈ 3' is Hill at k = n/10.** Hill at k = n/10 gives 3.1 at every n, while Hill at the",
     "  KS-chosen k climbs with n (about 4.7, 6.0, 7.5 at 1e4, 1e5, 1e6): there is no plateau to read an index from.",
-    "  The moments estimator's ξ goes to 0, as it should for an exponential tail. The verdict still says 'power-law",
-    "  tail' for 10% of draws at n ≤ 1e5 (0% at 1e6): at small n, read it with the Hill plot and the family test.",
+    "  The moments estimator's ξ goes to 0, as it should for an exponential tail. No verdict says 'power-law tail'.",
+    "- **No false power laws** (the verdict table at the end): no draw of a lognormal (σ = 1, 2, 3), Weibull(0.5),",
+    "  exponential, Laplace or Gaussian law, nor of Gaussian or Laplace noise with lognormally spread coordinate",
+    "  scales pooled robustly, is called 'power-law tail' (0 of 33 draws each). Pooled raw, the Gaussian scale",
+    "  mixture is called a power law in 1 of 3 draws at n = 2^20 (Hill α ≈ 2.4): the study's artefact, which the",
+    "  robust pooling removes. Many honest 'cannot tell' answers remain at n ≤ 1e5: a lognormal tail of a few hundred",
+    "  points cannot be told from a power law.",
+    "- **True power laws are found as n grows**: Pareto 100% at every n; Student-t(2), t(3), t(4) and stable(1.2),",
+    "  stable(1.5) 100% at 1e6; t(6) only 33% at 1e6 (its tail reaches its power law slowly), 'cannot tell' otherwise.",
+    "- **Hill's interval does not cover the truth where Hill is biased**: Pareto 70–100%, but Student-t and stable",
+    "  0–67%, t(4) and t(6) 0–20%, stable(1.5) 0% at 1e4–1e5. The interval is Hill's sampling error at the chosen k,",
+    "  not its bias; a bias-reduced Hill and a bootstrap of the whole procedure are still to be built (the reports",
+    "  name their interval's method in `hill.ci_method`).",
     "- **Stable estimators cannot tell heavy from Laplace.** On Laplace both give α ≈ 1.65–1.84, a false 'heavy",
     "  tail'; on Gaussians they give 2; on stable(1.5) ECF is the most accurate estimator here (RMSE 0.003–0.015),",
     "  Mohammadi next (0.02–0.05). On Pareto and Student-t they return about 0.93 and 1.6–1.8: those laws are not",
@@ -101,8 +175,19 @@ def main():
     "  the Hill curve's plateau, not on one Hill number.",
     "- **Pickands has a large variance** at these k (RMSE up to 19 on Student-t at 1e4): report it, do not rely on it.",
   ]
-  pathlib.Path(args.out).write_text("\n".join(head + lines) + "\n")
+  verdict_plan = [(10**4, 4), (10**5, 2), (2**20, 1)] if args.quick else [(10**4, 20), (10**5, 10), (2**20, 3)]
+  verdicts = ["", "## Verdicts and interval coverage", "", VERDICT_NOTE, ""] + _verdict_table(verdict_plan, t0)
+  pathlib.Path(args.out).write_text("\n".join(head + lines + verdicts) + "\n")
   print("wrote", args.out)
+
+
+VERDICT_NOTE = (
+  'Share of draws per verdict category of `tails.estimate` ("power law" is the only one whose verdict begins'
+  " 'power-law tail'), how often Hill's reported 95% interval contains the true tail index, and the median Hill α at"
+  " the KS-chosen k. The × scales rows are M = 256 examples of n/256 coordinates, each coordinate scaled by a"
+  " lognormal(0, 1) factor, pooled raw or robustly (the default for [M, D] input). n = 2^20 ≈ 1e6 for the mixtures'"
+  " shape."
+)
 
 
 if __name__ == "__main__":
