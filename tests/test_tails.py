@@ -298,6 +298,18 @@ def test_verdict_names_the_flat_stretch_of_the_hill_plot_it_reports():
   assert drifting["hill_flat"] is None and "Hill drifts from" in drifting["verdict"]
 
 
+def test_a_fit_on_the_search_limit_says_so():
+  # 80% of the sample a Pareto tail above 1, 20% a body below it: the best x_min (1) leaves a tail of 80%, beyond the
+  # largest tail searched (n/2), so the KS minimum sits on that limit and the answer is a bound; a Student-t's tail
+  # starts far above it and is found inside the search.
+  rng = np.random.default_rng(140)
+  x = np.r_[st.pareto.rvs(1.5, size=80_000, random_state=rng), rng.uniform(0.2, 1.0, 20_000)]
+  pareto = tails.estimate(x)
+  assert pareto["power_law_fit"]["at_search_limit"] and "sits on the search's limit" in pareto["verdict"]
+  student = tails.estimate(draw("student3", 141))
+  assert not student["power_law_fit"]["at_search_limit"] and "search's limit" not in student["verdict"]
+
+
 def test_ecf_quartiles_survive_one_extreme_value_in_float32():
   x = draw("gauss", 130)[:20_000].astype(np.float32)
   x[7] = 3e9  # one Cauchy-sized draw: shifting by min(x) would round every quartile to the same float

@@ -39,7 +39,8 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
   k, log-spaced from k_min to k_max (default n/2), instead of every distinct value as in the `powerlaw` package.
 
   Returns:
-    dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, and the
+    dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`,
+    `at_search_limit` (the minimum lies within 10% of the largest tail searched, k_max: a bound there), and the
     candidate curve (`candidate_k`, `candidate_tail_index`, `candidate_ks`).
   """
   x = as_array(x, "fit_power_law_tail")
@@ -61,6 +62,8 @@ def fit_power_law_tail(x, k_min: int = 50, k_max: int | None = None, n_candidate
     "xmin": float(top_K[ks[best] - 1]),
     "n_tail": ks[best],
     "ks": float(ks_C[best]),
+    # the KS minimum within 10% of the largest tail searched: the best tail may be larger still (x_min lower)
+    "at_search_limit": ks[best] >= 0.9 * ks[-1],
     "candidate_k": list(ks),
     "candidate_tail_index": tail_index_C.tolist(),
     "candidate_ks": ks_C.tolist(),

@@ -109,6 +109,8 @@ def estimate(
     alt=alt, alpha=alpha_hill, ci=(lo, hi), k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
     curve=(curve_k, curve),
   )  # fmt: skip
+  if fit["at_search_limit"]:
+    verdict += f"; x_min sits on the search's limit (a tail of {fit['n_tail']} = the most searched): it may start lower"
   if columns_dropped:
     verdict += f"; {columns_dropped} coordinates without spread (IQR = 0) left out of the robust pool"
   if n_zero:
