@@ -70,12 +70,13 @@ def standardize_columns(x_NxD):
 
 
 def robust_scale_columns(x_NxD):
-  """Each coordinate (column) centred on its mean and divided by its interquartile range / 1.349 (= σ for a
-  Gaussian), so coordinates of different scales pool without making a scale mixture, and no extreme is capped.
+  """Each coordinate (column) centred on its median and divided by the interquartile range / 1.349 (= σ for a
+  Gaussian) of its values off the median, so coordinates of different scales pool without making a scale mixture,
+  and no extreme is capped (`kernels.robust_scale` says why the median's own atom is left out of the scale).
 
   Returns:
-    (z_NxD, ok_D): the scaled values, and which columns have a spread at all (IQR > 0); a column where more than
-    half the values are equal (sparse gradients) has IQR = 0 and must be left out of the pool (its z is 0).
+    (z_NxD, ok_D): the scaled values (values at the median become exactly 0), and which columns are usable (at
+    least 8 values off the median, with a spread); an unusable column must be left out of the pool (its z is 0).
   """
   return kernels.robust_scale(jnp.asarray(x_NxD, jnp.float32))
 

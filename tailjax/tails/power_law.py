@@ -79,13 +79,14 @@ def vuong(ll_a, ll_b) -> dict:
   return {"z": float(z), "p": float(math.erfc(abs(z) / math.sqrt(2)))}
 
 
-def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
+def compare_families(x, subsample: int = 20_000, seed: int = 0, fit: dict | None = None) -> dict:
   """Which family fits, by likelihood: the whole sample, and the tail.
 
   Whole sample: Gaussian, Laplace and Student-t fitted by maximum likelihood (scipy.stats, on a random subsample),
   each compared with the best by Vuong's test. Tail (above the Clauset x_min of |x|): power law against a shifted
   exponential, also by Vuong's test, as the `powerlaw` package compares them. Student-t nests the Gaussian
-  (ν → ∞), where Vuong's test is only approximate; a large fitted ν with p > 0.05 means "Gaussian".
+  (ν → ∞), where Vuong's test is only approximate; a large fitted ν with p > 0.05 means "Gaussian". `fit`: the
+  `fit_power_law_tail` of x, when the caller has made it already.
 
   Returns:
     dict: `best`, `log_likelihood` and `params` per family, `vuong` (best against each other family: z, p),
@@ -102,7 +103,7 @@ def compare_families(x, subsample: int = 20_000, seed: int = 0) -> dict:
   params = {name: dist.fit(sub) for name, dist in families.items()}
   ll = {name: dist.logpdf(sub, *params[name]) for name, dist in families.items()}
   best = max(ll, key=lambda name: ll[name].sum())
-  fit = fit_power_law_tail(x_N.astype(np.float32))
+  fit = fit or fit_power_law_tail(x_N.astype(np.float32))  # `estimate` passes the fit it made
   a = np.abs(x_N)
   y = a[a >= fit["xmin"]]
   alpha_pdf, xmin = fit["pdf_exponent"], fit["xmin"]

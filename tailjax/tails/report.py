@@ -30,9 +30,10 @@ def estimate(
 
   Args:
     x: samples: a 1-D array, or an [N, D] array of N samples of D coordinates, which `pooling` turns into one sample.
-    pooling: for [N, D] input, "robust" (default: each column centred on its mean and scaled by its interquartile
-      range, columns without spread left out; docs/science.md §3), "raw" (pooled as they are: coordinates of
-      different scales make a scale mixture) or "std" (standardised; caps every tail at √(N − 1)). 1-D input: "raw".
+    pooling: for [N, D] input, "robust" (default: each column centred on its median and scaled by the interquartile
+      range of its values off the median, unusable columns left out; docs/science.md §3), "raw" (pooled as they
+      are: coordinates of different scales make a scale mixture) or "std" (standardised; caps every tail at
+      √(N − 1)). 1-D input: "raw".
     k_ratios: fractions of n at which Hill, Pickands and moments are also reported (the study's k choices).
     standardize: the same as pooling="std" (kept for old callers).
     n_boot: bootstrap replicates for Hill's confidence interval at the chosen k.
@@ -139,7 +140,7 @@ def estimate(
     "which_alpha": "hill/pickands/power_law_fit: tail index; stable_alpha: stable index in (0, 2]; moments: ξ",
   }
   if families:
-    fam = compare_families(np.asarray(x), seed=seed)
+    fam = compare_families(np.asarray(x), seed=seed, fit=fit)
     report["families"] = fam
     others = ", ".join(f"{name} p = {v['p']:.1g}" for name, v in fam["vuong"].items())
     verdict += f"; best family {fam['best']} ({others})"
