@@ -118,7 +118,9 @@ def measure_lanes(
       out["verdicts"].append(
         {**short, "group": group, "pooling": pooling, "n": rep["n"], "coords_left_out": left_out,
          "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
-         "hill_alpha": rep["hill"]["alpha"], "moments_xi": rep["moments_xi"],
+         "hill_alpha": rep["hill"]["alpha"], "alpha": rep["tail_index"]["alpha"],
+         "ci_low": rep["tail_index"]["ci95"][0], "ci_high": rep["tail_index"]["ci95"][1],
+         "bias": rep["tail_index"]["bias"], "moments_xi": rep["moments_xi"],
          "best": rep["families"]["best"] if "families" in rep else ""}
       )  # fmt: skip
   return out

@@ -22,7 +22,7 @@ PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "
 GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
 VERDICT_COLUMNS = [
   "step", "batch_size", "lane", "group", "pooling", "n", "coords_left_out", "category", "verdict", "hill_k",
-  "hill_alpha", "moments_xi", "best",
+  "hill_alpha", "alpha", "ci_low", "ci_high", "bias", "moments_xi", "best",
 ]  # fmt: skip
 
 

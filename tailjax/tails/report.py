@@ -2,17 +2,13 @@
 
 import math
 
-import jax
 import numpy as np
 
-from tailjax.tails import alternatives, kernels
-from tailjax.tails.bootstrap import hill_double_bootstrap, hill_tail_bootstrap
+from tailjax.tails import alternatives, bias, kernels
+from tailjax.tails.bootstrap import hill_double_bootstrap
 from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.estimators import pool, stable_alpha
-from tailjax.tails.order_stats import top_desc
 from tailjax.tails.power_law import compare_families, fit_power_law_tail
-
-_BOOTSTRAP_MAX_K = 4096
 
 
 def estimate(
@@ -24,6 +20,7 @@ def estimate(
   n_boot: int = 200,
   families: bool = False,
   k_choice: str = "ks",
+  gof: int = 0,
   seed: int = 0,
 ) -> dict:
   """Every estimator on one sample, and a verdict in words.
@@ -36,7 +33,8 @@ def estimate(
       √(N − 1)). 1-D input: "raw".
     k_ratios: fractions of n at which Hill, Pickands and moments are also reported (the study's k choices).
     standardize: the same as pooling="std" (kept for old callers).
-    n_boot: bootstrap replicates for Hill's confidence interval at the chosen k.
+    n_boot: bootstrap replicates of the whole Clauset fit (x_min chosen again in each) for the interval.
+    gof: synthetic data sets for Clauset's goodness-of-fit p-value (0: not run; ~7 s per 100 at 1e6 values).
     families: also run `compare_families` on the whole sample (slower: scipy fits on a subsample).
     k_choice: how Hill's k is chosen: "ks" (the Clauset fit's KS minimum) or "double_bootstrap" (Danielsson et
       al. 2001, `hill_double_bootstrap`, 200 resamples; slower, ~1–2 s).
@@ -71,21 +69,14 @@ def estimate(
     raise ValueError(f"estimate: k_ratios = {tuple(k_ratios)}; each must be a fraction of n in (0, 0.5]")
   if k_choice not in ("ks", "double_bootstrap"):
     raise ValueError(f"estimate: k_choice = {k_choice!r}; use 'ks' or 'double_bootstrap'")
-  fit = fit_power_law_tail(x)
-  k = fit["n_tail"] if k_choice == "ks" else hill_double_bootstrap(x, n_boot=200, seed=seed)["k"]
+  fit = fit_power_law_tail(x, n_boot=n_boot, gof=gof, seed=seed)
+  k = min(fit["n_tail"], n - 1) if k_choice == "ks" else hill_double_bootstrap(x, n_boot=200, seed=seed)["k"]
   alpha_hill = float(kernels.hill(x, k))
-  if k <= _BOOTSTRAP_MAX_K and n_boot:
-    top = top_desc(x, min(2 * _BOOTSTRAP_MAX_K, n))  # static size: one program for every k
-    boot = np.asarray(hill_tail_bootstrap(top, k, n, n_boot, jax.random.key(seed)))
-    lo, hi = np.percentile(boot[np.isfinite(boot)], [2.5, 97.5])
-    ci_method = f"tail bootstrap, {n_boot} replicates"
-  else:  # Hill is asymptotically normal with sd α/√k; at this k the bootstrap would only cost time
-    lo, hi = alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))
-    ci_method = "asymptotic normal, sd = alpha/sqrt(k)"
+  tail = tail_index(x, n=n, k=k, alpha_hill=alpha_hill, fit=fit if k_choice == "ks" else None)
   xi = float(kernels.moments(x, k))
-  # The Hill plot spans every k the fit may choose (up to n/2), so the verdict and the plot drawn from this report
+  # The Hill plot spans every k the fit may choose (up to n − 1), so the verdict and the plot drawn from this report
   # show the same k; its ks depend on n only, so one compiled program serves every sample of a size.
-  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 2, 20), 30)}))
+  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, n - 1, 30)}))
   curve = np.asarray(kernels.hill_curve(x, curve_k))
   flat = flattest(curve_k, curve)
   k_of = {r: max(int(r * n), 1) for r in k_ratios}
@@ -107,8 +98,8 @@ def estimate(
   a_N = np.abs(np.asarray(x))
   alt = alternatives.compare(a_N[a_N >= fit["xmin"]], fit["xmin"], seed=seed)  # ties at x_min stay in the tail
   verdict = _verdict(
-    alt=alt, alpha=alpha_hill, ci=(lo, hi), k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
-    curve=(curve_k, curve),
+    alt=alt, tail=tail, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat, curve=(curve_k, curve),
+    discrete=fit["discrete"],
   )  # fmt: skip
   if fit["at_search_limit"]:
     verdict += f"; x_min sits on the search's limit (a tail of {fit['n_tail']} = the most searched): it may start lower"
@@ -121,11 +112,11 @@ def estimate(
     "pooling": pooling,
     "columns_dropped": columns_dropped,
     "zeros_dropped": n_zero,
+    "tail_index": tail,
     "hill": {
       "k": k,
       "alpha": alpha_hill,
-      "ci95": [float(lo), float(hi)],
-      "ci_method": ci_method,
+      "ci95": tail["hill_ci95"],
       "k_choice": "Clauset KS minimum" if k_choice == "ks" else "double bootstrap (Danielsson et al. 2001)",
       "plateau_drift": drift,
     },
@@ -146,6 +137,41 @@ def estimate(
     verdict += f"; best family {fam['best']} ({others})"
   report["verdict"] = verdict
   return report
+
+
+def tail_index(x, *, n: int, k: int, alpha_hill: float, fit: dict | None) -> dict:
+  """The tail index `estimate` reports, and a 95% interval honest about k and about Hill's bias.
+
+  The point: the minimum-variance reduced-bias Hill estimator (`bias`, Caeiro, Gomes & Pestana 2005) at the chosen
+  k, where the second-order parameters can be estimated; Hill otherwise. The interval: the whole Clauset fit is
+  bootstrapped (x_min chosen again in every resample), which gives the spread of Hill at a k chosen from the data;
+  that interval is drawn around Hill and around the bias-reduced value, and their hull is reported. The estimate of
+  ρ behind the correction is itself unreliable (docs/science.md §6), so the interval keeps both readings rather than
+  trusting either; docs/estimators.md measures its coverage. Without a bootstrap (fit None, or n_boot = 0):
+  Hill's asymptotic normal interval, sd = α/√k.
+  """
+  logs_desc = np.log(np.sort(np.abs(np.asarray(x, np.float64)))[::-1])
+  second = bias.second_order(logs_desc, n)
+  factor = bias.correction(n, k, second)
+  alpha_rb = alpha_hill / factor
+  if fit is not None and fit["tail_index_ci95"] is not None:
+    lo, hi = (alpha_hill * v / fit["tail_index"] for v in fit["tail_index_ci95"])  # the fit's spread, around Hill
+    method = "bootstrap of the whole fit (x_min chosen again in each resample)"
+  else:
+    lo, hi = alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))
+    method = "asymptotic normal, sd = alpha/sqrt(k)"
+  removed = factor != 1.0
+  return {
+    "alpha": alpha_rb if removed else alpha_hill,
+    "ci95": [min(lo, lo / factor), max(hi, hi / factor)],
+    "hill": alpha_hill,
+    "hill_ci95": [lo, hi],
+    "reduced_bias": alpha_rb,
+    "bias": "removed" if removed else "ignored",
+    "rho": second["rho"],
+    "beta": second["beta"],
+    "ci_method": method + (", drawn around Hill and the bias-reduced value (their hull)" if removed else ""),
+  }
 
 
 FLAT = 0.1  # a stretch of the Hill plot is flat when its α̂ stay within ±10% of their middle ...
@@ -171,10 +197,11 @@ def flattest(ks, alpha) -> dict | None:
   return best
 
 
-def _verdict(*, alt, alpha, ci, k, k_choice, xi, se_xi, drift, flat, curve) -> str:
+def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete) -> str:
   """The verdict in words, in Clauset et al.'s categories; every clause names its evidence."""
   how = "KS" if k_choice == "ks" else "double bootstrap"
-  hill = f"Hill α = {alpha:.2f} at k = {k} chosen by {how}"
+  alpha, ci = tail["alpha"], tail["ci95"]
+  hill = f"Hill α = {tail['hill']:.2f} at k = {k} chosen by {how}"
   where = (
     f"Hill flat at {flat['alpha_lo']:.2f}–{flat['alpha_hi']:.2f} for k = {flat['k_lo']}–{flat['k_hi']}"
     if flat
@@ -209,9 +236,15 @@ def _verdict(*, alt, alpha, ci, k, k_choice, xi, se_xi, drift, flat, curve) -> s
   if alt["n_tail"] < _MIN_TAIL:
     return f"power law or lognormal: the data cannot tell them apart (only {alt['n_tail']} tail points); {hill}"
   if xi > 2 * se_xi and drift < 0.3 and flat:
+    how_alpha = (
+      f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)"
+      if tail["bias"] == "removed"
+      else "Hill; the interval ignores Hill's bias: no second-order estimate"
+    )
     return (
-      f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] (Hill at k = {k} chosen by {how}; {where}; beats "
-      f"the exponential ({p('exponential')}); "
+      f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] ({how_alpha}; k = {k} chosen by {how}; {where}; "
+      + ("discrete power law fitted (integer data); " if discrete else "")
+      + f"beats the exponential ({p('exponential')}); "
       + (slight or f"lognormal, stretched exponential, cut-off not better (p ≥ {alternatives.NESTED_LEVEL:.2g})")
       + f"; moments ξ = {xi:.2f})"
     )
