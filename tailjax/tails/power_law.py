@@ -43,7 +43,7 @@ def fit_power_law_tail(
 
   Returns:
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, `discrete`,
-    `n_distinct`, `at_search_limit` (the minimum lies at a tail within 10% of the largest searched: a bound there),
+    `n_distinct`, `at_search_limit` (k_max below the sample and the minimum within 10% of it: a bound there),
     `tail_index_ci95` and `gof_p` (None unless asked for), and the candidate curve (`candidate_k`,
     `candidate_tail_index`, `candidate_ks`).
   """
@@ -80,8 +80,8 @@ def fit_power_law_tail(
     "ks": float(ks_C[best]),
     "discrete": discrete,
     "n_distinct": int(values_U.size),
-    # the KS minimum at a tail within 10% of the largest searched: the best tail may be larger still (x_min lower)
-    "at_search_limit": n_tail >= 0.9 * k_max,
+    # a k_max below the sample and the KS minimum within 10% of it: the best tail may be larger still (x_min lower)
+    "at_search_limit": k_max < a.size and n_tail >= 0.9 * k_max,
     "tail_index_ci95": None,
     "gof_p": None,
     "candidate_k": [int(k) for k in k_C],
@@ -96,14 +96,16 @@ def fit_power_law_tail(
     top = min(int(np.searchsorted(np.cumsum(counts_U), 3 * n_tail)) + 1, values_U.size)
     boot_targets = clauset.candidate_counts(k_min, min(2 * n_tail, k_max), 64)
     c_B, _ = clauset.bootstrap(
-      *clauset.padded(values_U[:top], counts_U[:top]), jnp.asarray(boot_targets), key_boot, n_boot=n_boot
-    )
+      *clauset.padded(values_U[:top], counts_U[:top]), jnp.asarray(boot_targets), key_boot, n_boot=n_boot,
+      terms=clauset.terms_for(counts_U),
+    )  # fmt: skip
     out["tail_index_ci95"] = [float(v) for v in np.percentile(np.asarray(c_B), [2.5, 97.5])]
   if gof:
     cap = 1 << int(n_tail + 6 * math.sqrt(n_tail) + 16).bit_length()  # a power of two: one program per size
     ks_G = clauset.gof_ks(
-      logv_P, w_P, jnp.asarray(targets_C), int(u_C[best]), out["tail_index"], key_gof, n_gof=gof, cap=cap
-    )
+      logv_P, w_P, jnp.asarray(targets_C), int(u_C[best]), out["tail_index"], key_gof, n_gof=gof, cap=cap,
+      terms=clauset.terms_for(counts_U),
+    )  # fmt: skip
     out["gof_p"] = float(np.mean(np.asarray(ks_G) >= out["ks"]))
   return out
 
