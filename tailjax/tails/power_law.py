@@ -63,7 +63,7 @@ def fit_power_law_tail(
   if discrete:
     found = discrete_fit.search(values_U, counts_U, targets_C)
     tail_index_C = np.asarray(found["candidate_pdf_exponent"]) - 1.0
-    ks_C, k_C, xmin, n_tail, ks = found["candidate_ks"], found["candidate_k"], found["xmin"], found["n_tail"], None
+    ks_C, k_C, xmin, n_tail = found["candidate_ks"], found["candidate_k"], found["xmin"], found["n_tail"]
   else:
     logv_P, w_P = clauset.padded(values_U, counts_U)
     u_C, W_C, c_C, ks_C = (np.asarray(v) for v in clauset.search_jit(logv_P, w_P, jnp.asarray(targets_C)))
