@@ -79,8 +79,10 @@ def measure_lanes(
       for pooling, by_kind in pools.items():
         for kind, (sample, left_out) in by_kind.items():
           if sample.size >= 100:
-            # the family fits (scipy, ~1 s a group) are for the view every plot reads; the raw view is a comparison
-            rep = tails.estimate(_power_of_two_subset(sample), families=pooling == "robust")
+            # the family fits (scipy, ~1 s a group) and the bootstrap of the whole fit are for the view every plot
+            # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
+            robust = pooling == "robust"
+            rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=200 if robust else 0)
             reports[estimates.group_name(kind, pooling)] = (rep, left_out, pooling)
     for kind, (sample, _) in pools["robust"].items():  # the Hill plot: does α̂ settle on a plateau as k grows?
       group = estimates.group_name(kind, "robust")

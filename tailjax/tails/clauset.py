@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 GRID = 4096
+GOF_GRID = 1024  # the goodness-of-fit test reads the data's KS and its synthetic sets' alike on this coarser grid
 _POISSON_MAX = 8  # Poisson(λ) for λ = 0 … 8 by inverting its CDF; above, the normal approximation
 
 
@@ -111,7 +112,7 @@ def bootstrap(logv_P, w_P, targets_C, key, *, n_boot: int, terms: int):
 
 
 @jax.jit(static_argnames=("n_gof", "cap", "terms"))
-def gof_ks(logv_P, w_P, targets_C, u, tail_index, key, *, n_gof: int, cap: int, terms: int):
+def gof_ks(logv_P, w_P, targets_C, u, tail_index, *, key, n_gof: int, cap: int, terms: int):
   """Clauset et al.'s (2009, §4.1) semi-parametric bootstrap: the KS distance of the fit to each of `n_gof`
   synthetic data sets of about the sample's size, each fitted the same way (x_min searched again). A synthetic set
   is Binomial(n, n_tail/n) draws from the fitted power law above x_min and a Poisson resample of the data below
@@ -131,6 +132,6 @@ def gof_ks(logv_P, w_P, targets_C, u, tail_index, key, *, n_gof: int, cap: int, 
     body = _poisson(k_b, body_P, terms)
     logv = jnp.concatenate([tail_logv, logv_P])
     w = jnp.concatenate([in_T.astype(jnp.float32), body])
-    return _best(logv, w, targets_C)[2]
+    return _best(logv, w, targets_C, GOF_GRID)[2]
 
   return jax.lax.map(one, jax.random.split(key, n_gof), batch_size=4)
