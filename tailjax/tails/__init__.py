@@ -3,8 +3,11 @@
   estimators   hill, hill_curve, pickands, moments, stable_alpha, standardize_columns (checked, user-facing)
   kernels      the same estimators' jitted kernels without checks, for code already inside a jit
   order_stats  kth_largest (selection by counting, no sort), top_desc
-  power_law    the Clauset–Shalizi–Newman fit of a tail, Vuong's tests between families
-  bootstrap    Hill's tail bootstrap and Danielsson et al.'s double bootstrap
+  power_law    the Clauset–Shalizi–Newman fit of a tail (continuous or discrete), Vuong's tests between families
+  clauset      its jitted x_min search on distinct values with counts, the bootstrap of the whole fit, the
+               goodness-of-fit test; discrete: the discrete power law (scipy's Hurwitz zeta)
+  bias         Hill's second-order bias: the minimum-variance reduced-bias Hill estimator
+  bootstrap    Danielsson et al.'s double bootstrap for Hill's k
   report       estimate: all of the above on one sample, with a verdict in words
 
 docs/science.md says which "α" each returns: a tail index, an extreme-value index ξ = 1/α, or a stable index in (0, 2].

@@ -1,5 +1,6 @@
-"""Bootstraps of Hill's estimator that never build a resample: the tail bootstrap behind `estimate`'s interval, and
-the double bootstrap of Danielsson et al. (2001) that chooses k (as Voitalov et al.'s `tail-estimation` runs it).
+"""The double bootstrap of Danielsson et al. (2001) that chooses Hill's k (as Voitalov et al.'s `tail-estimation`
+runs it), without ever building a resample. The bootstrap of the whole Clauset fit behind `estimate`'s interval is
+in `clauset`.
 """
 
 import math
@@ -11,26 +12,6 @@ import numpy as np
 from tailjax.tails import kernels
 from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.order_stats import top_desc
-
-
-@jax.jit(static_argnames=("n", "n_boot"))
-def hill_tail_bootstrap(top_M, k, n: int, n_boot: int, key):
-  """Hill at k on `n_boot` bootstrap resamples of the whole sample, drawing only what reaches the top.
-
-  In a resample of n draws, the number landing among the top 2k values is Binomial(n, 2k/n), each uniform over them;
-  that number exceeds k + 1 with overwhelming probability, so the resample's top k + 1 come from there. `top_M` holds
-  at least the top 2k values (descending); k may be traced.
-  """
-  M = top_M.shape[0]
-  cap = M + int(8 * math.sqrt(M)) + 8
-  m = jnp.minimum(2 * k, M)
-  k_count, k_pick = jax.random.split(key)
-  count_B = jax.random.binomial(k_count, n, m / n, shape=(n_boot,))
-  pick_BxC = jax.random.randint(k_pick, (n_boot, cap), 0, m)
-  draws_BxC = jnp.where(jnp.arange(cap) < count_B[:, None], jnp.log(top_M)[pick_BxC], -jnp.inf)
-  desc_BxC = -jnp.sort(-draws_BxC, axis=1)
-  sum_top_B = jnp.sum(jnp.where(jnp.arange(cap) < k, desc_BxC, 0.0), axis=1)
-  return k / (sum_top_B - k * desc_BxC[:, k])
 
 
 def moments_of_repeats(logs_M, count_M, k_max: int):
