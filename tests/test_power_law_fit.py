@@ -112,3 +112,18 @@ def test_bias_reduction_moves_hill_towards_the_truth_on_a_hall_class_law():
     hill = float(tails.hill(x.astype(np.float32), k))
     assert second["valid"] and -1.0 < second["rho"] < -0.25  # read at k1 = n/5: −0.82, −0.51, −0.48 on these draws
     assert abs(hill / bias.correction(x.size, k, second) - 2.0) < abs(hill - 2.0)
+
+
+@pytest.mark.parametrize("name", ["uniform", "exponential", "ties", "t3"])
+def test_second_order_estimate_never_raises(name):
+  """(ρ̂, β̂) on any sample is a number or flagged invalid, and an invalid one leaves Hill uncorrected."""
+  rng = np.random.default_rng(5)
+  x = {
+    "uniform": rng.uniform(1, 2, 10_000),
+    "exponential": rng.exponential(1, 10_000),
+    "ties": np.round(rng.pareto(2, 10_000) + 1, 1),
+    "t3": np.abs(rng.standard_t(3, 10_000)),
+  }[name]
+  second = bias.second_order(np.log(np.sort(x)[::-1]), x.size)
+  factor = bias.correction(x.size, 500, second)
+  assert factor > 0 and (second["valid"] or factor == 1.0)

@@ -41,8 +41,10 @@ def second_order(logs_desc, n: int) -> dict:
     r = i / k1
     dk = lambda a: np.mean(r ** (-a))
     big_d = lambda a: np.mean(r ** (-a) * u)
+    rho = np.float64(rho)  # numpy powers overflow to inf, not an OverflowError
     beta = (k1 / n) ** rho * (dk(rho) * big_d(0.0) - big_d(rho)) / (dk(rho) * big_d(rho) - big_d(2 * rho))
-  valid = bool(np.isfinite(rho) and np.isfinite(beta) and rho < 0)
+  # ρ̂ far below −5 (T near 3) says the moments carry no second-order signal: no correction then
+  valid = bool(np.isfinite(rho) and np.isfinite(beta) and -5.0 < rho < 0)
   return {"rho": float(rho), "beta": float(beta), "k1": k1, "valid": valid}
 
 
