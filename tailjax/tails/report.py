@@ -154,7 +154,11 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
   """
   n = logs_desc.size
   second = bias.second_order(logs_desc, n)
-  factor = bias.correction(n, k, second)
+  # A KS tail beyond k₁ = n/5, where (ρ̂, β̂) are read, is a power law over much of the sample: the second-order term
+  # is then negligible, and the correction would only add the noise of (ρ̂, β̂) (on Pareto samples: RMSE 0.45 against
+  # Hill's 0.014 at 1e4 values), so Hill stands.
+  beyond = k > second["k1"]
+  factor = 1.0 if beyond else bias.correction(n, k, second)
   alpha_rb = alpha_hill / factor
   if fit is not None and fit["tail_index_ci95"] is not None:
     lo, hi = (alpha_hill * v / fit["tail_index"] for v in fit["tail_index_ci95"])  # the fit's spread, around Hill
@@ -169,7 +173,7 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
     "hill": alpha_hill,
     "hill_ci95": [lo, hi],
     "reduced_bias": alpha_rb,
-    "bias": "removed" if removed else "ignored",
+    "bias": "removed" if removed else "negligible" if beyond else "ignored",
     "rho": second["rho"],
     "beta": second["beta"],
     "ci_method": method + (", drawn around Hill and the bias-reduced value (their hull)" if removed else ""),
@@ -238,11 +242,11 @@ def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete)
   if alt["n_tail"] < _MIN_TAIL:
     return f"power law or lognormal: the data cannot tell them apart (only {alt['n_tail']} tail points); {hill}"
   if xi > 2 * se_xi and drift < 0.3 and flat:
-    how_alpha = (
-      f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)"
-      if tail["bias"] == "removed"
-      else "Hill; the interval ignores Hill's bias: no second-order estimate"
-    )
+    how_alpha = {
+      "removed": f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)",
+      "negligible": "Hill; the tail holds over a fifth of the sample, so its second-order bias is negligible",
+      "ignored": "Hill; the interval ignores Hill's bias: no second-order estimate",
+    }[tail["bias"]]
     return (
       f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] ({how_alpha}; k = {k} chosen by {how}; {where}; "
       + ("discrete power law fitted (integer data); " if discrete else "")
