@@ -75,9 +75,9 @@ def estimate(
   logs_desc = np.log(np.sort(np.abs(np.asarray(x, np.float64)))[::-1])  # one sort serves the curve and the bias
   tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit if k_choice == "ks" else None)
   xi = float(kernels.moments(x, k))
-  # The Hill plot spans every k the fit may choose (up to n − 1), so the verdict and the plot drawn from this report
-  # show the same k; its ks depend on n only, so one compiled program serves every sample of a size.
-  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, n - 1, 30)}))
+  # The Hill plot spans the k the fit chose, so the verdict and the plot drawn from this report show the same k: to
+  # n/2, or further when the chosen tail is larger (beyond, Hill on |x| only reads the body near 0). From the sort.
+  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 2, min(2 * k, n - 1)), 30)}))
   mean_first_k = np.cumsum(logs_desc) / np.arange(1, n + 1)
   curve = 1.0 / (mean_first_k[np.asarray(curve_k) - 1] - logs_desc[np.asarray(curve_k)])  # Hill at each k
   flat = flattest(curve_k, curve)
