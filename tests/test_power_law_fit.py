@@ -127,3 +127,32 @@ def test_second_order_estimate_never_raises(name):
   second = bias.second_order(np.log(np.sort(x)[::-1]), x.size)
   factor = bias.correction(x.size, 500, second)
   assert factor > 0 and (second["valid"] or factor == 1.0)
+
+
+def test_integer_data_quote_the_discrete_fit():
+  # Zipf(2): tail index 1. Hill on integers reads their ties (1.77 here); the report's α is the discrete fit's.
+  z = st.zipf.rvs(2.0, size=100_000, random_state=np.random.default_rng(2))
+  r = tails.estimate(z)
+  t = r["tail_index"]
+  assert t["bias"] == "discrete fit" and t["alpha"] == pytest.approx(
+    1.0, abs=3 / math.sqrt(r["power_law_fit"]["n_tail"])
+  )
+  assert t["ci95"][0] <= 1.0 <= t["ci95"][1] or abs(t["alpha"] - 1.0) < 0.01
+  assert "integer data" in r["verdict"] or "discrete power-law fit" in r["verdict"]
+
+
+@pytest.mark.parametrize(
+  "call,match",
+  [
+    (lambda x: tails.estimate(np.where(np.arange(x.size) == 7, np.nan, x)), "NaN or ±inf"),
+    (lambda x: tails.fit_power_law_tail(np.where(np.arange(x.size) == 7, np.nan, x)), "NaN or ±inf"),
+    (lambda x: tails.estimate(np.r_[np.ones(10_000), 2 * np.ones(10_000)]), "only 2 distinct values"),
+    (lambda x: tails.estimate(np.round(np.abs(x)).clip(1, 6)), "only 6 distinct values"),
+    (lambda x: tails.fit_power_law_tail(x, n_boot=-1), "n_boot = -1"),
+    (lambda x: tails.fit_power_law_tail(x, gof=1.5), "gof = 1.5"),
+  ],
+)
+def test_bad_input_to_the_fit_is_one_clear_error(call, match):
+  x = np.random.default_rng(6).standard_t(3, 20_000)  # large enough for the vectorised reductions (NaN once hid there)
+  with pytest.raises(ValueError, match=match):
+    call(x)

@@ -14,7 +14,8 @@ import numpy as np
 @jax.jit
 def _range_abs(x):
   a = jnp.abs(x)
-  return jnp.max(a), jnp.min(a)  # max is NaN if any NaN, inf if any ±inf: one cheap pass answers both
+  # XLA's CPU max may drop a NaN, so finiteness is its own reduction: a·0 is NaN exactly where a is NaN or inf
+  return jnp.max(a), jnp.min(a), jnp.sum(a * 0.0)
 
 
 def as_array(x, what: str):
@@ -34,8 +35,8 @@ def check_sample(x, what: str, at_least: int = 2) -> int:
   if n < at_least:
     raise ValueError(f"{what}: x has {n} values; pass a 1-D array of at least {at_least} samples")
   if not isinstance(x, jax.core.Tracer):
-    top, bottom = (float(v) for v in _range_abs(jnp.asarray(x, jnp.float32)))
-    if not math.isfinite(top):
+    top, bottom, total = (float(v) for v in _range_abs(jnp.asarray(x, jnp.float32)))
+    if not (math.isfinite(top) and math.isfinite(total) and math.isfinite(bottom)):
       raise ValueError(f"{what}: x contains NaN or ±inf; keep the finite values first, e.g. x[np.isfinite(x)]")
     if top == 0:
       raise ValueError(f"{what}: x is all zeros, so it has no tail; check what was recorded")

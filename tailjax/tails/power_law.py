@@ -5,6 +5,7 @@ at 1e5 (BENCHMARKS.md); this one scans 256 candidate tail sizes in one jitted pr
 """
 
 import math
+import numbers
 
 import jax
 import jax.numpy as jnp
@@ -57,7 +58,15 @@ def fit_power_law_tail(
       f"fit_power_law_tail: k_min = {k_min} must lie in [2, k_max = {k_max}] ({a.size} of n = {n} values are "
       "non-zero); lower k_min or pass more data"
     )
+  for name, v in (("n_boot", n_boot), ("gof", gof)):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 0:
+      raise ValueError(f"fit_power_law_tail: {name} = {v!r}; pass a whole number of resamples ≥ 0 (0: none)")
   values_U, counts_U = clauset.distinct_desc(a)
+  if values_U.size < 3:
+    raise ValueError(
+      f"fit_power_law_tail: |x| takes only {values_U.size} distinct values; a tail needs more (categorical or "
+      "heavily rounded data have none to fit)"
+    )
   discrete = is_integer(values_U) if discrete is None else bool(discrete)
   targets_C = clauset.candidate_counts(k_min, k_max, n_candidates)
   if discrete:

@@ -70,6 +70,11 @@ def estimate(
   if k_choice not in ("ks", "double_bootstrap"):
     raise ValueError(f"estimate: k_choice = {k_choice!r}; use 'ks' or 'double_bootstrap'")
   fit = fit_power_law_tail(x, n_boot=n_boot, gof=gof, seed=seed)
+  if fit["n_distinct"] < _MIN_DISTINCT:
+    raise ValueError(
+      f"estimate: |x| takes only {fit['n_distinct']} distinct values; a tail index needs at least {_MIN_DISTINCT} "
+      "(this looks like categorical or heavily rounded data)"
+    )
   k = min(fit["n_tail"], n - 1) if k_choice == "ks" else hill_double_bootstrap(x, n_boot=200, seed=seed)["k"]
   alpha_hill = float(kernels.hill(x, k))
   logs_desc = np.log(np.sort(np.abs(np.asarray(x, np.float64)))[::-1])  # one sort serves the curve and the bias
@@ -153,6 +158,14 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
   Hill's asymptotic normal interval, sd = α/√k. `logs_desc`: ln |x|, descending.
   """
   n = logs_desc.size
+  if fit is not None and fit["discrete"]:  # integer data: Hill reads the ties, the discrete fit is the estimate
+    c, n_tail = fit["tail_index"], fit["n_tail"]
+    lo, hi = c * (1 - 1.96 / math.sqrt(n_tail)), c * (1 + 1.96 / math.sqrt(n_tail))
+    return {
+      "alpha": c, "ci95": [lo, hi], "hill": alpha_hill, "hill_ci95": [lo, hi], "reduced_bias": c,
+      "bias": "discrete fit", "rho": math.nan, "beta": math.nan,
+      "ci_method": "discrete power-law MLE, asymptotic normal, sd = alpha/sqrt(n_tail)",
+    }  # fmt: skip
   second = bias.second_order(logs_desc, n)
   # A KS tail beyond k₁ = n/5, where (ρ̂, β̂) are read, is a power law over much of the sample: the second-order term
   # is then negligible, and the correction would only add the noise of (ρ̂, β̂) (on Pareto samples: RMSE 0.45 against
@@ -208,6 +221,8 @@ def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete)
   how = "KS" if k_choice == "ks" else "double bootstrap"
   alpha, ci = tail["alpha"], tail["ci95"]
   hill = f"Hill α = {tail['hill']:.2f} at k = {k} chosen by {how}"
+  if discrete:  # integer data: the discrete fit's index is the one to quote, whatever the category
+    hill += f" (integer data: the discrete power-law fit gives α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}])"
   where = (
     f"Hill flat at {flat['alpha_lo']:.2f}–{flat['alpha_hi']:.2f} for k = {flat['k_lo']}–{flat['k_hi']}"
     if flat
@@ -246,17 +261,24 @@ def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete)
       "removed": f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)",
       "negligible": "Hill; the tail holds over a fifth of the sample, so its second-order bias is negligible",
       "ignored": "Hill; the interval ignores Hill's bias: no second-order estimate",
+      "discrete fit": f"discrete power-law fit of the integer data (Hill {tail['hill']:.2f} reads their ties)",
     }[tail["bias"]]
     return (
       f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] ({how_alpha}; k = {k} chosen by {how}; {where}; "
-      + ("discrete power law fitted (integer data); " if discrete else "")
       + f"beats the exponential ({p('exponential')}); "
-      + (slight or f"lognormal, stretched exponential, cut-off not better (p ≥ {alternatives.NESTED_LEVEL:.2g})")
+      + (
+        slight
+        or "lognormal, stretched exponential, cut-off not better (smallest p = "
+        + f"{min(tests[name]['p'] for name in alternatives.NAMES[1:]):.2g}, "
+        + f"each needs < {alternatives.NESTED_LEVEL:.2g})"
+      )
       + f"; moments ξ = {xi:.2f})"
     )
-  return f"no power-law tail: {where}; moments ξ = {xi:.2f} (± {se_xi:.2f}); {hill}"
+  why = "the Hill plot is not flat around it" if flat else "the Hill plot has no flat stretch"
+  return f"no power-law tail at k = {k} ({why}): {where}; moments ξ = {xi:.2f} (± {se_xi:.2f}); {hill}"
 
 
+_MIN_DISTINCT = 10  # fewer distinct magnitudes than this leave Hill's log excesses mostly zero: no index to read
 _MIN_TAIL = 100  # fewer tail points than this cannot tell a power law from a lognormal (Clauset et al. 2009, §5)
 
 _CATEGORIES = {  # verdict → category (Clauset et al.'s, and "no plateau" where the Hill plot itself drifts)
