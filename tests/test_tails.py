@@ -389,3 +389,11 @@ def test_estimate_with_double_bootstrap_k():
   assert report["verdict"].startswith("power-law tail") and "double bootstrap" in report["verdict"]
   with pytest.raises(ValueError, match="k_choice"):
     tails.estimate(draw("pareto1.5", 12)[:20_000], k_choice="eyeball")
+
+
+def test_hill_curve_takes_integer_ks_only_and_robust_scaling_is_public():
+  x = draw("student3", 150)[:2000]
+  with pytest.raises(ValueError, match="must be an integer"):
+    tails.hill_curve(x, [10.5, 20])
+  z_NxD, ok_D = tails.robust_scale_columns(np.random.default_rng(7).standard_normal((64, 8)) * np.arange(1, 9))
+  assert np.asarray(ok_D).all() and np.median(np.abs(np.asarray(z_NxD))) == pytest.approx(0.67, abs=0.15)

@@ -1,6 +1,6 @@
 """Tail estimators as a library: it imports nothing else from tailjax, so it can be used (and tested) on its own.
 
-  estimators   hill, hill_curve, pickands, moments, stable_alpha, standardize_columns (checked, user-facing)
+  estimators   hill, hill_curve, pickands, moments, stable_alpha, robust_scale_columns, standardize_columns (checked)
   kernels      the same estimators' jitted kernels without checks, for code already inside a jit
   order_stats  kth_largest (selection by counting, no sort), top_desc
   power_law    the Clauset–Shalizi–Newman fit of a tail (continuous or discrete), Vuong's tests between families
@@ -16,12 +16,20 @@ Written here rather than taken from a library: scipy has no Hill/Pickands/moment
 """
 
 from tailjax.tails.bootstrap import hill_double_bootstrap
-from tailjax.tails.estimators import hill, hill_curve, moments, pickands, stable_alpha, standardize_columns
+from tailjax.tails.estimators import (
+  hill,
+  hill_curve,
+  moments,
+  pickands,
+  robust_scale_columns,
+  stable_alpha,
+  standardize_columns,
+)  # fmt: skip
 from tailjax.tails.order_stats import kth_largest, top_desc
 from tailjax.tails.power_law import compare_families, fit_power_law_tail
 from tailjax.tails.report import estimate
 
 __all__ = [
   "compare_families", "estimate", "fit_power_law_tail", "hill", "hill_curve", "hill_double_bootstrap", "kth_largest",
-  "moments", "pickands", "stable_alpha", "standardize_columns", "top_desc",
+  "moments", "pickands", "robust_scale_columns", "stable_alpha", "standardize_columns", "top_desc",
 ]  # fmt: skip

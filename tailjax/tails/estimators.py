@@ -34,6 +34,9 @@ def hill_curve(x, ks: tuple[int, ...]):
   """Hill's α̂ at every k in `ks` (static) from one selection: the Hill plot, α̂ against k."""
   x = as_array(x, "hill_curve")
   n = check_sample(x, "hill_curve")
+  ks = tuple(ks)
+  for k in ks:  # integers only, as `hill` takes them: int(10.5) would quietly plot k = 10
+    check_k(k, 1, max(n - 1, 1), "hill_curve", n)
   ks = tuple(int(k) for k in ks)
   if not ks:
     raise ValueError("hill_curve: ks is empty; pass the k values to plot, e.g. (10, 100, 1000)")
