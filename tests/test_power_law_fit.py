@@ -156,3 +156,13 @@ def test_bad_input_to_the_fit_is_one_clear_error(call, match):
   x = np.random.default_rng(6).standard_t(3, 20_000)  # large enough for the vectorised reductions (NaN once hid there)
   with pytest.raises(ValueError, match=match):
     call(x)
+
+
+def test_kth_largest_takes_whole_k_and_the_fit_counts_zeros():
+  a = np.abs(np.random.default_rng(8).standard_t(3, 20_000)).astype(np.float32)
+  with pytest.raises(ValueError, match="must be an integer"):
+    tails.kth_largest(a, 3.5)
+  assert float(tails.kth_largest(a, 3)) == np.sort(a)[-3]
+  z = np.zeros(20_000)
+  z[:500] = a[:500]
+  assert tails.fit_power_law_tail(z)["zeros_dropped"] == 19_500

@@ -7,6 +7,8 @@
 import jax
 import jax.numpy as jnp
 
+from tailjax.tails.checks import check_k
+
 
 def abs_flat(x):
   """|x| flattened, as float32: every tail estimator reads this."""
@@ -49,6 +51,7 @@ def kth_largest(a_N, k, sample: int = 4096):
   result is always exact.
   """
   n = a_N.shape[0]
+  check_k(k, 1, n, "kth_largest", n)  # a concrete k must be a whole number in range; a traced one passes
   if n <= _SORT_AT_MOST:
     return -jnp.sort(-a_N)[k - 1]
   value, exact = search_kth_largest(a_N, k, sample)

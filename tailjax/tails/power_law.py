@@ -44,7 +44,8 @@ def fit_power_law_tail(
 
   Returns:
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, `discrete`,
-    `n_distinct`, `at_search_limit` (k_max below the sample and the minimum within 10% of it: a bound there),
+    `n_distinct`, `zeros_dropped`, `at_search_limit` (k_max below the sample and the minimum within 10% of it: a
+    bound there),
     `tail_index_ci95` and `gof_p` (None unless asked for), and the candidate curve (`candidate_k`,
     `candidate_tail_index`, `candidate_ks`).
   """
@@ -89,6 +90,7 @@ def fit_power_law_tail(
     "ks": float(ks_C[best]),
     "discrete": discrete,
     "n_distinct": int(values_U.size),
+    "zeros_dropped": n - int(a.size),  # exact zeros are no part of a tail
     # a k_max below the sample and the KS minimum within 10% of it: the best tail may be larger still (x_min lower)
     "at_search_limit": k_max < a.size and n_tail >= 0.9 * k_max,
     "tail_index_ci95": None,
