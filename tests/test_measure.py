@@ -182,6 +182,12 @@ def test_measurement_outputs_and_plots(tmp_path):
   assert {v["pooling"] for v in verdicts} == {"robust", "raw"}
   categories = ("power law", "power law with cut-off", "cannot tell", "not a power law", "no plateau")
   assert all(v["category"] in categories and v["verdict"] for v in verdicts)
+  # a tail index (and its interval) only where the verdict is a power law; it lies inside its interval there
+  for v in verdicts:
+    if v["category"] != "power law":
+      assert v["alpha"] == v["ci_low"] == v["ci_high"] == v["bias"] == ""
+    else:
+      assert float(v["ci_low"]) <= float(v["alpha"]) <= float(v["ci_high"]) and v["bias"]
   # the Hill plot drawn for the last measurement is the verdict's own curve
   curves = [c for c in json.loads((wd / "hill_curves.json").read_text()) if c["step"] == 20]
   assert curves and all(c["from"] == "verdict" and c["group"].startswith("all ") for c in curves)

@@ -120,12 +120,18 @@ def measure_lanes(
       out["verdicts"].append(
         {**short, "group": group, "pooling": pooling, "n": rep["n"], "coords_left_out": left_out,
          "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
-         "hill_alpha": rep["hill"]["alpha"], "alpha": rep["tail_index"]["alpha"],
-         "ci_low": rep["tail_index"]["ci95"][0], "ci_high": rep["tail_index"]["ci95"][1],
-         "bias": rep["tail_index"]["bias"], "moments_xi": rep["moments_xi"],
+         "hill_alpha": rep["hill"]["alpha"], **_tail_index_columns(rep), "moments_xi": rep["moments_xi"],
          "best": rep["families"]["best"] if "families" in rep else ""}
       )  # fmt: skip
   return out
+
+
+def _tail_index_columns(rep) -> dict:
+  """The tail index and its interval, only where the verdict is a power law: for another law they are no index."""
+  t = rep["tail_index"]
+  if rep["category"] != "power law":
+    return {"alpha": "", "ci_low": "", "ci_high": "", "bias": ""}
+  return {"alpha": t["alpha"], "ci_low": t["ci95"][0], "ci_high": t["ci95"][1], "bias": t["bias"]}
 
 
 def _power_of_two_subset(sample):

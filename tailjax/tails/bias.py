@@ -50,8 +50,10 @@ def second_order(logs_desc, n: int) -> dict:
 
 def correction(n: int, k: int, second: dict) -> float:
   """The factor MVRB multiplies Hill's γ̂ = 1/α̂ by at k: 1 − β̂ (n/k)^ρ̂ / (1 − ρ̂) (1 where (β̂, ρ̂) are invalid or
-  the factor is not positive)."""
+  the factor lies outside [½, 2])."""
   if not second["valid"]:
     return 1.0
   factor = 1.0 - second["beta"] / (1.0 - second["rho"]) * (n / k) ** second["rho"]
-  return factor if factor > 0 else 1.0
+  # A "correction" by more than a factor 2 says the second-order model does not describe this tail (a cut-off, a
+  # body read as tail): none is applied then.
+  return factor if 0.5 <= factor <= 2.0 else 1.0

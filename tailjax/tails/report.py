@@ -260,7 +260,7 @@ def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete)
     how_alpha = {
       "removed": f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)",
       "negligible": "Hill; the tail holds over a fifth of the sample, so its second-order bias is negligible",
-      "ignored": "Hill; the interval ignores Hill's bias: no second-order estimate",
+      "ignored": "Hill; the interval ignores Hill's bias: no usable second-order estimate",
       "discrete fit": f"discrete power-law fit of the integer data (Hill {tail['hill']:.2f} reads their ties)",
     }[tail["bias"]]
     return (
