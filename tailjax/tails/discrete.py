@@ -33,7 +33,7 @@ def search(values_U, counts_U, targets_C) -> dict:
   """x_min by the KS minimum over the candidate tail sizes `targets_C` (data points), as the continuous search.
 
   Returns dict: `u` (index of x_min in values_U), `xmin`, `n_tail`, `pdf_exponent`, `ks`, and per candidate
-  `candidate_k`, `candidate_pdf_exponent`, `candidate_ks`.
+  `candidate_u`, `candidate_k`, `candidate_pdf_exponent`, `candidate_ks`.
   """
   cum_w = np.cumsum(counts_U).astype(np.float64)
   us = sorted({int(u) for u in np.searchsorted(cum_w, np.minimum(targets_C, cum_w[-1]), side="left")})
@@ -53,6 +53,7 @@ def search(values_U, counts_U, targets_C) -> dict:
     "n_tail": best[1],
     "pdf_exponent": best[2],
     "ks": best[3],
+    "candidate_u": [f[0] for f in fits],
     "candidate_k": [f[1] for f in fits],
     "candidate_pdf_exponent": [f[2] for f in fits],
     "candidate_ks": [f[3] for f in fits],

@@ -73,15 +73,14 @@ def fit_power_law_tail(
   if discrete:
     found = discrete_fit.search(values_U, counts_U, targets_C)
     tail_index_C = np.asarray(found["candidate_pdf_exponent"]) - 1.0
-    ks_C, k_C, xmin, n_tail = found["candidate_ks"], found["candidate_k"], found["xmin"], found["n_tail"]
+    u_C, k_C, ks_C = (np.asarray(found[f"candidate_{key}"]) for key in ("u", "k", "ks"))
   else:
     logv_P, w_P = clauset.padded(values_U, counts_U)
     u_C, W_C, c_C, ks_C = (np.asarray(v) for v in clauset.search_jit(logv_P, w_P, jnp.asarray(targets_C)))
     keep = np.unique(u_C, return_index=True)[1]  # one row per distinct x_min
     u_C, k_C, tail_index_C, ks_C = u_C[keep], W_C[keep].astype(int), c_C[keep], ks_C[keep]
-    best = int(np.argmin(ks_C))
-    xmin, n_tail = float(values_U[u_C[best]]), int(k_C[best])
   best = int(np.argmin(ks_C))
+  xmin, n_tail = float(values_U[u_C[best]]), int(k_C[best])
   out = {
     "pdf_exponent": float(tail_index_C[best] + 1.0),
     "tail_index": float(tail_index_C[best]),
