@@ -100,12 +100,12 @@ def terms_for(counts_U) -> int:
 
 @jax.jit(static_argnames=("n_boot", "terms"))
 def bootstrap(logv_P, w_P, targets_C, key, *, n_boot: int, terms: int):
-  """The whole fit on `n_boot` resamples (x_min searched again in each): (tail index_B, tail size_B). KS distances
-  on a grid of 512 (within 1/512 of the exact ones, below a resample's own KS noise): enough to choose x_min."""
+  """The whole fit on `n_boot` resamples (x_min searched again in each): the tail index of each, [n_boot]. KS
+  distances on a grid of 512 (within 1/512 of the exact ones, below a resample's own KS noise): enough for x_min."""
 
   def one(k):
-    c, W, _ = _best(logv_P, _poisson(k, w_P, terms), targets_C, 512)
-    return c, W
+    c, _, _ = _best(logv_P, _poisson(k, w_P, terms), targets_C, 512)
+    return c
 
   batch = max(1, min(16, (1 << 22) // logv_P.shape[0]))  # 16 resamples at once, fewer where they would not fit
   return jax.lax.map(one, jax.random.split(key, n_boot), batch_size=batch)

@@ -105,7 +105,7 @@ def fit_power_law_tail(
     # Resamples choose x_min among tails up to twice the data's: only values in the top 3 × n_tail can matter.
     top = min(int(np.searchsorted(np.cumsum(counts_U), 3 * n_tail)) + 1, values_U.size)
     boot_targets = clauset.candidate_counts(k_min, min(2 * n_tail, k_max), 64)
-    c_B, _ = clauset.bootstrap(
+    c_B = clauset.bootstrap(
       *clauset.padded(values_U[:top], counts_U[:top]), jnp.asarray(boot_targets), key_boot, n_boot=n_boot,
       terms=clauset.terms_for(counts_U),
     )  # fmt: skip

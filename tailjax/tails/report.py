@@ -161,8 +161,9 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
   if fit is not None and fit["discrete"]:  # integer data: Hill reads the ties, the discrete fit is the estimate
     c, n_tail = fit["tail_index"], fit["n_tail"]
     lo, hi = c * (1 - 1.96 / math.sqrt(n_tail)), c * (1 + 1.96 / math.sqrt(n_tail))
+    hill_ci = [alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))]
     return {
-      "alpha": c, "ci95": [lo, hi], "hill": alpha_hill, "hill_ci95": [lo, hi], "reduced_bias": c,
+      "alpha": c, "ci95": [lo, hi], "hill": alpha_hill, "hill_ci95": hill_ci, "reduced_bias": c,
       "bias": "discrete fit", "rho": math.nan, "beta": math.nan,
       "ci_method": "discrete power-law MLE, asymptotic normal, sd = alpha/sqrt(n_tail)",
     }  # fmt: skip
