@@ -41,8 +41,10 @@ def main(argv):
   from tailjax import validate
 
   validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
+  from tailjax import compiling
   from tailjax.training import sweep
 
+  compiling.default_cache()  # a rerun or resume loads its programs instead of compiling them (README, "Speed")
   sweep.run(config, _workdir())
 
 

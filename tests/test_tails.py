@@ -5,6 +5,7 @@ Hill: sd(α̂) ≈ α/√k for a Pareto tail. Mohammadi's stable estimator: sd �
 """
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -131,6 +132,8 @@ _INF[7] = -np.inf
     (lambda: tails.fit_power_law_tail(np.full(500, 1.5)), "no tail to measure"),
     (lambda: tails.estimate(np.r_[np.zeros(9_950), _GOOD[:50]]), "exact zeros and only 50 remain"),
     (lambda: tails.hill(["a", "b"], 1), "array of numbers, not list"),
+    (lambda: tails.estimate(_GOOD.astype(np.complex64)), "x is complex; pass real values"),
+    (lambda: tails.fit_power_law_tail([1 + 2j, 3j]), "x is complex"),
   ],
 )
 def test_bad_input_is_a_clear_value_error(call, match):
@@ -268,8 +271,9 @@ def test_estimate_verdict(law, verdicts, truth):
   if truth is not None:
     lo, hi = r["tail_index"]["ci95"]
     assert lo <= truth <= hi
-  if law == "pareto1.5":  # a tail over a fifth of the sample has no second-order bias to remove: Hill stands
-    assert r["tail_index"]["bias"] == "negligible" and r["tail_index"]["alpha"] == r["hill"]["alpha"]
+  if law == "pareto1.5":  # a tail over a fifth of the sample, beyond where bias is estimated: Hill stands, says so
+    assert r["tail_index"]["bias"] == "not estimable" and r["tail_index"]["alpha"] == r["hill"]["alpha"]
+    assert "the interval ignores Hill's bias" in r["verdict"]
 
 
 @pytest.mark.parametrize(
@@ -397,3 +401,51 @@ def test_hill_curve_takes_integer_ks_only_and_robust_scaling_is_public():
     tails.hill_curve(x, [10.5, 20])
   z_NxD, ok_D = tails.robust_scale_columns(np.random.default_rng(7).standard_normal((64, 8)) * np.arange(1, 9))
   assert np.asarray(ok_D).all() and np.median(np.abs(np.asarray(z_NxD))) == pytest.approx(0.67, abs=0.15)
+
+
+def test_robust_scale_reads_numpys_median_and_quartiles_off_the_atom():
+  # columns with an atom at the median (ReLU-gated), a constant column, a column with too few values off its median
+  rng = np.random.default_rng(11)
+  x = rng.standard_normal((64, 300))
+  x[:, ::3] = np.where(rng.random((64, 100)) < 0.6, 0.0, x[:, ::3])
+  x[:, 1], x[:59, 2] = 1.0, 0.0
+  x = x.astype(np.float32)
+  med = np.median(x, axis=0)
+  off = np.where(x == med, np.nan, x)
+  with np.errstate(invalid="ignore"), warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)  # the constant column is all NaN off its median
+    iqr = np.nan_to_num((np.nanquantile(off, 0.75, axis=0) - np.nanquantile(off, 0.25, axis=0)) / 1.349)
+  ok = (iqr > 0) & (np.sum(~np.isnan(off), axis=0) >= 8)
+  z_NxD, ok_D = tails.robust_scale_columns(x)
+  np.testing.assert_array_equal(np.asarray(ok_D), ok)
+  assert not ok[1] and not ok[2] and ok[0]
+  np.testing.assert_allclose(np.asarray(z_NxD)[:, ok], ((x - med) / np.where(ok, iqr, 1))[:, ok], rtol=1e-5, atol=1e-6)
+
+
+def _noise_of_scaled_coordinates(law: str, seed: int, m: int = 256, d: int = 1024):
+  """Per-example noise g_i − ḡ of m examples × d coordinates whose values follow `law`, each coordinate scaled by a
+  lognormal(0, 1) factor (as coordinates of a real network differ in scale): pooled raw, a scale mixture."""
+  rng = np.random.default_rng(seed)
+  draw = {"gauss": rng.standard_normal, "laplace": rng.laplace, "t3": lambda size: rng.standard_t(3, size)}[law]
+  g_MxD = draw(size=(m, d)) * rng.lognormal(0, 1, d)
+  return (g_MxD - g_MxD.mean(0)).astype(np.float32)
+
+
+@pytest.mark.parametrize("law", ["gauss", "laplace"])
+def test_robust_pooling_invents_no_tail_in_a_scale_mixture(law):
+  """The issue's known answer: 256 examples × lognormally scaled coordinates of a light-tailed law, pooled the
+  default (robust) way, are called "power-law tail" in at most 1 of 20 replicates (≥ 95% right). Pooled raw, the
+  study's way, such noise (4096 coordinates) was a "power law" in 7 (Gaussian) and 8 (Laplace) of 10. Here 1024
+  coordinates, to keep the suite short; docs/estimators.md has 20 replicates at 4096 (2^20 values)."""
+  verdicts = [tails.estimate(_noise_of_scaled_coordinates(law, seed), n_boot=0)["verdict"] for seed in range(20)]
+  assert sum(v.startswith("power-law tail") for v in verdicts) <= 1, verdicts
+
+
+def test_robust_pooling_keeps_a_true_tail_and_its_index():
+  """Student-t(3) per-example values under the same scaling: robust pooling keeps the tail (a scale mixture of
+  bounded spread keeps the index), so the verdict is a power law whose 95% interval covers 3 in most replicates."""
+  reports = [tails.estimate(_noise_of_scaled_coordinates("t3", 100 + seed), n_boot=100) for seed in range(4)]
+  power = [r for r in reports if r["category"] == "power law"]
+  assert len(power) >= 3, [r["verdict"] for r in reports]
+  covers = [r["tail_index"]["ci95"][0] <= 3.0 <= r["tail_index"]["ci95"][1] for r in power]
+  assert sum(covers) > len(reports) / 2, [r["verdict"] for r in reports]

@@ -5,8 +5,11 @@ are make a scale mixture, whose tail is heavier than any coordinate's. So each c
 spread of its m values (the interquartile range, which caps no extreme: `tails.robust_scale_columns`); the raw pool
 is kept as a second, labelled view (groups "raw <kind>").
 
-Jitted on the device, with one compiled program per power-of-two sample size rather than per tensor shape: a sample
-is padded with zeros (which never reach the top order statistics) and its true size is a traced argument.
+Everything runs on the device with sizes fixed by the tensors' shapes, never by the data, so a sweep compiles its
+programs at the first measurement and never again: a tensor's views are padded to a power of two with their true
+size n traced (`views`), pools are assembled into a buffer sized by their tensors' shapes (`pooled_by_kind`), and the
+estimators run on every sample of one padded size at once (`estimate_samples`: one program per size, vmapped over the
+samples). Zero padding never reaches a top order statistic.
 """
 
 import math
@@ -25,6 +28,7 @@ WHICH_ALPHA = {
   "moments_xi": "extreme-value index xi (<= 0: no power-law tail)",
   "stable_mohammadi": "stable index in (0, 2]",
 }
+CURVE_POINTS = 20  # k values of the Hill plot drawn at each measurement
 
 
 def bucket(n: int) -> int:
@@ -32,71 +36,147 @@ def bucket(n: int) -> int:
   return max(16, 1 << (n - 1).bit_length())
 
 
-def padded(x) -> tuple[jax.Array, int]:
-  """(x flattened and zero-padded to `bucket(n)`, n)."""
-  x = jnp.ravel(x)
-  n = int(x.shape[0])
-  return jnp.pad(x, (0, bucket(n) - n)), n
+def _compact(values_N, keep_N, size: int):
+  """The kept values moved to the front of a zero buffer of `size`, in their order, and how many there are."""
+  at_N = jnp.cumsum(keep_N) - 1
+  out = jnp.zeros((size,), values_N.dtype).at[jnp.where(keep_N, at_N, size)].set(values_N, mode="drop")
+  return out, jnp.sum(keep_N, dtype=jnp.int32)
+
+
+@jax.jit
+def _views(noise_MxS):
+  """One tensor's samples, each zero-padded to bucket(M·S) with its true size: the robust view (coordinates scaled by
+  `kernels.robust_scale`; coordinates without spread and values exactly at their coordinate's median left out, the
+  latter the atom of a ReLU-gated gradient, no part of a tail) and the raw view (the values as they are)."""
+  size = bucket(noise_MxS.size)
+  z_MxS, ok_S = kernels.robust_scale(noise_MxS)
+  z = jnp.ravel(z_MxS)
+  robust_B, n_robust = _compact(z, z != 0, size)
+  raw_B = jnp.pad(jnp.ravel(noise_MxS).astype(z.dtype), (0, size - noise_MxS.size))
+  return {"robust": (robust_B, n_robust), "raw": (raw_B, jnp.int32(noise_MxS.size))}, jnp.sum(~ok_S)
+
+
+def views(noise: Noise) -> tuple[dict, dict]:
+  """(name → pooling → (padded sample, n), name → coordinates the robust view left out), both on the device."""
+  out, left_out = {}, {}
+  for name, noise_MxS in noise.noise_MxS.items():
+    out[name], left_out[name] = _views(noise_MxS)
+  return out, left_out
+
+
+def _pool(parts: tuple):
+  """Samples (padded, n) concatenated without their padding, into a buffer of bucket(Σ sizes)."""
+  size = bucket(sum(x.shape[0] for x, _ in parts))
+  keep = jnp.concatenate([jnp.arange(x.shape[0]) < n for x, n in parts])
+  return _compact(jnp.concatenate([x for x, _ in parts]), keep, size)
+
+
+@jax.jit
+def _pools(parts_by_kind: dict) -> dict:
+  """`_pool` of every kind, in one program (robust and raw share it: their shapes are the same)."""
+  return {kind: _pool(parts) for kind, parts in parts_by_kind.items()}
+
+
+def pooled_by_kind(noise: Noise, tensor_views: dict, left_out: dict, pooling: str = "robust") -> dict:
+  """kind → ((padded pooled sample, n), coordinates left out): every sampled noise value of the tensors of one kind
+  under `pooling`. The study's attention / ffn / vector groups."""
+  parts, dropped = {}, {}
+  for name in noise.noise_MxS:
+    kind = noise.kind[name]
+    parts.setdefault(kind, []).append(tensor_views[name][pooling])
+    dropped.setdefault(kind, []).append(left_out[name] if pooling == "robust" else 0)
+  pools = _pools({kind: tuple(p) for kind, p in parts.items()})
+  return {kind: (pools[kind], int(np.sum(jax.device_get(dropped[kind])))) for kind in parts}
+
+
+@jax.jit(static_argnames="size")
+def _pad(x_B, size: int):
+  return jnp.pad(x_B, (0, size - x_B.shape[0]))
 
 
 @jax.jit(static_argnames=("k_ratios",))
-def _estimates(x_B, n, k_ratios: tuple):
-  out = {}
-  for r in k_ratios:
-    k = jnp.maximum(jnp.floor(r * n).astype(jnp.int32), 1)
-    out[("hill", r)] = kernels.hill(x_B, k)
-    out[("pickands", r)] = kernels.pickands(x_B, jnp.maximum(k // 4, 1))
-    out[("moments_xi", r)] = kernels.moments(x_B, k)
-  k1 = max(math.isqrt(x_B.shape[0] // 2), 2)  # ≈ √n for every n in (B/2, B]
-  out[("stable_mohammadi", None)] = jnp.clip(kernels.mohammadi_padded(x_B, n, k1), 1e-6, 2.0)
-  return out
+def _estimate_GxB(x_GxB, n_G, curve_GxK, k_ratios: tuple):
+  """`kernels.padded_estimates` of each of G samples in turn (`lax.map`, not vmap: a vmapped selection would run the
+  passes of the slowest sample for all, and its exact-or-sort fallback as both branches); curve_GxK may be None."""
+  if curve_GxK is None:
+    return jax.lax.map(lambda xn: kernels.padded_estimates(*xn, k_ratios), (x_GxB, n_G))
+  return jax.lax.map(lambda xnc: kernels.padded_estimates(xnc[0], xnc[1], k_ratios, xnc[2]), (x_GxB, n_G, curve_GxK))
 
 
-def group_estimates(sample, k_ratios: tuple) -> dict:
-  """Hill, Pickands and moments at each k ratio of n, and Mohammadi's stable index, of one sample (any shape)."""
-  x_B, n = padded(sample)
-  return _estimates(x_B, n, tuple(k_ratios))
+def curve_ks(n: int) -> list[int]:
+  """The k values of a measurement's Hill plot for a sample of n values: 20 from 10 to a quarter of n's padded size,
+  geometrically spaced (duplicates kept: the list has a fixed length, so one program serves every n)."""
+  return [int(k) for k in np.geomspace(10, max(bucket(n) // 4, 11), CURVE_POINTS)]
 
 
-def scaled(noise_MxS, pooling: str) -> tuple[jax.Array, int]:
-  """The 1-D sample a tensor's noise gives under `pooling`, and how many coordinates it left out (robust: those
-  whose m values have no spread, IQR = 0, e.g. embedding rows of tokens most examples never saw; and the values that
-  sit exactly at their coordinate's median, the atom of a ReLU-gated gradient, which are no part of a tail)."""
-  if pooling == "raw":
-    return jnp.ravel(noise_MxS), 0
-  z_MxS, ok_S = kernels.robust_scale(noise_MxS)
-  ok_S = np.asarray(ok_S)
-  z = jnp.ravel(z_MxS[:, ok_S])
-  return z[z != 0], int(ok_S.size - ok_S.sum())  # exact zeros: examples at their coordinate's median (an atom)
+def estimate_rows(groups: list, k_ratios) -> tuple[list[dict], list]:
+  """alpha.csv rows (without step and lane) and Hill plots (ks, α̂s) of groups given as (row head: group, kind,
+  pooling; (padded sample, n) on the device; whether to draw its Hill plot). A group of fewer than 8 values gives no
+  rows (no tail to estimate) and the plot (None, None); a group drawn without a plot gives ([], []). Samples of one
+  padded size run as one call (`lax.map` over them): one program per size and count, whatever the data, so a sweep
+  compiles them at its first measurement only."""
+  ns = [int(n) for n in jax.device_get([sample[1] for _, sample, _ in groups])]
+  # Groups without a Hill plot (tensors: at most m × coords_per_group values each) are padded to the largest of
+  # them, so they share one program; those with a plot (pools, which differ in size by up to the number of tensors)
+  # run per padded size.
+  plain = max((x_B.shape[0] for _, (x_B, _), with_curve in groups if not with_curve), default=0)
+  by_size = {}  # (padded size, whether to draw the Hill plot) → groups
+  for i, (_, (x_B, _), with_curve) in enumerate(groups):
+    by_size.setdefault((x_B.shape[0] if with_curve else plain, with_curve), []).append(i)
+  found = [None] * len(groups)
+  for (size, with_curve), idx in by_size.items():
+    curves_GxK = np.array([curve_ks(max(ns[i], 16)) if with_curve else [] for i in idx], np.int32)
+    x_GxB = jnp.stack([_pad(groups[i][1][0], size) for i in idx])
+    args = (x_GxB, np.array([ns[i] for i in idx]), curves_GxK if with_curve else None)
+    values, alpha_GxK = jax.device_get(_estimate_GxB(*args, k_ratios))
+    for g, i in enumerate(idx):
+      first = {}  # each distinct k below n, at its first place in the fixed-length list
+      for j, k in enumerate(curves_GxK[g].tolist()):
+        if k < ns[i]:
+          first.setdefault(k, j)
+      found[i] = (
+        {key: float(v[g]) for key, v in values.items()},
+        list(first),
+        [float(alpha_GxK[g][j]) for j in first.values()],
+      )
+  rows, curves = [], []
+  for (head, _, _), n, (values, ks, alphas) in zip(groups, ns, found, strict=True):
+    curves.append((ks, alphas) if n >= 8 else (None, None))
+    if n < 8:
+      continue
+    for (estimator, r), v in values.items():
+      rows.append({**head, "estimator": estimator, "k_ratio": "" if r is None else r, "value": v, "n": n,
+                   "which": WHICH_ALPHA[estimator]})  # fmt: skip
+  return rows, curves
 
 
 def estimate_groups(noise: Noise, k_ratios=(0.05, 0.1, 0.2), pooling: str = "robust") -> list[dict]:
   """Rows of alpha.csv (without step and lane) for every tensor: its coordinates pooled by `pooling`."""
-  rows = []
-  for name, noise_MxS in noise.noise_MxS.items():
-    sample, _ = scaled(noise_MxS, pooling)
-    if sample.size < 8:
-      continue  # a tensor of a few numbers has no tail to estimate
-    for (estimator, r), v in group_estimates(sample, tuple(k_ratios)).items():
-      rows.append(
-        {"group": name, "kind": noise.kind[name], "pooling": pooling, "estimator": estimator,
-         "k_ratio": "" if r is None else r, "value": float(v), "n": int(sample.size), "which": WHICH_ALPHA[estimator]}
-      )  # fmt: skip
-  return rows
+  tensor_views, _ = views(noise)
+  groups = [
+    ({"group": name, "kind": noise.kind[name], "pooling": pooling}, tensor_views[name][pooling], False)
+    for name in noise.noise_MxS
+  ]
+  return estimate_rows(groups, tuple(k_ratios))[0]
 
 
-def pooled_by_kind(noise: Noise, pooling: str = "robust") -> dict:
-  """kind → (every sampled noise value of the tensors of that kind under `pooling`, pooled; coordinates left out).
-  The study's attention / ffn / vector groups."""
-  parts, left_out = {}, {}
-  for name, noise_MxS in noise.noise_MxS.items():
-    sample, dropped = scaled(noise_MxS, pooling)
-    kind = noise.kind[name]
-    parts.setdefault(kind, []).append(sample)
-    left_out[kind] = left_out.get(kind, 0) + dropped
-  return {kind: (jnp.concatenate(p), left_out[kind]) for kind, p in parts.items()}
+def sample_of(padded_sample) -> np.ndarray:
+  """The real values of a (padded sample, n) pair, on the host."""
+  x_B, n = jax.device_get(padded_sample)
+  return np.asarray(x_B)[: int(n)]
+
+
+def scaled(noise_MxS, pooling: str) -> tuple[np.ndarray, int]:
+  """The 1-D sample a tensor's noise gives under `pooling` (on the host), and how many coordinates it left out."""
+  found, left_out = _views(jnp.asarray(noise_MxS))
+  return sample_of(found[pooling]), int(left_out) if pooling == "robust" else 0
 
 
 def group_name(kind: str, pooling: str) -> str:
   """'all ffn' for the robust pool (what every plot and fit reads), 'raw ffn' for the raw view."""
   return f"{'all' if pooling == 'robust' else 'raw'} {kind}"
+
+
+def hill_interval(alpha: float, k: int) -> tuple[float, float]:
+  """Hill's asymptotic normal 95% interval, sd = α/√k."""
+  return alpha * (1 - 1.96 / math.sqrt(k)), alpha * (1 + 1.96 / math.sqrt(k))

@@ -2,22 +2,31 @@
 scale, per-tensor weight statistics and (at the last measurement) the verdicts: the rows of the sweep's noise files.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tailjax import tails
 from tailjax.noise import estimates, per_example
-from tailjax.tails import kernels
 
 
-def _top_singular_values(w, count: int = 3) -> str:
-  if w.ndim < 2:
-    return ""
-  s = jnp.linalg.svd(w.reshape(-1, w.shape[-1]).astype(jnp.float32), compute_uv=False)
-  return " ".join(f"{float(v):.4g}" for v in s[:count])
+@jax.jit
+def _lane(params_R, r):
+  """Lane r's parameters (one program for every tensor, not one slice per tensor shape)."""
+  return jax.tree.map(lambda v: v[r], params_R)
+
+
+@jax.jit
+def _param_stats(params):
+  """Per tensor (tree_leaves order): its Frobenius norm and, for a matrix (leading axes flattened), its three largest
+  singular values (empty for a vector)."""
+  leaves = jax.tree_util.tree_leaves(params)
+  norms = jnp.stack([jnp.linalg.norm(w.ravel().astype(jnp.float32)) for w in leaves])
+  top = [
+    jnp.linalg.svd(w.reshape(-1, w.shape[-1]).astype(jnp.float32), compute_uv=False)[:3] if w.ndim >= 2 else None
+    for w in leaves
+  ]
+  return norms, top
 
 
 def measure_lanes(
@@ -41,14 +50,13 @@ def measure_lanes(
   examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv). A diverged lane is skipped
   (its parameters are frozen at the last finite step and say nothing about the noise)."""
   out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
-  coords = per_example.coordinates(
-    jax.tree.map(lambda v: v[0], params_R), measure_cfg.coords_per_group, jax.random.key(0)
-  )
+  shapes = jax.tree.map(lambda v: jax.ShapeDtypeStruct(v.shape[1:], v.dtype), params_R)
+  coords = per_example.coordinates(shapes, measure_cfg.coords_per_group)
   # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
   for r, lane in enumerate(table):
     if diverged_R[r]:
       continue
-    params = jax.tree.map(lambda v, r=r: v[r], params_R)
+    params = _lane(params_R, r)
     noise = per_example.per_example_noise(
       loss_one, params, examples, budget_bytes=measure_cfg.budget_mb * 2**20, coords=coords
     )
@@ -61,47 +69,44 @@ def measure_lanes(
       "seed": lane["seed"],
     }
     ratios = tuple(measure_cfg.k_ratios)
-    per_tensor = estimates.estimate_groups(noise, ratios, pooling="robust")
-    pools = {pooling: estimates.pooled_by_kind(noise, pooling) for pooling in estimates.POOLINGS}
-    per_kind = []
-    for pooling, by_kind in pools.items():
-      for kind, (sample, _) in by_kind.items():
-        if sample.size < 8:
-          continue
-        for (estimator, ratio), v in estimates.group_estimates(sample, ratios).items():
-          per_kind.append(
-            {"group": estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling, "estimator": estimator,
-             "k_ratio": "" if ratio is None else ratio, "value": float(v), "n": int(sample.size),
-             "which": estimates.WHICH_ALPHA[estimator]}
-          )  # fmt: skip
+    tensor_views, left_out = estimates.views(noise)
+    pools = {p: estimates.pooled_by_kind(noise, tensor_views, left_out, p) for p in estimates.POOLINGS}
+    groups = [({"group": name, "kind": noise.kind[name], "pooling": "robust"}, tensor_views[name]["robust"], False)
+              for name in noise.noise_MxS]  # fmt: skip
+    groups += [  # pools, with their Hill plots (the raw one too: one program for both views)
+      ({"group": estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling}, sample, True)
+      for pooling, by_kind in pools.items()
+      for kind, (sample, _) in by_kind.items()
+    ]
+    alpha_rows, curves = estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
     reports = {}
     if verdict:  # the full verdict per pooled group; its Hill plot is the one drawn (verdict and plot agree)
       for pooling, by_kind in pools.items():
-        for kind, (sample, left_out) in by_kind.items():
+        for kind, (padded_sample, left) in by_kind.items():
+          sample = estimates.sample_of(padded_sample)
           if sample.size >= 100:
             # the family fits (scipy, ~1 s a group) and the bootstrap of the whole fit are for the view every plot
             # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
             robust = pooling == "robust"
             rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=200 if robust else 0)
-            reports[estimates.group_name(kind, pooling)] = (rep, left_out, pooling)
-    for kind, (sample, _) in pools["robust"].items():  # the Hill plot: does α̂ settle on a plateau as k grows?
-      group = estimates.group_name(kind, "robust")
-      if group in reports:
-        curve = reports[group][0]["hill_curve"]
-        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": curve["k"],
-                                   "alpha": curve["alpha"], "n": int(sample.size), "from": "verdict"})  # fmt: skip
-      elif sample.size >= 1000:
-        x_B, n = estimates.padded(sample)
-        ks = tuple(sorted({int(k) for k in np.geomspace(10, x_B.shape[0] // 4, 20)}))  # one program per size
-        curve = np.asarray(kernels.hill_curve(x_B, ks))
-        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": list(ks),
-                                   "alpha": curve.tolist(), "n": n, "from": "measurement"})  # fmt: skip
+            reports[estimates.group_name(kind, pooling)] = (rep, left, pooling)
+    robust_pools = {estimates.group_name(kind, "robust") for kind in pools["robust"]}
+    for (meta, (_, n), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
+      group = meta["group"]
+      if group not in robust_pools:
+        continue
+      if group in reports:  # the verdict's curve, on the sample it read (n: that sample's size)
+        rep = reports[group][0]
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": rep["hill_curve"]["k"],
+                                   "alpha": rep["hill_curve"]["alpha"], "n": rep["n"], "from": "verdict"})  # fmt: skip
+      elif ks is not None and int(n) >= 1000:
+        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": ks, "alpha": alphas,
+                                   "n": int(n), "from": "measurement"})  # fmt: skip
     wanted = set(measure_cfg.estimators)
-    for row in (row for row in per_tensor + per_kind if row["estimator"] in wanted):
+    for row in (row for row in alpha_rows if row["estimator"] in wanted):
       ci = ("", "")
-      if row["estimator"] == "hill":  # Hill's asymptotic normal interval, sd = α/√k
-        k = max(int(row["k_ratio"] * row["n"]), 1)
-        ci = (row["value"] * (1 - 1.96 / math.sqrt(k)), row["value"] * (1 + 1.96 / math.sqrt(k)))
+      if row["estimator"] == "hill":
+        ci = estimates.hill_interval(row["value"], max(int(row["k_ratio"] * row["n"]), 1))
       out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
     out["scale"].append(
       {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
@@ -111,10 +116,11 @@ def measure_lanes(
     if gains_fn is not None:
       for branch, gain in gains_fn(params, examples).items():
         out["gains"].append({**short, "branch": branch, "gain": float(gain)})
-    for w, (name, g) in zip(jax.tree_util.tree_leaves(params), noise.mean_grad_norm.items(), strict=True):
+    norms, tops = jax.device_get(_param_stats(params))
+    for w_norm, top, (name, g) in zip(norms, tops, noise.mean_grad_norm.items(), strict=True):
       out["params"].append(
-        {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(jnp.linalg.norm(w.ravel())),
-         "grad_norm": g, "top_singular_values": _top_singular_values(w)}
+        {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(w_norm), "grad_norm": g,
+         "top_singular_values": "" if top is None else " ".join(f"{float(v):.4g}" for v in top)}
       )  # fmt: skip
     for group, (rep, left_out, pooling) in reports.items():
       out["verdicts"].append(

@@ -18,6 +18,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from tailjax.models import param_kinds
 
@@ -51,16 +52,14 @@ def chunk_size(m: int, n_params: int, budget_bytes: float, overhead: float = 3.0
   return max(c for c in range(1, min(m, fit) + 1) if m % c == 0)
 
 
-def coordinates(params, coords_per_group: int, key) -> list:
-  """Per leaf (in tree_leaves order), a fixed random subset of flat coordinate indices, or None for all of them."""
-  leaves = jax.tree_util.tree_leaves(params)
+def coordinates(params, coords_per_group: int, seed: int = 0) -> list:
+  """Per leaf (in tree_leaves order), a fixed random subset of flat coordinate indices (sorted), or None for all of
+  them. Drawn by numpy on the host: a jax draw would compile a shuffle for every tensor size."""
+  rng = np.random.default_rng(seed)
   out = []
-  for leaf, k in zip(leaves, jax.random.split(key, len(leaves)), strict=True):
+  for leaf in jax.tree_util.tree_leaves(params):
     size = math.prod(leaf.shape)
-    pick = (
-      None if size <= coords_per_group else jnp.sort(jax.random.choice(k, size, (coords_per_group,), replace=False))
-    )
-    out.append(pick)
+    out.append(None if size <= coords_per_group else np.sort(rng.choice(size, coords_per_group, replace=False)))
   return out
 
 
@@ -71,7 +70,7 @@ def per_example_noise(
   *,
   coords_per_group: int = 4096,
   budget_bytes: float = 1 << 30,
-  key=None,
+  seed: int = 0,
   coords: list | None = None,
 ) -> Noise:
   """Per-example gradient noise of `loss_fn(params, example) -> scalar` over the leading axis (m) of `examples`.
@@ -82,7 +81,7 @@ def per_example_noise(
     examples: a pytree whose leaves share a leading axis m (m ≥ 2).
     coords_per_group: coordinates sampled per parameter tensor (all if the tensor is smaller).
     budget_bytes: memory for one chunk of per-example gradients; the chunk size follows from it.
-    key: picks the coordinates (fixed by default, so every measurement of a run reads the same coordinates).
+    seed: picks the coordinates (fixed by default, so every measurement of a run reads the same coordinates).
     coords: the coordinates already picked (`coordinates`), to skip picking them again.
   """
   m = jax.tree_util.tree_leaves(examples)[0].shape[0]
@@ -90,18 +89,17 @@ def per_example_noise(
     raise ValueError(f"per_example_noise: m = {m} examples; the noise needs at least 2 (a mean and a deviation)")
   n_params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
   c = chunk_size(m, n_params, budget_bytes)
-  key = key if key is not None else jax.random.key(0)
-  idx = coords if coords is not None else coordinates(params, coords_per_group, key)
-  sum_g, sum_sq, sample, small_sq = gradient_sums(params, examples, idx, loss_fn=loss_fn, c=c)
-  mean_sq = float(sum(jnp.sum((g / m) ** 2) for g in jax.tree_util.tree_leaves(sum_g)))
-  trace = (float(sum_sq) - m * mean_sq) / (m - 1)
+  idx = coords if coords is not None else coordinates(params, coords_per_group, seed)
+  noise_L, norms_L, sums = _noise_and_sums(params, examples, idx, loss_fn=loss_fn, c=c)
+  norms_L, (sum_sq, mean_sq, small_sq) = jax.device_get((norms_L, sums))  # one transfer of the scalars
+  mean_sq, sum_sq = float(mean_sq), float(sum_sq)
+  trace = (sum_sq - m * mean_sq) / (m - 1)
   true_sq = mean_sq - trace / m
   kinds, noise, grad_norm = {}, {}, {}
-  mean_g = jax.tree_util.tree_leaves(sum_g)
-  for (path, leaf), s, g in zip(jax.tree_util.tree_flatten_with_path(params)[0], sample, mean_g, strict=True):
+  for (path, leaf), s, g in zip(jax.tree_util.tree_flatten_with_path(params)[0], noise_L, norms_L, strict=True):
     name = param_kinds.group_name(path)
-    grad_norm[name] = float(jnp.linalg.norm(g.ravel())) / m
-    noise[name] = s - jnp.mean(s, axis=0, keepdims=True)  # g_i − ḡ at the sampled coordinates
+    grad_norm[name] = float(g)
+    noise[name] = s
     kinds[name] = param_kinds.group_kind(name, leaf.ndim)
   b_small = c // min(c, _SMALL_BATCHES)
   two = two_batch_noise_scale(float(small_sq), mean_sq, b_small, m) if b_small < m else {"b_simple": math.nan}
@@ -117,6 +115,20 @@ def per_example_noise(
     true_grad_sq=true_sq,
     b_simple=trace / true_sq if true_sq > 0 else math.inf,
   )
+
+
+@jax.jit(static_argnames=("loss_fn", "c"))
+def _noise_and_sums(params, examples, idx: list, loss_fn, c: int):
+  """Per leaf, the noise g_i − ḡ at its sampled coordinates [m, S] and |ḡ| (all coordinates); and (Σ_i |g_i|²,
+  |ḡ|², the mean over small batches of |their mean gradient|²): `gradient_sums` and everything after it in one
+  program, so a measurement compiles nothing per tensor."""
+  m = jax.tree_util.tree_leaves(examples)[0].shape[0]
+  sum_g, sum_sq, picked, small_sq = gradient_sums(params, examples, idx, loss_fn=loss_fn, c=c)
+  mean_g = [g / m for g in jax.tree_util.tree_leaves(sum_g)]
+  mean_sq = sum(jnp.sum(jnp.square(g.astype(jnp.float32))) for g in mean_g)
+  noise = [p - jnp.mean(p, axis=0, keepdims=True) for p in picked]
+  norms = jnp.stack([jnp.linalg.norm(g.ravel()) for g in mean_g])
+  return noise, norms, (sum_sq, mean_sq, small_sq)
 
 
 @jax.jit(static_argnames=("loss_fn", "c"))

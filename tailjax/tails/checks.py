@@ -19,14 +19,20 @@ def _range_abs(x):
 
 
 def as_array(x, what: str):
-  """`x` as an array (lists and tuples of numbers are accepted); anything else is a ValueError naming it."""
-  if isinstance(x, (jax.Array, np.ndarray)):
-    return x
-  try:
-    out = np.asarray(x, dtype=np.float32)
-  except (TypeError, ValueError):
-    raise ValueError(f"{what}: x must be an array of numbers, not {type(x).__name__}") from None
-  return out
+  """`x` as an array (lists and tuples of numbers are accepted); anything else, complex numbers included (a tail is
+  a tail of real values: pass the magnitudes or the real parts), is a ValueError naming it."""
+  given = x
+  if not isinstance(x, (jax.Array, np.ndarray)):
+    try:
+      x = np.asarray(x)
+    except (TypeError, ValueError):
+      raise ValueError(f"{what}: x must be an array of numbers, not {type(x).__name__}") from None
+  kind = np.dtype(x.dtype).kind
+  if kind == "c":
+    raise ValueError(f"{what}: x is complex; pass real values, e.g. np.abs(x) or x.real")
+  if kind not in "biuf":
+    raise ValueError(f"{what}: x must be an array of numbers, not {type(given).__name__} of {x.dtype}")
+  return x if x is given else x.astype(np.float32)
 
 
 def check_sample(x, what: str, at_least: int = 2) -> int:

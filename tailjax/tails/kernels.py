@@ -14,7 +14,14 @@ import math
 import jax
 import jax.numpy as jnp
 
-from tailjax.tails.order_stats import abs_flat, kth_largest, log_excess_sums, top_desc
+from tailjax.tails.order_stats import (
+  abs_flat,
+  kth_largest,
+  kth_largest_many,
+  log_excess_sums,
+  log_excess_sums_above,
+  top_desc,
+)
 
 
 @jax.jit
@@ -89,6 +96,22 @@ def ecf(x):
   return jnp.sum((u - u.mean()) * (v - v.mean())) / jnp.sum((u - u.mean()) ** 2)  # least-squares slope
 
 
+def _linear_quantile(s_NxD, q, n_D, skip_at_D=None, skip_D=None):
+  """numpy's "linear" q-quantile of each column of a column-sorted array, over its first n_D values, or over the
+  column without the block of skip_D values starting at row skip_at_D (then n_D is the count left)."""
+  p_D = q * (n_D - 1).astype(jnp.float32)
+  low_D, high_D = jnp.floor(p_D), jnp.ceil(p_D)
+  w_D = p_D - low_D
+
+  def at(j_D):
+    j_D = jnp.clip(j_D.astype(jnp.int32), 0, jnp.maximum(n_D - 1, 0))
+    if skip_D is not None:
+      j_D = jnp.where(j_D < skip_at_D, j_D, j_D + skip_D)
+    return jnp.take_along_axis(s_NxD, j_D[None], axis=0)[0]
+
+  return at(low_D) * (1 - w_D) + at(high_D) * w_D
+
+
 @jax.jit
 def robust_scale(x_NxD):
   """((x − median) / (IQR / 1.349), usable) per column of an [N, D] array; z = 0 where a column is unusable.
@@ -98,25 +121,75 @@ def robust_scale(x_NxD):
   one value for every example whose unit is off), that atom would otherwise set the scale, and a scale that follows
   each column's atom fraction pools coordinates into a scale mixture again. The atom itself maps to exactly 0. A
   column is unusable when fewer than 8 of its values differ from the median, or they have no spread.
+
+  Each column is sorted once; the median and both quartiles are read from it (numpy's linear interpolation, the
+  quartiles over the column with the median's block of equal values skipped): `jnp.median` and `jnp.nanquantile`
+  would sort it twice more, and this runs on every tensor at every measurement.
   """
-  med_D = jnp.median(x_NxD, axis=0)
-  off_NxD = jnp.where(x_NxD == med_D, jnp.nan, x_NxD)
-  q25_D, q75_D = jnp.nanquantile(off_NxD, jnp.array([0.25, 0.75]), axis=0)
-  iqr_D = jnp.nan_to_num((q75_D - q25_D) / 1.349)
-  ok_D = (iqr_D > 0) & (jnp.sum(~jnp.isnan(off_NxD), axis=0) >= 8)
+  n = x_NxD.shape[0]
+  s_NxD = jnp.sort(x_NxD, axis=0)
+  all_D = jnp.full(x_NxD.shape[1:], n, jnp.int32)
+  med_D = _linear_quantile(s_NxD, 0.5, all_D)
+  below_D = jnp.sum(s_NxD < med_D, axis=0, dtype=jnp.int32)
+  atom_D = jnp.sum(s_NxD == med_D, axis=0, dtype=jnp.int32)
+  off_D = n - atom_D
+  q25_D, q75_D = (_linear_quantile(s_NxD, q, off_D, below_D, atom_D) for q in (0.25, 0.75))
+  iqr_D = jnp.where(off_D > 0, (q75_D - q25_D) / 1.349, 0.0)
+  ok_D = (iqr_D > 0) & (off_D >= 8)
   return jnp.where(ok_D, (x_NxD - med_D) / jnp.where(ok_D, iqr_D, 1.0), 0.0), ok_D
 
 
-@jax.jit(static_argnames="k1")
-def mohammadi_padded(x_B, n, k1: int):
-  """`mohammadi` on the first n values of x_B (the rest padding; n may be traced): blocks of k1 past n are masked,
-  so one compiled program serves every n that fits in the padded size."""
+def _isqrt(v):
+  """⌊√v⌋ of a positive int32 (traced), exact: the float root corrected by one either way."""
+  r = jnp.floor(jnp.sqrt(v.astype(jnp.float32))).astype(jnp.int32)
+  r = jnp.where((r + 1) * (r + 1) <= v, r + 1, r)
+  return jnp.where(r * r > v, r - 1, r)
+
+
+def mohammadi_masked(x_B, n):
+  """`mohammadi` on the first n values of x_B (the rest padding; n may be traced), with blocks of
+  k1 = ⌊√(b/2)⌋ values, b the next power of two ≥ max(n, 16) (≈ √n, the same for every n of one power-of-two size).
+  Block sums are segment sums with a traced block size, so one compiled program serves every n up to x_B's size."""
   x = x_B.astype(jnp.float32)
-  blocks = x.shape[0] // k1
+  size = x.shape[0]
+  n = jnp.asarray(n, jnp.int32)
+  bits = 32 - jax.lax.clz(jnp.maximum(n, 16) - 1)  # b = 2^bits
+  k1 = jnp.maximum(_isqrt(jnp.left_shift(1, bits - 1)), 2)
   k2 = n // k1  # complete blocks of real values
-  y_K = x[: blocks * k1].reshape(blocks, k1).sum(1)
-  in_K = jnp.arange(blocks) < k2
-  in_B = jnp.arange(x.shape[0]) < k2 * k1
+  i_B = jnp.arange(size)
+  in_B = i_B < k2 * k1
+  y_K = jax.ops.segment_sum(jnp.where(in_B, x, 0.0), jnp.where(in_B, i_B // k1, size // 2), num_segments=size // 2 + 1)
+  in_K = jnp.arange(size // 2 + 1) < k2
   mean_log_y = jnp.sum(jnp.where(in_K, jnp.log(jnp.abs(jnp.where(in_K, y_K, 1.0))), 0.0)) / k2
   mean_log_x = jnp.sum(jnp.where(in_B, jnp.log(jnp.abs(jnp.where(in_B, x, 1.0))), 0.0)) / (k2 * k1)
-  return math.log(k1) / (mean_log_y - mean_log_x)
+  return jnp.log(k1.astype(jnp.float32)) / (mean_log_y - mean_log_x)
+
+
+def padded_estimates(x_B, n, k_ratios: tuple, curve_K=None):
+  """The measurement's estimators on the first n values of x_B (zero padding after them never reaches a top order
+  statistic): Hill, Pickands (at k/4) and the moments ξ at k = ⌊r·n⌋ for each static ratio r, Mohammadi's stable
+  index, and Hill at each k of `curve_K` (traced, or None for no curve: the Hill plot). Every order statistic comes
+  from one selection loop run per k (`kth_largest_many`), so the program compiles one loop, not one per statistic."""
+  a = abs_flat(x_B)
+  n = jnp.asarray(n, jnp.int32)
+  k_R = jnp.stack([jnp.maximum(jnp.floor(r * n).astype(jnp.int32), 1) for r in k_ratios])
+  j_R = jnp.maximum(k_R // 4, 1)
+  curve_K = jnp.zeros((0,), jnp.int32) if curve_K is None else jnp.asarray(curve_K, jnp.int32)
+  curve_K = jnp.clip(curve_K, 1, jnp.maximum(n - 1, 1))
+  t = kth_largest_many(a, jnp.clip(jnp.concatenate([k_R + 1, j_R, 2 * j_R, 4 * j_R, curve_K + 1]), 1, n))
+  count = len(k_ratios)
+  t_k, t_j, t_2j, t_4j = (t[i * count : (i + 1) * count] for i in range(4))
+  t_c = t[4 * count :]
+  out = {}
+  for i, r in enumerate(k_ratios):
+    sum_d, sum_d2, _ = log_excess_sums_above(a, t_k[i])
+    m1, m2 = sum_d / k_R[i], sum_d2 / k_R[i]
+    out[("hill", r)] = k_R[i] / sum_d
+    xi = jnp.log((t_j[i] - t_2j[i]) / (t_2j[i] - t_4j[i])) / math.log(2.0)
+    out[("pickands", r)] = jnp.where(xi > 0, 1.0 / xi, jnp.nan)
+    out[("moments_xi", r)] = m1 + 1.0 - 0.5 / (1.0 - m1**2 / m2)
+  out[("stable_mohammadi", None)] = jnp.clip(mohammadi_masked(x_B, n), 1e-6, 2.0)
+  if curve_K.shape[0] == 0:
+    return out, jnp.zeros((0,), jnp.float32)
+  # one reduction body run per k (lax.map), not K unrolled ones: the program compiles in half the time
+  return out, jax.lax.map(lambda ct: ct[0] / log_excess_sums_above(a, ct[1])[0], (curve_K.astype(jnp.float32), t_c))

@@ -67,7 +67,10 @@ def search_kth_largest(a_N, k, sample: int):
   to_bits = lambda v: jax.lax.bitcast_convert_type(jnp.float32(v), jnp.int32)  # monotone for v ≥ 0
   to_value = lambda b: jax.lax.bitcast_convert_type(b, jnp.float32)
   s = min(sample, n)
-  sample_desc = -jnp.sort(-a_N[jax.random.randint(jax.random.key(0), (s,), 0, n)] * s1 * s2)
+  # s indices spread over the array by the golden-ratio (Weyl) sequence: only the first guesses depend on them, and
+  # a random draw (threefry) would cost the program a third of its compile time
+  at_S = jnp.floor(jnp.mod(jnp.arange(s, dtype=jnp.float32) * 0.618034, 1.0) * n).astype(jnp.int32)
+  sample_desc = -jnp.sort(-a_N[jnp.clip(at_S, 0, n - 1)] * s1 * s2)
   r = k.astype(jnp.float32) * (s / n)
   sd = jnp.sqrt(jnp.maximum(r * (1 - r / s), 1.0))
   first = to_bits(sample_desc[jnp.clip(jnp.floor(r - 2.5 * sd), 0, s - 1).astype(jnp.int32)])  # likely above
@@ -119,9 +122,25 @@ def search_kth_largest(a_N, k, sample: int):
   return value, found & (hi - 1 > to_bits(_FLOOR))
 
 
+def kth_largest_many(a_N, k_K, sample: int = 4096):
+  """`kth_largest` at each of several k (a 1-D array, may be traced): one search loop run for each k in turn
+  (`lax.map`), so K order statistics compile as one loop, not K. (Batching the counts over k instead costs every k
+  the passes of the slowest and, vmapped over samples, turns the exact-or-sort `cond` into both branches.)"""
+  n = a_N.shape[0]
+  k_K = jnp.asarray(k_K, jnp.int32)
+  if n <= _SORT_AT_MOST:
+    return -jnp.sort(-a_N)[k_K - 1]
+  value_K, exact_K = jax.lax.map(lambda k: search_kth_largest(a_N, k, sample), k_K)
+  return jax.lax.cond(jnp.all(exact_K), lambda _: value_K, lambda _: -jnp.sort(-a_N)[k_K - 1], None)
+
+
 def log_excess_sums(a_N, k):
   """(Σ d, Σ d², ln X(k+1)) over the top k values, d = ln X(i) − ln X(k+1); ties at X(k+1) add d = 0."""
-  t = kth_largest(a_N, k + 1)
+  return log_excess_sums_above(a_N, kth_largest(a_N, k + 1))
+
+
+def log_excess_sums_above(a_N, t):
+  """`log_excess_sums` with the threshold t = X(k+1) already found."""
   log_t = jnp.log(t)
   d_N = jnp.log(jnp.maximum(a_N, t)) - log_t  # 0 at and below X(k+1); max, not select, for XLA's CPU backend
   sum_d = jnp.sum(d_N)

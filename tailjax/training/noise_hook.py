@@ -9,7 +9,7 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import files, validate
+from tailjax import compiling, files, validate
 from tailjax.noise import lanes as noise_lanes
 from tailjax.training import engine
 
@@ -46,7 +46,7 @@ class NoiseHook:
       return
     n_real = len(self._table)
     diverged_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real] >= 0  # waits for the chunk
-    t0 = time.time()
+    t0, compiled0 = time.time(), compiling.seconds()
     cfg = self._row.cfg
     found = noise_lanes.measure_lanes(
       loss_one=self._loss_one,
@@ -62,4 +62,7 @@ class NoiseHook:
       gains_fn=self._gains_fn,
     )
     files.write_json(out, found)
-    logging.info("B=%d step %d: gradient noise measured (%.1f s)", self._row.batch_size, step, time.time() - t0)
+    logging.info(
+      "B=%d step %d: gradient noise measured (%.1f s, of which compiling %.1f s)",
+      self._row.batch_size, step, time.time() - t0, compiling.seconds() - compiled0,
+    )  # fmt: skip
