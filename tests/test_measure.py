@@ -188,9 +188,16 @@ def test_measurement_outputs_and_plots(tmp_path):
       assert v["alpha"] == v["ci_low"] == v["ci_high"] == v["bias"] == ""
     else:
       assert float(v["ci_low"]) <= float(v["alpha"]) <= float(v["ci_high"]) and v["bias"]
+  # values the robust pool leaves out (at their coordinate's median, or of coordinates without spread) are counted
+  by_group = {v["group"]: v for v in verdicts}
+  for v in verdicts:
+    assert int(v["values_left_out"]) >= 0 and (v["pooling"] == "robust" or int(v["values_left_out"]) == 0)
   # the Hill plot drawn for the last measurement is the verdict's own curve
   curves = [c for c in json.loads((wd / "hill_curves.json").read_text()) if c["step"] == 20]
   assert curves and all(c["from"] == "verdict" and c["group"].startswith("all ") for c in curves)
+  for c in curves:  # the verdict's k lies on its plotted curve, at the Hill α̂ the verdict quotes
+    v = by_group[c["group"]]
+    assert c["k"][0] <= int(v["hill_k"]) <= c["k"][-1] and int(v["n"]) == c["n"]
 
 
 def test_experiment_1_1_sweep_cauchy_injection(tmp_path):

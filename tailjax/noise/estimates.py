@@ -89,11 +89,6 @@ def pooled_by_kind(noise: Noise, tensor_views: dict, left_out: dict, pooling: st
   return {kind: (pools[kind], int(np.sum(jax.device_get(dropped[kind])))) for kind in parts}
 
 
-@jax.jit(static_argnames="size")
-def _pad(x_B, size: int):
-  return jnp.pad(x_B, (0, size - x_B.shape[0]))
-
-
 @jax.jit(static_argnames=("k_ratios",))
 def _estimate_GxB(x_GxB, n_G, curve_GxK, k_ratios: tuple):
   """`kernels.padded_estimates` of each of G samples in turn (`lax.map`, not vmap: a vmapped selection would run the
@@ -116,17 +111,16 @@ def estimate_rows(groups: list, k_ratios) -> tuple[list[dict], list]:
   padded size run as one call (`lax.map` over them): one program per size and count, whatever the data, so a sweep
   compiles them at its first measurement only."""
   ns = [int(n) for n in jax.device_get([sample[1] for _, sample, _ in groups])]
-  # Groups without a Hill plot (tensors: at most m × coords_per_group values each) are padded to the largest of
-  # them, so they share one program; those with a plot (pools, which differ in size by up to the number of tensors)
-  # run per padded size.
-  plain = max((x_B.shape[0] for _, (x_B, _), with_curve in groups if not with_curve), default=0)
+  # One program per padded size and plot-or-not: padding the small tensors to the largest one's size would save
+  # one or two compiles (~1 s each, once per sweep) but cost every later measurement 0.2 s (m = 64) to 1.5 s
+  # (m = 256) of passes over padding (BENCHMARKS.md).
   by_size = {}  # (padded size, whether to draw the Hill plot) → groups
   for i, (_, (x_B, _), with_curve) in enumerate(groups):
-    by_size.setdefault((x_B.shape[0] if with_curve else plain, with_curve), []).append(i)
+    by_size.setdefault((x_B.shape[0], with_curve), []).append(i)
   found = [None] * len(groups)
-  for (size, with_curve), idx in by_size.items():
+  for (_, with_curve), idx in by_size.items():
     curves_GxK = np.array([curve_ks(max(ns[i], 16)) if with_curve else [] for i in idx], np.int32)
-    x_GxB = jnp.stack([_pad(groups[i][1][0], size) for i in idx])
+    x_GxB = jnp.stack([groups[i][1][0] for i in idx])
     args = (x_GxB, np.array([ns[i] for i in idx]), curves_GxK if with_curve else None)
     values, alpha_GxK = jax.device_get(_estimate_GxB(*args, k_ratios))
     for g, i in enumerate(idx):

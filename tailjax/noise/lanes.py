@@ -89,7 +89,8 @@ def measure_lanes(
             # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
             robust = pooling == "robust"
             rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=200 if robust else 0)
-            reports[estimates.group_name(kind, pooling)] = (rep, left, pooling)
+            dropped = int(pools["raw"][kind][0][1]) - sample.size  # robust: atoms and flat coordinates' values
+            reports[estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
     robust_pools = {estimates.group_name(kind, "robust") for kind in pools["robust"]}
     for (meta, (_, n), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
       group = meta["group"]
@@ -122,9 +123,10 @@ def measure_lanes(
         {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(w_norm), "grad_norm": g,
          "top_singular_values": "" if top is None else " ".join(f"{float(v):.4g}" for v in top)}
       )  # fmt: skip
-    for group, (rep, left_out, pooling) in reports.items():
+    for group, (rep, left_out, pooling, values_left_out) in reports.items():
       out["verdicts"].append(
         {**short, "group": group, "pooling": pooling, "n": rep["n"], "coords_left_out": left_out,
+         "values_left_out": values_left_out,
          "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
          "hill_alpha": rep["hill"]["alpha"], **_tail_index_columns(rep), "moments_xi": rep["moments_xi"],
          "best": rep["families"]["best"] if "families" in rep else ""}

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 
 from tailjax import files  # noqa: E402
 
+_MAX_LANE_ROWS = 6  # hill_plots.png: one row per lane, at most this many
 _NOTE = "Hill: tail index (k = {r:g}·n); it means something only where the Hill plot has a plateau"
 
 
@@ -97,17 +98,29 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   files.write_figure(workdir / "early_vs_steady.png", fig)
   plt.close(fig)
 
-  # hill_plots: α̂ against k for each pooled group at each step (first lane)
-  curves = [c for c in found["hill_curves"] if c["lane"] == lane]
+  # hill_plots: α̂ against k for each pooled group at each step, one row per lane of the first batch size; the panel
+  # of a group with a verdict (last step) names its category and marks the k the verdict read α̂ at
+  curves = [c for c in found["hill_curves"] if any(r["lane"] == c["lane"] for r in _select(alpha, batch_size=b))]
   groups = sorted({c["group"] for c in curves})
-  if groups:
-    fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 3.4), squeeze=False, sharey=True)
-    for ax, g in zip(axes[0], groups, strict=True):
-      for c in (c for c in curves if c["group"] == g):
-        ax.plot(c["k"], c["alpha"], label=f"step {c['step']}")
-      ax.set(xscale="log", xlabel="k", title=g)
-    axes[0][0].set_ylabel("Hill α̂")
+  rows_lanes = [ln for ln in lanes if any(c["lane"] == ln for c in curves)][:_MAX_LANE_ROWS]
+  if groups and rows_lanes:
+    height, width = 3.0 * len(rows_lanes) + 0.6, 4 * len(groups)
+    fig, axes = plt.subplots(len(rows_lanes), len(groups), figsize=(width, height), squeeze=False, sharey=True)
+    verdicts = {(v["lane"], v["group"]): v for v in found["verdicts"] if v["batch_size"] == b}
+    for row, ln in zip(axes, rows_lanes, strict=True):
+      for ax, g in zip(row, groups, strict=True):
+        for c in (c for c in curves if c["group"] == g and c["lane"] == ln):
+          ax.plot(c["k"], c["alpha"], label=f"step {c['step']}")
+        v = verdicts.get((ln, g))
+        label = g if v is None else f"{g}: {v['category']}"
+        if v is not None and v["hill_k"] != "":
+          ax.plot([float(v["hill_k"])], [float(v["hill_alpha"])], "kx", ms=7, label="verdict's k, Hill α̂")
+        ax.set(xscale="log", xlabel="k", title=f"{label}\n{ln}")
+        ax.title.set_fontsize(8)
+      row[0].set_ylabel("Hill α̂")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"Hill plots ({title}): a power-law tail shows a flat stretch; a drift means none", fontsize=8)
+    more = f" (first {_MAX_LANE_ROWS} of {len(lanes)} lanes)" if len(lanes) > _MAX_LANE_ROWS else ""
+    fig.suptitle(f"Hill plots (B = {b}{more}): a power-law tail shows a flat stretch; a drift means none", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title above the panels
     files.write_figure(workdir / "hill_plots.png", fig)
     plt.close(fig)

@@ -21,8 +21,8 @@ SCALE_COLUMNS = [
 PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "grad_norm", "top_singular_values"]
 GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
 VERDICT_COLUMNS = [
-  "step", "batch_size", "lane", "group", "pooling", "n", "coords_left_out", "category", "verdict", "hill_k",
-  "hill_alpha", "alpha", "ci_low", "ci_high", "bias", "moments_xi", "best",
+  "step", "batch_size", "lane", "group", "pooling", "n", "coords_left_out", "values_left_out", "category", "verdict",
+  "hill_k", "hill_alpha", "alpha", "ci_low", "ci_high", "bias", "moments_xi", "best",
 ]  # fmt: skip
 
 

@@ -39,7 +39,7 @@ def check_sample(x, what: str, at_least: int = 2) -> int:
   """Raise a ValueError a caller can act on; value checks only where x is concrete (not under an outer jit)."""
   n = math.prod(np.shape(x))
   if n < at_least:
-    raise ValueError(f"{what}: x has {n} values; pass a 1-D array of at least {at_least} samples")
+    raise ValueError(f"{what}: x has {n} values; pass an array of at least {at_least} samples")
   if not isinstance(x, jax.core.Tracer):
     top, bottom, total = (float(v) for v in _range_abs(jnp.asarray(x, jnp.float32)))
     if not (math.isfinite(top) and math.isfinite(total) and math.isfinite(bottom)):

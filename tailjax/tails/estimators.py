@@ -86,17 +86,19 @@ def robust_scale_columns(x_NxD):
 
 def pool(x, pooling: str, what: str):
   """The 1-D sample that `pooling` makes of x: "raw" (x as it is, flattened), "robust" (`robust_scale_columns` of an
-  [N, D] array, columns without spread left out) or "std" (`standardize_columns`). Returns (sample, columns left out).
-  """
+  [N, D] array, columns without spread left out) or "std" (`standardize_columns`). An [N, ...] array of more axes
+  (per-example gradients of a matrix, [m, out, in]) is N samples of its trailing axes flattened. Returns (sample,
+  columns left out)."""
   if pooling not in ("raw", "robust", "std"):
     raise ValueError(f"{what}: pooling = {pooling!r}; use 'robust', 'raw' or 'std'")
   if pooling == "raw":
     return jnp.ravel(jnp.asarray(x, jnp.float32)), 0
-  if np.ndim(x) != 2 or np.shape(x)[0] < 3:
+  if np.ndim(x) < 2 or np.shape(x)[0] < 3:
     raise ValueError(
       f"{what}: pooling = {pooling!r} scales each column of an [N, D] array (N ≥ 3 samples of D coordinates), not an "
       f"array of shape {np.shape(x)}; pass pooling='raw' for a 1-D sample"
     )
+  x = jnp.reshape(jnp.asarray(x), (np.shape(x)[0], -1))
   if pooling == "std":
     return jnp.ravel(standardize_columns(x)), 0
   z_NxD, ok_D = robust_scale_columns(x)

@@ -26,7 +26,8 @@ def estimate(
   """Every estimator on one sample, and a verdict in words.
 
   Args:
-    x: samples: a 1-D array, or an [N, D] array of N samples of D coordinates, which `pooling` turns into one sample.
+    x: samples: a 1-D array, or an [N, D] array of N samples of D coordinates (or [N, ...]: the trailing axes are the
+      coordinates), which `pooling` turns into one sample.
     pooling: for [N, D] input, "robust" (default: each column centred on its median and scaled by the interquartile
       range of its values off the median, unusable columns left out; docs/science.md §3), "raw" (pooled as they
       are: coordinates of different scales make a scale mixture) or "std" (standardised; caps every tail at
@@ -50,7 +51,7 @@ def estimate(
   x = as_array(x, "estimate")
   if standardize:
     pooling = "std"
-  pooling = pooling or ("robust" if np.ndim(x) == 2 else "raw")
+  pooling = pooling or ("robust" if np.ndim(x) >= 2 else "raw")
   check_sample(x, "estimate", at_least=100)
   x, columns_dropped = pool(x, pooling, "estimate")
   n_given = int(x.shape[0])
@@ -143,6 +144,8 @@ def estimate(
     others = ", ".join(f"{name} p = {v['p']:.1g}" for name, v in fam["vuong"].items())
     verdict += f"; best family {fam['best']} ({others})"
   report["verdict"] = verdict
+  if report["category"] != "power law":
+    tail["note"] = "no power-law tail in the verdict: alpha and ci95 are Hill's numbers at the chosen k, no index"
   return report
 
 
@@ -269,16 +272,33 @@ def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete)
     return (
       f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] ({how_alpha}; k = {k} chosen by {how}; {where}; "
       + f"beats the exponential ({p('exponential')}); "
-      + (
-        slight
-        or "lognormal, stretched exponential, cut-off not better (smallest p = "
-        + f"{min(tests[name]['p'] for name in alternatives.NAMES[1:]):.2g}, "
-        + f"each needs < {alternatives.NESTED_LEVEL:.2g})"
-      )
+      + (slight or _nested_clause(tests))
       + f"; moments ξ = {xi:.2f})"
     )
   why = "the Hill plot is not flat around it" if flat else "the Hill plot has no flat stretch"
   return f"no power-law tail at k = {k} ({why}): {where}; moments ξ = {xi:.2f} (± {se_xi:.2f}); {hill}"
+
+
+def _nested_clause(tests) -> str:
+  """Why the lognormal, stretched exponential and cut-off laws did not win: none fits better at the Bonferroni
+  level, or those that do bend the tail index by less than alternatives.BEND over the tail (then each is named)."""
+  slight = [name for name in alternatives.NAMES[1:] if tests[name]["p"] < alternatives.NESTED_LEVEL]
+  if not slight:
+    smallest = min(tests[name]["p"] for name in alternatives.NAMES[1:])
+    return (
+      f"lognormal, stretched exponential, cut-off not better (smallest p = {smallest:.2g}, each needs "
+      f"< {alternatives.NESTED_LEVEL:.2g})"
+    )
+  label = {
+    "lognormal": "lognormal",
+    "stretched_exponential": "stretched exponential",
+    "power_law_with_cutoff": "cut-off",
+  }
+  named = ", ".join(f"{label[name]} (p = {tests[name]['p']:.2g}, bend {tests[name]['bend']:.0%})" for name in slight)
+  return (
+    f"{named} fit{'s' if len(slight) == 1 else ''} better but bend{'s' if len(slight) == 1 else ''} the tail index "
+    f"by less than {alternatives.BEND:.0%} over the tail: too slight to call it another law"
+  )
 
 
 _MIN_DISTINCT = 10  # fewer distinct magnitudes than this leave Hill's log excesses mostly zero: no index to read

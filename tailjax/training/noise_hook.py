@@ -66,3 +66,6 @@ class NoiseHook:
       "B=%d step %d: gradient noise measured (%.1f s, of which compiling %.1f s)",
       self._row.batch_size, step, time.time() - t0, compiling.seconds() - compiled0,
     )  # fmt: skip
+    for v in (v for v in found["verdicts"] if v["pooling"] == "robust"):  # the headline of each robust verdict
+      index = f", α = {v['alpha']:.2f} [{v['ci_low']:.2f}, {v['ci_high']:.2f}]" if v["alpha"] != "" else ""
+      logging.info("B=%d step %d %s, %s: %s%s", self._row.batch_size, step, v["lane"], v["group"], v["category"], index)
