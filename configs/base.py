@@ -86,6 +86,7 @@ def get_config():
   c.measure.k_ratios = (0.05, 0.1, 0.2)  # k / n at which Hill, Pickands and moments are reported
   c.measure.estimators = ("hill", "pickands", "moments_xi", "stable_mohammadi")  # which rows alpha.csv gets
   c.measure.verdict = True  # also the full tails.estimate verdict per group at the last measurement (~0.5 s each)
+  c.measure.n_boot = 200  # resamples of the whole Clauset fit behind each robust verdict's interval (0 = asymptotic)
 
   c.checkpoint = ml_collections.ConfigDict()
   c.checkpoint.every = 500  # save the row state every this many steps (0 = never)

@@ -132,6 +132,7 @@ def _measure(m) -> None:
   _integer("measure.examples", m.examples, at_least=2, meaning="the noise needs a mean")
   _positive("measure.budget_mb", m.budget_mb, "memory budget in MB")
   _integer("measure.coords_per_group", m.coords_per_group)
+  _integer("measure.n_boot", m.n_boot, at_least=0, meaning="0 = Hill's asymptotic interval")
   if not m.estimators or any(e not in noise.ESTIMATORS for e in m.estimators):
     raise UserError(f"measure.estimators must be a non-empty subset of {noise.ESTIMATORS}, got {tuple(m.estimators)!r}")
   if not m.k_ratios or not all(_is_number(r) and 0 < r <= 0.5 for r in m.k_ratios):

@@ -53,6 +53,7 @@ def tiny_config():
   c.sweep.learning_rates = (1e-3,)
   c.output.tensorboard = False
   c.output.plots = False
+  c.measure.n_boot = 20  # the verdicts' bootstrap: enough resamples for an interval, few enough for a quick suite
   return c
 
 
