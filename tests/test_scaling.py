@@ -22,22 +22,60 @@ def rows_with_optimum(b, lr_opt, seeds=(0,), diverge_above=None):
 
 
 def test_recovers_exponent_from_bracketed_optima():
-  rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3)  # ratio 9 in B, 10 in LR
+  beta = math.log(10) / math.log(9)  # ratio 9 in B, 10 in LR; the middle optimum on the same line
+  rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 3e-4 * 3**beta) + rows_with_optimum(144, 3e-3)
   fit = scaling.fit(rows, FP)
-  assert fit["n_bracketed"] == 2
-  assert fit["beta"] == pytest.approx(math.log(10) / math.log(9), rel=1e-6)
-  assert [o["censored"] for o in fit["per_batch_size"]] == [None, None]
+  assert fit["n_bracketed"] == 3 and fit["two_point_slope"] is None
+  assert fit["beta"] == pytest.approx(beta, rel=1e-6) and fit["verdict"].startswith(f"beta = {beta:.3f}")
+  assert [o["censored"] for o in fit["per_batch_size"]] == [None, None, None]
+  assert all(o["lr_opt_source"] == "refined" for o in fit["per_batch_size"])
+
+
+def test_two_bracketed_optima_give_no_beta_only_their_slope_by_name():
+  # Through two points any line fits exactly (the study's Phase 2.5 table: "beta = 2.463", r2 = 1.0).
+  rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3)
+  fit = scaling.fit(rows, FP)
+  assert fit["beta"] is None and fit["r2"] is None and fit["beta_ci"] is None and fit["c"] is None
+  assert fit["two_point_slope"]["beta"] == pytest.approx(math.log(10) / math.log(9), rel=1e-6)
+  assert fit["verdict"].startswith("no fit: only 2 batch size(s)") and "not a measurement" in fit["verdict"]
+  assert "beta =" not in fit["verdict"]
 
 
 def test_edge_optimum_is_a_bound_and_leaves_the_fit():
-  rows = rows_with_optimum(32, 3e-4, seeds=(0, 1)) + rows_with_optimum(64, 1e-3) + rows_with_optimum(256, 1e-1)
+  rows = rows_with_optimum(32, 3e-4, seeds=(0, 1)) + rows_with_optimum(64, 1e-3) + rows_with_optimum(128, 2e-3)
+  rows += rows_with_optimum(256, 1e-1) + rows_with_optimum(512, 1e-5)
   fit = scaling.fit(rows, FP)
   by_b = {o["batch_size"]: o for o in fit["per_batch_size"]}
   assert by_b[256]["censored"] == "high" and by_b[256]["lr_opt"] == 1e-2
-  assert fit["n_bracketed"] == 2
-  assert fit["beta"] == pytest.approx(math.log(1e-3 / 3e-4) / math.log(2))
-  assert fit["naive_fit_all_argmins"]["n"] == 3  # the study's method, kept apart and labelled
+  assert by_b[256]["lr_opt_bracket"] == [1e-2, None] and by_b[256]["lr_opt_source"] == "bound"  # ≥ 0.01, one-sided
+  assert by_b[512]["censored"] == "low" and by_b[512]["lr_opt_bracket"] == [None, 1e-4]
+  assert by_b[64]["lr_opt_bracket"] == [3e-4, 3e-3]
+  assert fit["n_bracketed"] == 3 and fit["beta"] is not None
+  assert fit["naive_fit_all_argmins"]["n"] == 5  # the study's method, kept apart and labelled
   assert "bounds" in fit["verdict"]
+
+
+def test_a_loss_that_dips_twice_is_flagged():
+  rows = rows_with_optimum(32, 1e-3)
+  for r in rows:
+    if r["lr"] == 1e-4:
+      r["final_val_loss"] = 2.0  # a second dip at the grid's low end, as B = 32 in the study's table
+  (opt,) = scaling.optima(rows)
+  assert not opt["unimodal"]
+  assert scaling.optima(rows_with_optimum(32, 1e-3))[0]["unimodal"]
+  fit = scaling.fit(rows + rows_with_optimum(64, 2e-3) + rows_with_optimum(128, 3e-3), FP)
+  assert "B = [32]: the loss dips twice" in fit["verdict"]
+
+
+def test_untrusted_refinement_falls_back_to_the_grid_point():
+  # A valley much steeper on one side: the 3-point parabola puts its minimum far from where the 5-point one does,
+  # so neither shape is the loss's and the grid argmin is reported (the refinement is kept under its name).
+  losses = {1e-4: 3.0, 3e-4: 2.9, 1e-3: 2.5, 3e-3: 2.45, 1e-2: 4.5}
+  rows = [{"batch_size": 32, "lr": lr, "seed": 0, "final_val_loss": v} for lr, v in losses.items()]
+  (opt,) = scaling.optima(rows)
+  assert opt["lr_opt_source"] == "grid" and opt["lr_opt"] == 3e-3 and opt["lr_opt_refined"] != 3e-3
+  (unchecked,) = scaling.optima(rows, check=False)  # what the bootstrap draws from
+  assert unchecked["lr_opt"] == opt["lr_opt_refined"]
 
 
 def test_low_edge_diverged_and_too_few_points():
@@ -75,7 +113,7 @@ def test_refinement_finds_an_optimum_between_grid_points():
     assert opt["lr_opt_grid"] == 3e-3 and opt["lr_opt"] == pytest.approx(2e-3, rel=1e-6)
   # a loss that is not a parabola: the two refinements disagree, which the interval then covers
   bent = [{**r, "final_val_loss": abs(math.log(r["lr"]) - math.log(2e-3)) ** 1.2} for r in rows]
-  (three,), (five,) = scaling.optima(bent), scaling.optima(bent, half_width=2)
+  (three,), (five,) = scaling.optima(bent, check=False), scaling.optima(bent, half_width=2, check=False)
   assert three["lr_opt"] != pytest.approx(five["lr_opt"], rel=1e-3)
 
 
@@ -129,8 +167,15 @@ def test_the_studys_phase_2_5_table_is_not_a_finding():
   by_b = {o["batch_size"]: o for o in fit["per_batch_size"]}
   assert by_b[128]["censored"] == "high" and by_b[256]["censored"] == "high"
   assert fit["n_bracketed"] == 2 and "not a measurement" in fit["verdict"]
+  assert fit["beta"] is None and fit["r2"] is None and fit["verdict"].startswith("no fit")  # no β from two points
+  two = [o for o in fit["per_batch_size"] if o["censored"] is None]  # the slope through them is kept, by its name
+  assert fit["two_point_slope"]["beta"] == pytest.approx(math.log(two[1]["lr_opt"] / two[0]["lr_opt"]) / math.log(2))
   assert fit["naive_fit_all_argmins"]["beta"] == pytest.approx(1.17, abs=0.01)  # the study's number, labelled
   assert "do not report" in fit["naive_fit_all_argmins"]["note"]
+  assert by_b[128]["lr_opt_bracket"] == [0.01, None]  # ≥ 0.01: one-sided, not [0.003, 0.01]
+  assert not by_b[32]["unimodal"] and "B = [32]: the loss dips twice" in fit["verdict"]  # 4.44 at 0.001, 4.48 at 0.01
+  table = scaling.optima_table(fit)
+  assert "≥ 0.01 (optimum beyond the grid's largest LR: a bound)" in table and "dips twice" in table
 
 
 def test_noisy_quadratic_model_optimum_is_mccandlish():
@@ -187,3 +232,23 @@ def test_a_row_where_every_lane_diverged_is_reported_not_called_an_edge():
   assert [o["censored"] for o in fit["per_batch_size"]] == [None, None, "all_diverged"]
   assert "every lane of B = [512] diverged" in fit["verdict"] and "grid's edge" not in fit["verdict"]
   assert fit["n_bracketed"] == 2
+
+
+def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
+  import matplotlib.pyplot as plt
+
+  from tailjax.analysis import plots
+
+  two = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3) + rows_with_optimum(256, 1.0), FP)
+  fig = plots.lr_vs_batch_figure(two)
+  (ax,) = fig.axes
+  legend = [t.get_text() for t in ax.get_legend().get_texts()]
+  assert not any("β =" in t for t in legend) and any("above the grid (a bound)" in t for t in legend)
+  assert not any("below the grid" in t for t in legend)  # only what is drawn gets an entry
+  assert any(t.get_text().startswith("no β: 2 bracketed optima") for t in ax.texts)
+  plt.close(fig)
+  three = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3), FP)
+  fig = plots.lr_vs_batch_figure(three)
+  legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+  assert any(t.startswith("fit on 3 bracketed: β = ") for t in legend) and not any("bound" in t for t in legend)
+  plt.close(fig)

@@ -10,11 +10,12 @@ from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 
-def _reference(tmp_path, cfg=None):
+def _reference(tmp_path, cfg=None, beta_ci=(0.3, 0.5)):
   ref = tmp_path / "ref"
   ref.mkdir()
   fit = {
     "beta": 0.4,
+    "beta_ci": list(beta_ci) if beta_ci else None,
     "verdict": "made by hand",
     "per_batch_size": [
       {"batch_size": 4, "lr_opt": 0.01, "censored": None, "best_loss": 3.0},
@@ -65,3 +66,24 @@ def test_bad_references_are_refused(tmp_path):
   c.transfer.b_ref = 16  # censored in the reference: not a point to transfer from
   with pytest.raises(UserError, match="no bracketed optimum"):
     sweep.run(c, tmp_path / "c")
+
+
+def test_a_beta_without_interval_is_no_rule_and_censored_references_are_marked(tmp_path):
+  c = tiny_config()
+  c.sweep.batch_sizes = (4, 16)
+  c.transfer.fit = str(_reference(tmp_path, tiny_config(), beta_ci=None))
+  rep = sweep.run(c, tmp_path / "run")
+  assert {p["rule"] for p in rep["per_point"]} == {"sqrt (beta=0.5)", "two_thirds (beta=0.667)"}
+  summary = (tmp_path / "run" / "summary.txt").read_text()
+  assert "the fitted-β rule is left out: the reference's β = 0.400 has no interval" in summary
+  b16 = [line for line in summary.splitlines() if line.strip().startswith("16 ") and "beta=" in line]
+  assert b16 and all("CENSORED (high): its best is a bound" in line for line in b16)
+
+
+def test_a_reference_that_is_not_json_is_one_clear_error(tmp_path):
+  c = tiny_config()
+  bad = tmp_path / "results.csv"
+  bad.write_text("batch_size,lr,final_val_loss\n4,0.01,3.0\n")
+  c.transfer.fit = str(bad)
+  with pytest.raises(UserError, match="is not a scaling_fit.json"):
+    sweep.run(c, tmp_path / "a")

@@ -68,5 +68,5 @@ def run(cfg, workdir) -> dict:
     plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
     plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
   logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
-  print(fit["verdict"])
+  print(scaling.optima_table(fit) + "\n\n" + fit["verdict"])
   return fit

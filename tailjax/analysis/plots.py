@@ -30,26 +30,54 @@ def _clip_note(fit: dict) -> str:
 
 
 def lr_vs_batch(path, fit: dict) -> None:
+  fig = lr_vs_batch_figure(fit)
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def lr_vs_batch_figure(fit: dict):
+  """LR_opt against B: the optimum each batch size's fit uses (the refined one, or the grid argmin where the
+  refinement was not trusted), the other reading beside it, bounds as triangles, and the fitted line only where there
+  is a β (3 or more bracketed optima). Legend entries only for what is drawn."""
   fig, ax = plt.subplots(figsize=(5.5, 4))
+  labels = set()
+
+  def mark(b, lr, style, label, **kw):
+    ax.plot(b, lr, style, label=None if label in labels else label, **kw)
+    labels.add(label)
+
   for o in fit["per_batch_size"]:
     if o["lr_opt"] is None:
       continue
-    b, lr, cen = o["batch_size"], o["lr_opt"], o["censored"]
+    b, cen = o["batch_size"], o["censored"]
     if cen is None:
-      ax.plot(b, lr, "o", color="C0")
+      used = o.get("lr_opt_source", "refined")
+      reading = "refined" if used == "refined" else "grid argmin"
+      mark(b, o["lr_opt"], "o", f"optimum reported ({reading})", color="C0")
+      other = o["lr_opt_grid"] if used == "refined" else o.get("lr_opt_refined")
+      if other is not None and other != o["lr_opt"]:
+        name = "grid argmin" if used == "refined" else "refinement not trusted (3- and 5-point parabolas disagree)"
+        mark(b, other, ".", name, color="0.5")
+    elif cen in ("high", "low"):
+      mark(b, o["lr_opt"], "^" if cen == "high" else "v", f"optimum {'above' if cen == 'high' else 'below'} the grid "
+           "(a bound)", color="C3", ms=9, mfc="none")  # fmt: skip
     else:
-      marker = {"high": "^", "low": "v"}.get(cen, "x")
-      ax.plot(b, lr, marker, color="C3", ms=9, mfc="none")
+      mark(b, o["lr_opt"], "x", cen.replace("_", " ") + " (no optimum)", color="0.4", ms=8)
   bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
   if fit["beta"] is not None:
     xs = np.geomspace(bs.min(), bs.max(), 20)
-    ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on bracketed: β = {fit['beta']:.2f}")
-  ax.plot([], [], "^", color="C3", mfc="none", label="optimum at grid edge (bound)")
-  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt (refined between grid points)")
+    ci = fit.get("beta_ci")
+    ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
+    ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on {fit['n_bracketed']} bracketed: β = "
+            f"{fit['beta']:.2f}{ci_text}")  # fmt: skip
+  else:
+    ax.text(0.02, 0.97, f"no β: {fit['n_bracketed']} bracketed optima (a fit needs 3)", transform=ax.transAxes,
+            fontsize=8, color="C3", va="top")  # fmt: skip
+  ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   ax.set_title("optimal learning rate against batch size" + _clip_note(fit), fontsize=10)
-  ax.legend(fontsize=8)
-  files.write_figure(path, fig)
-  plt.close(fig)
+  if labels or fit["beta"] is not None:
+    ax.legend(fontsize=7, loc="best")
+  return fig
 
 
 def loss_heatmap(path, fit: dict, fp: dict) -> None:

@@ -13,8 +13,10 @@ import numpy as np
 LEARNED_NOTHING = 0.99  # a best loss above this fraction of ln V is chance level: the row has no optimum
 
 
-def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
-  """Grid argmin of the seed-averaged final validation loss, per batch size, refined by `_vertex`.
+def optima(rows: list[dict], half_width: int = 1, check: bool = True) -> list[dict]:
+  """Grid argmin of the seed-averaged final validation loss, per batch size, refined by `_vertex`; with `check`, the
+  refinement only where `_refinement_trusted` (`lr_opt_source` says which the row reports: "refined", "grid" or
+  "bound" for a censored one; `lr_opt_refined` keeps the parabola's value either way).
 
   All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Where the rows carry `ln_vocab`
   and even the best loss is within 1% of it, nothing was learned at any LR: the argmin is noise, and the row is
@@ -35,6 +37,7 @@ def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
       continue
     i = int(np.argmin(loss_L))
     lr_refined = _vertex(lrs, loss_L, i, half_width)
+    refine_ok = not check or _refinement_trusted(lrs, loss_L, i, lr_refined)
     censored = None
     if len(lrs) == 1:
       censored = "single_point"
@@ -44,19 +47,56 @@ def optima(rows: list[dict], half_width: int = 1) -> list[dict]:
       censored = "high"
     if ln_v is not None and loss_L[i] >= LEARNED_NOTHING * ln_v:
       censored = "learned_nothing"
+    # A censored optimum's bracket is one-sided: above the grid's last LR (high) or below its first (low).
+    bracket = [lrs[max(i - 1, 0)], lrs[min(i + 1, len(lrs) - 1)]]
+    if censored == "high":
+      bracket = [lrs[i], None]
+    elif censored == "low":
+      bracket = [None, lrs[i]]
+    elif censored is not None:
+      bracket = [None, None]
+    refined = censored is None and refine_ok
     out.append(
       {
         "batch_size": b,
-        "lr_opt": lr_refined if censored is None else lrs[i],
+        "lr_opt": lr_refined if refined else lrs[i],
         "lr_opt_grid": lrs[i],
-        "lr_opt_bracket": [lrs[max(i - 1, 0)], lrs[min(i + 1, len(lrs) - 1)]],
+        "lr_opt_refined": lr_refined if censored is None else None,
+        "lr_opt_source": "refined" if refined else "grid" if censored is None else "bound",
+        "lr_opt_bracket": bracket,
         "censored": censored,
+        "unimodal": _unimodal(loss_L),
         "best_loss": float(loss_L[i]),
         "grid": lrs,
         "mean_val_loss": [float(x) for x in loss_L],
       }
     )
   return out
+
+
+def _unimodal(loss_L) -> bool:
+  """Whether the finite losses against LR fall to one minimum and rise after it (a second dip means the grid's
+  argmin may be noise, or the loss has two basins: the row is flagged)."""
+  finite = np.asarray([v for v in loss_L if np.isfinite(v)])
+  if finite.size < 3:
+    return True
+  minima = [j for j in range(finite.size) if (j == 0 or finite[j] < finite[j - 1]) and (j == finite.size - 1 or
+            finite[j] < finite[j + 1])]  # fmt: skip
+  return len(minima) <= 1
+
+
+def _refinement_trusted(lrs, loss_L, i: int, lr_refined: float) -> bool:
+  """Whether the parabola's minimum may replace the grid argmin. A 3-point parabola always predicts an improvement,
+  so it cannot check itself; where a fourth or fifth finite point is at hand (two each side at most), the
+  least-squares parabola through them must put its minimum within a quarter of a grid step (in ln LR) of the 3-point
+  one. When they disagree the loss is not a parabola around its minimum (an asymmetric valley, a noisy neighbour) and
+  the grid point stands."""
+  more = [j for j in (i - 2, i + 2) if 0 <= j < len(lrs) and np.isfinite(loss_L[j])]
+  if lr_refined == lrs[i] or not more:
+    return True
+  five = _vertex(lrs, loss_L, i, half_width=2)
+  step = min(math.log(lrs[i] / lrs[i - 1]), math.log(lrs[i + 1] / lrs[i]))
+  return abs(math.log(five) - math.log(lr_refined)) <= 0.25 * step
 
 
 def _vertex(lrs, loss_L, i: int, half_width: int = 1) -> float:
@@ -80,13 +120,15 @@ def _vertex(lrs, loss_L, i: int, half_width: int = 1) -> float:
 
 
 THEORIES = {"square-root rule": 0.5, "'Laplace' 2/3": 2 / 3, "linear": 1.0}
+MIN_FOR_BETA = 3  # bracketed optima a β is fitted from: through two, any line fits exactly
 
 
 def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
   """A 95% interval for β: the optima are refined and refitted on resampled losses. With several seeds the seeds
   are resampled per grid point; with one seed each loss is redrawn from N(loss, train_loss_std²) (its noise over the
   last steps; 0.005 where the column is missing). Each resample also draws its refinement (3-point or 5-point
-  parabola), so the interval covers that choice. Resamples with fewer than 2 bracketed optima are left out."""
+  parabola), so the interval covers that choice. Resamples with fewer than MIN_FOR_BETA bracketed optima are left
+  out."""
   rng = np.random.default_rng(seed)
   by_point = defaultdict(list)
   for r in rows:
@@ -104,8 +146,8 @@ def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
         sd = float(sd) if sd not in (None, "") and np.isfinite(float(sd)) else 0.005
         loss = rs[0]["final_val_loss"] + rng.normal(0, sd)
         fake.append({"batch_size": b, "lr": lr, "final_val_loss": loss, "ln_vocab": rs[0].get("ln_vocab")})
-    opts = [o for o in optima(fake, half_width=int(rng.integers(1, 3))) if o["censored"] is None]
-    if len(opts) >= 2:
+    opts = [o for o in optima(fake, half_width=int(rng.integers(1, 3)), check=False) if o["censored"] is None]
+    if len(opts) >= MIN_FOR_BETA:
       betas.append(power_law([o["batch_size"] for o in opts], [o["lr_opt"] for o in opts])["beta"])
   if len(betas) < n_boot // 2:
     return {"beta_ci": None, "n_boot": len(betas)}
@@ -195,20 +237,28 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   opts = optima(rows)
   bracketed = [o for o in opts if o["censored"] is None]
   have_opt = [o for o in opts if o["lr_opt"] is not None]
-  main = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
+  slope = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
+  # A line through two points fits them exactly: their slope is no measurement of β, and is kept only under its name.
+  main = slope if len(bracketed) >= MIN_FOR_BETA else {"beta": None, "c": None, "r2": None, "n": len(bracketed)}
   naive = power_law([o["batch_size"] for o in have_opt], [o["lr_opt_grid"] for o in have_opt])
   nothing = [o["batch_size"] for o in opts if o["censored"] == "learned_nothing"]
   diverged = [o["batch_size"] for o in opts if o["censored"] == "all_diverged"]
   censored = [o["batch_size"] for o in opts if o["censored"] in ("low", "high", "single_point")]
   # With two points the bootstrap sees only the noise of those two optima, not whether a power law holds: no interval.
-  boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= 3 else {"beta_ci": None, "n_boot": 0}
+  boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= MIN_FOR_BETA else {"beta_ci": None, "n_boot": 0}
   ci = boot["beta_ci"]
   inside = [name for name, v in THEORIES.items() if ci and ci[0] <= v <= ci[1]]
   forms = compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
+  two_dips = [o["batch_size"] for o in opts if not o.get("unimodal", True)]
+  grid_used = [o["batch_size"] for o in bracketed if o.get("lr_opt_source") == "grid"]
   if main["beta"] is None:
     verdict = f"no fit: only {len(bracketed)} batch size(s) have an optimum inside the LR grid" + (
-      f"; extend the grid for B = {censored}" if censored else ""
+      f" (B = {[o['batch_size'] for o in bracketed]}); a β needs {MIN_FOR_BETA}: two points fix any line, so their "
+      "slope (two_point_slope in scaling_fit.json) is not a measurement: add batch sizes or widen the grid"
+      if len(bracketed) == 2
+      else ""
     )
+    verdict += f"; extend the grid for B = {censored}" if censored else ""
     if nothing:
       verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
     if diverged:
@@ -218,9 +268,7 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     verdict = (
       f"beta = {main['beta']:.3f}{interval} from {len(bracketed)} bracketed optima (refined between grid points)"
     )
-    if len(bracketed) < 3:
-      verdict += "; two points fix any line, so this is not a measurement: add batch sizes or widen the grid"
-    elif ci:
+    if ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
     if "best_by_aic" in forms:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
@@ -230,8 +278,15 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
     if diverged:
       verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
+  if grid_used:
+    verdict += f"; B = {grid_used}: the 3- and 5-point parabolas disagree, so the grid point is used, not a refinement"
+  if two_dips:
+    verdict += f"; B = {two_dips}: the loss dips twice against LR (not unimodal), so that optimum may be noise"
   return {
-    "method": "parabola in ln LR through the seed-mean grid argmin and its neighbours; fit on bracketed optima only",
+    "method": (
+      "parabola in ln LR through the seed-mean grid argmin and its neighbours (the grid point where the 3- and 5-point "
+      f"parabolas disagree); fit on bracketed optima only, from {MIN_FOR_BETA} of them"
+    ),
     "beta": main["beta"],
     "beta_ci": ci,
     "beta_ci_method": (
@@ -245,6 +300,11 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     "r2": main["r2"],
     "n_bracketed": len(bracketed),
     "per_batch_size": opts,
+    "two_point_slope": (
+      {**slope, "note": "the line through the only two bracketed optima: two points fix any line; not a measurement"}
+      if len(bracketed) == 2
+      else None
+    ),
     "naive_fit_all_argmins": {
       **naive,
       "note": "the study's method (grid argmins, edge optima included, which are bounds); do not report",
@@ -253,3 +313,35 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     "ln_vocab": fingerprint.get("ln_vocab"),
     "unigram_entropy": fingerprint.get("unigram_entropy"),
   }
+
+
+def optima_table(fit: dict) -> str:
+  """Per batch size: the grid argmin, the parabola's refinement, which of them the fit uses, the bracket (one-sided
+  for a censored optimum) and any flag; for a fit of several lane settings, one block per setting."""
+  blocks = []
+  for one in fit.get("by_setting", [fit]):
+    head = f"optima (clip = {one.get('clip')}, wd = {one.get('weight_decay')})" if "by_setting" in fit else "optima"
+    lines = [
+      f"{head}: {'B':>5} {'grid argmin':>11} {'refined':>9} {'fit uses':>8}  bracket / note",
+    ]
+    for o in one["per_batch_size"]:
+      if o["lr_opt"] is None:
+        lines.append(f"{'':>{len(head) + 1}} {o['batch_size']:>5} {'-':>11} {'-':>9} {'-':>8}  {o['censored']}")
+        continue
+      lo, hi = o["lr_opt_bracket"]
+      if o["censored"] == "high":
+        where = f"≥ {lo:.3g} (optimum beyond the grid's largest LR: a bound)"
+      elif o["censored"] == "low":
+        where = f"≤ {hi:.3g} (optimum below the grid's smallest LR: a bound)"
+      elif o["censored"]:
+        where = o["censored"].replace("_", " ")
+      else:
+        where = f"[{lo:.3g}, {hi:.3g}]"
+      refined = "-" if o.get("lr_opt_refined") is None else f"{o['lr_opt_refined']:.3g}"
+      uses = {"refined": "refined", "grid": "grid", "bound": "none"}[o.get("lr_opt_source", "refined")]
+      flag = "" if o.get("unimodal", True) else "; the loss dips twice against LR"
+      lines.append(
+        f"{'':>{len(head) + 1}} {o['batch_size']:>5} {o['lr_opt_grid']:>11.3g} {refined:>9} {uses:>8}  {where}{flag}"
+      )
+    blocks.append("\n".join(lines))
+  return "\n\n".join(blocks)

@@ -29,7 +29,8 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
     return _injected(cfg, workdir, all_rows)
   fit = scaling.fit(all_rows, fp)
   files.write_json(workdir / "scaling_fit.json", fit)
-  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + fit["verdict"] + "\n")
+  text = results.table(all_rows, fp) + "\n\n" + scaling.optima_table(fit) + "\n\n" + fit["verdict"] + "\n"
+  _write_summary(workdir, text)
   found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
   norms = weight_norms.table(done, cfg)
   if norms:

@@ -20,7 +20,14 @@ def load_reference(cfg) -> dict:
     raise UserError(
       f"transfer.fit = {path} is not a file; pass --config.transfer.fit=RUN/scaling_fit.json of a finished grid sweep"
     )
-  fit = json.loads(path.read_text())
+  try:
+    fit = json.loads(path.read_text())
+  except (UnicodeDecodeError, json.JSONDecodeError):
+    raise UserError(
+      f"transfer.fit = {path} is not a scaling_fit.json (not JSON); pass RUN/scaling_fit.json of a finished grid sweep"
+    ) from None
+  if not isinstance(fit, dict) or "per_batch_size" not in fit:
+    raise UserError(f"transfer.fit = {path} has no per_batch_size: pass the scaling_fit.json a grid sweep wrote")
   ref_cfg = path.parent / "config.json"
   if ref_cfg.exists():
     old = json.loads(ref_cfg.read_text())
@@ -30,9 +37,18 @@ def load_reference(cfg) -> dict:
         f"the reference run {path.parent} was trained with a different config (differs in {', '.join(diff)}); "
         "its optima are not this config's: use the same model, data and optimizer settings"
       )
-  if fit.get("beta") is None:
-    raise UserError(f"{path} has no fitted β ({fit.get('verdict')}); extend that sweep until optima are bracketed")
+  if not any(o.get("censored") is None for o in fit["per_batch_size"]):
+    raise UserError(f"{path} has no bracketed optimum to transfer from; extend that sweep until one is bracketed")
   return fit
+
+
+def fitted_rule_missing(fit: dict) -> str | None:
+  """Why the reference's fitted β is no rule to test (None when it is one): it needs a β with an interval."""
+  if fit.get("beta") is None:
+    return f"no fitted β in the reference ({fit.get('verdict', 'no verdict')})"
+  if not fit.get("beta_ci"):
+    return f"the reference's β = {fit['beta']:.3f} has no interval (too few bracketed optima to trust it)"
+  return None
 
 
 def plan(cfg, fit: dict) -> dict:
@@ -45,10 +61,15 @@ def plan(cfg, fit: dict) -> dict:
       "pick one of those, or 0 for the smallest"
     )
   lr_ref = bracketed[b_ref]["lr_opt"]
-  rules = {"sqrt (beta=0.5)": 0.5, "two_thirds (beta=0.667)": 2 / 3, f"fitted (beta={fit['beta']:.3f})": fit["beta"]}
+  rules = {"sqrt (beta=0.5)": 0.5, "two_thirds (beta=0.667)": 2 / 3}
+  missing = fitted_rule_missing(fit)
+  if missing is None:
+    lo, hi = fit["beta_ci"]
+    rules[f"fitted (beta={fit['beta']:.3f} [{lo:.2f}, {hi:.2f}])"] = fit["beta"]
   lrs = {b: {rule: float(f"{lr_ref * (b / b_ref) ** beta:.6g}") for rule, beta in rules.items()}
          for b in cfg.sweep.batch_sizes}  # fmt: skip
-  return {"b_ref": b_ref, "lr_ref": lr_ref, "rules": rules, "lrs": lrs}
+  left_out = {} if missing is None else {"fitted": f"the fitted-β rule is left out: {missing}"}
+  return {"b_ref": b_ref, "lr_ref": lr_ref, "rules": rules, "lrs": lrs, "left_out": left_out}
 
 
 def report(the_plan: dict, fit: dict, rows: list[dict]) -> dict:
@@ -66,15 +87,21 @@ def report(the_plan: dict, fit: dict, rows: list[dict]) -> dict:
         "reference_lr_opt": o["lr_opt"] if o else None, "reference_censored": o["censored"] if o else "not in grid",
       })  # fmt: skip
   return {"b_ref": the_plan["b_ref"], "lr_ref": the_plan["lr_ref"], "rules": the_plan["rules"], "per_point": out,
+          "left_out": the_plan.get("left_out", {}),
           "note": "gap = this lane's final val loss − the reference grid's best seed-mean loss at that B; a gap "
                   "within the loss noise means the rule transfers; where the reference optimum was censored the "
                   "gap can be negative"}  # fmt: skip
 
 
 def text(rep: dict) -> str:
-  lines = [f"transfer from B_ref = {rep['b_ref']}, LR_ref = {rep['lr_ref']:.4g}",
-           f"{'B':>5} {'rule':>26} {'lr':>10} {'loss':>8} {'ref best':>9} {'gap':>8}"]  # fmt: skip
+  """summary.txt's transfer table; a reference optimum that was censored is marked (its "best" is a bound's loss,
+  not an optimum's, and the gap to it can be negative)."""
+  lines = [f"transfer from B_ref = {rep['b_ref']}, LR_ref = {rep['lr_ref']:.4g}"]
+  lines += list(rep.get("left_out", {}).values())
+  lines.append(f"{'B':>5} {'rule':>34} {'lr':>10} {'loss':>8} {'ref best':>9} {'gap':>8}  reference")
   for p in rep["per_point"]:
-    lines.append(f"{p['batch_size']:>5} {p['rule']:>26} {p['lr']:>10.4g} {p['loss']:>8.4f} "
-                 f"{p['reference_best_loss']:>9.4f} {p['gap']:>+8.4f}")  # fmt: skip
+    cen = p["reference_censored"]
+    ref = "bracketed" if cen is None else f"CENSORED ({cen}): its best is a bound, not an optimum"
+    lines.append(f"{p['batch_size']:>5} {p['rule']:>34} {p['lr']:>10.4g} {p['loss']:>8.4f} "
+                 f"{p['reference_best_loss']:>9.4f} {p['gap']:>+8.4f}  {ref}")  # fmt: skip
   return "\n".join(lines)
