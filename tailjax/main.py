@@ -6,6 +6,7 @@ python -m tailjax.main --config=configs/quickstart.py [--workdir=runs/quickstart
 import logging as pylogging
 import os
 import pathlib
+import sys
 
 # clu's writers import tensorflow, whose C++ start-up chatter would hide our own lines.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -58,6 +59,8 @@ def _load_config():
   if not flags.FLAGS["config"].present:
     raise UserError("no config given; pass --config=configs/quickstart.py (or another file in configs/)")
   path = (config_flags.get_config_filename(flags.FLAGS["config"]) or "").split(":")[0]
+  if path and pathlib.Path(path).is_dir():
+    raise UserError(f"--config={path} is a folder; pass one file in it, e.g. --config=configs/quickstart.py")
   if path and not pathlib.Path(path).is_file():
     raise UserError(f"config file {path} does not exist; pick one of the files in configs/")
   try:
@@ -100,7 +103,14 @@ def run(argv=None):
   """The command line (`argv` = sys.argv by default): bad input is one line on stderr and exit status 2; an
   operating-system failure (disk full, permissions) one line and status 1. Finished rows are on disk either way."""
   with one_line_errors("free space or fix permissions and rerun: it resumes"):
-    app.run(main, argv=argv, flags_parser=_parse_flags)
+    try:
+      app.run(main, argv=argv, flags_parser=_parse_flags)
+    except SystemExit as e:  # absl ends --help with status 1; help asked for is no failure
+      asked = any(a in _HELP for a in (argv if argv is not None else sys.argv)[1:])
+      raise SystemExit(0 if asked and e.code == 1 else e.code) from None
+
+
+_HELP = ("--help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
 
 
 if __name__ == "__main__":

@@ -295,6 +295,13 @@ def test_missing_config_file_and_unwritable_workdir(tmp_path):
   assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
   r = cli("--config=configs/quickstart.py", "--workdir=/proc/tailjax_cannot_write_here")
   assert r.returncode == 2 and "not writable" in r.stderr and "Traceback" not in r.stderr
+  r = cli("--config=configs/")
+  assert r.returncode == 2 and "is a folder; pass one file in it" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_help_is_no_failure():
+  r = cli("--help")
+  assert r.returncode == 0 and "--config" in r.stdout + r.stderr
 
 
 STUDY_PHASE_2_5 = """batch_size,lr,final_train_loss,final_val_loss,train_loss_std,converged,num_steps

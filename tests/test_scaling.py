@@ -252,3 +252,23 @@ def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
   legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
   assert any(t.startswith("fit on 3 bracketed: β = ") for t in legend) and not any("bound" in t for t in legend)
   plt.close(fig)
+
+
+@pytest.mark.parametrize(
+  "content,needle",
+  [
+    (b"batch_size,lr,final_val_loss\n32,0.001,nan\n", "final_val_loss is NaN in a row not marked diverged"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is not a CSV table"),
+  ],
+)
+def test_analysed_tables_refuse_an_unmarked_nan_and_a_binary_file(tmp_path, content, needle):
+  from tailjax.analysis import analyze
+  from tailjax.errors import UserError
+
+  table = tmp_path / "t.csv"
+  table.write_bytes(content)
+  with pytest.raises(UserError, match=needle):
+    analyze.read_results(table)
+  table.write_text("batch_size,lr,final_val_loss,diverged\n32,0.001,nan,True\n32,0.003,4.0,False\n")
+  rows, _ = analyze.read_results(table)  # a lane marked diverged may have a NaN loss: it counts as +inf
+  assert math.isnan(rows[0]["final_val_loss"]) and scaling.optima(rows)[0]["lr_opt_grid"] == 0.003

@@ -27,8 +27,14 @@ def read_results(path) -> tuple[list[dict], dict]:
   path = pathlib.Path(path)
   if not path.is_file():
     raise UserError(f"analysis.results = {path} is not a file; pass --config.analysis.results=PATH/results.csv")
-  with open(path, newline="") as f:
-    table = list(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")))
+  try:
+    with open(path, newline="", encoding="utf-8") as f:
+      table = list(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")))
+  except (UnicodeDecodeError, csv.Error):
+    raise UserError(
+      f"analysis.results = {path} is not a CSV table (not UTF-8 text); pass the results.csv a sweep wrote, or one "
+      f"with the columns {', '.join(REQUIRED)}"
+    ) from None
   missing = [c for c in REQUIRED if not table or c not in table[0]]
   if missing:
     raise UserError(f"{path} lacks the column(s) {', '.join(missing)}; a results file needs {', '.join(REQUIRED)}")
@@ -46,10 +52,16 @@ def read_results(path) -> tuple[list[dict], dict]:
       raise UserError(
         f"{path} line {i}: lr and batch_size must be finite and > 0, got lr={row['lr']}, B={row['batch_size']}"
       )
+    diverged = str(r.get("diverged", "")).strip().lower() in ("true", "1")
+    if math.isnan(row["final_val_loss"]) and not diverged:
+      raise UserError(
+        f"{path} line {i}: final_val_loss is NaN in a row not marked diverged; write inf for a lane that diverged "
+        "(or add the column diverged = True), or remove the row"
+      )
     for key in ("seed", "train_loss_std", "clip", "weight_decay"):
       if r.get(key) not in (None, ""):
         row[key] = r[key] if key == "clip" else float(r[key])
-    rows.append(row)  # a NaN loss is a diverged lane: it counts as +inf in the optimum
+    rows.append(row)  # a diverged lane's loss (NaN or inf) counts as +inf in the optimum
   if not rows:
     raise UserError(f"{path} has no rows")
   fp = {k: float(table[0][k]) for k in ("ln_vocab", "unigram_entropy") if table[0].get(k) not in (None, "")}
