@@ -1,7 +1,20 @@
 """The one exception type that means "the user asked for something we cannot do", and how a command line ends on it."""
 
 import contextlib
+import os
+import shlex
 import sys
+
+_position = {"where": "", "saved": ""}
+
+
+def note_position(where: str | None = None, saved: str | None = None) -> None:
+  """What a command line's interrupt message says: where the run is (e.g. "B=64, step 120 of 1000") and what is on
+  disk (e.g. "checkpoint at step 100")."""
+  if where is not None:
+    _position["where"] = where
+  if saved is not None:
+    _position["saved"] = saved
 
 
 class UserError(Exception):
@@ -22,6 +35,24 @@ def one_line_errors(rerun_hint: str = "fix it and rerun"):
   except OSError as e:
     where = f" ({e.filename})" if e.filename else ""
     _fail(f"tailjax: error: {e.strerror or e}{where}; {rerun_hint}", 1)
+  except KeyboardInterrupt:
+    _interrupted()
+
+
+def _interrupted():
+  """Ctrl-C: one line saying where the run stopped and the command that resumes it, status 130. The process ends at
+  once (os._exit): unwinding the interpreter while XLA's threads compile or run has crashed it (status 139)."""
+  from absl import logging
+
+  at = f" at {_position['where']}" if _position["where"] else ""
+  kept = _position["saved"] or "finished rows"
+  command = " ".join(shlex.quote(a) for a in [os.path.basename(sys.executable), "-m", "tailjax.main", *sys.argv[1:]])
+  with contextlib.suppress(Exception):
+    logging.flush()
+  print(f"tailjax: interrupted{at}; kept on disk: {kept}; resume with: {command}", file=sys.stderr, flush=True)
+  with contextlib.suppress(Exception):
+    sys.stdout.flush()
+  os._exit(130)
 
 
 def _fail(line: str, status: int):

@@ -358,3 +358,28 @@ def test_analyze_bad_input(tmp_path, content, needle):
   r = cli("--config=configs/analyze.py", f"--config.analysis.results={table}", f"--workdir={tmp_path / 'out'}")
   assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
   assert not (tmp_path / "out" / "scaling_fit.json").exists()
+
+
+@pytest.mark.parametrize("moment", ["row program compiling", "training"])
+def test_ctrl_c_is_one_line_with_the_resume_command(tmp_path, moment):
+  args = [
+    "--config=configs/quickstart.py",
+    f"--workdir={tmp_path / 'w'}",
+    "--config.train.steps=100000",
+    "--config.eval.every=20",
+  ]
+  env = dict(os.environ)
+  proc = subprocess.Popen([sys.executable, "-m", "tailjax.main", *args], cwd=REPO, env=env, text=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+  marker = "strategy" if moment == "row program compiling" else "val loss per lane"  # logged just before each
+  seen = []
+  for line in proc.stderr:
+    seen.append(line)
+    if marker in line:
+      break
+  proc.send_signal(signal.SIGINT)
+  rest = proc.stderr.read()
+  assert proc.wait(timeout=120) == 130, "".join(seen)[-2000:] + rest[-2000:]
+  last = rest.strip().splitlines()[-1]
+  assert "Traceback" not in rest and last.startswith("tailjax: interrupted at B")
+  assert last.endswith("-m tailjax.main " + " ".join(args))  # the command that resumes it

@@ -48,6 +48,12 @@ class NoiseHook:
     diverged_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real] >= 0  # waits for the chunk
     t0, compiled0 = time.time(), compiling.seconds()
     cfg = self._row.cfg
+    first = not any(self._folder.glob("step*.json"))
+    logging.info(
+      "B=%d step %d: measuring gradient noise (%d lanes, m = %d examples)%s", self._row.batch_size, step,
+      int((~diverged_R).sum()), cfg.measure.examples,
+      "; the first measurement compiles its programs" if first else "",
+    )  # fmt: skip
     found = noise_lanes.measure_lanes(
       loss_one=self._loss_one,
       params_R=state.params,

@@ -13,7 +13,7 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import validate
+from tailjax import errors, validate
 from tailjax.analysis import results
 from tailjax.training import checkpoint, engine
 from tailjax.training.lanes import Lanes, lane_table, pad_lanes
@@ -108,6 +108,7 @@ def train_row(
     start, state, saved = restored
     state, history = row.padded_lanes(state, lanes.size), _History.restored(saved)
     logging.info("%s: resumed from step %d", name, start)
+  errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}")
   logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
                row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
@@ -124,6 +125,7 @@ def train_row(
     _write_scalars(lane_writers, metrics, val_R, stop=stop, n=n, log_every=cfg.train.log_every)
     if progress is not None:
       progress(n)
+    errors.note_position(where=f"{name}, step {stop} of {cfg.train.steps}")
     if row.injected:  # experiment 1.1 has no data, so no validation loss
       logging.info("%s step %d/%d", name, stop, cfg.train.steps)
     else:
@@ -147,6 +149,7 @@ def train_row(
       consume(*pending)
       pending = None
       ckpt.save(stop, row.real_lanes(state, n_real), history.arrays())
+      errors.note_position(saved=f"{name}'s checkpoint at step {stop} and every finished row")
   if pending is not None:
     consume(*pending)
   ckpt.close()
