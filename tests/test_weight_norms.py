@@ -4,6 +4,7 @@ import csv
 import json
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -21,7 +22,8 @@ def synthetic(p, q, r, noise=0.03, seed=0):
         for b in (16, 64, 256):
           norm = 2.0 * (lr / wd) ** p * width**q * b**r * math.exp(rng.normal(0, noise))
           rows.append({"lr": lr, "weight_decay": wd, "width": width, "batch_size": b, "norm": norm, "steady": True,
-                       "kind": "ffn", "optimizer": "adamw", "kosson_prediction": 1.0})  # fmt: skip
+                       "kind": "ffn", "optimizer": "adamw", "kosson_prediction": 1.0,
+                       "study_predictor": math.sqrt(lr / wd) * width**0.75})  # fmt: skip
   return rows
 
 
@@ -43,9 +45,15 @@ def test_lanes_still_moving_are_not_called_steady():
   rows = synthetic(0.5, 0.75, 0.0)
   for r in rows:
     r["steady"] = False
-  got = weight_norms.fit(rows, n_boot=20)["kinds"]["ffn"]
+  result = weight_norms.fit(rows, n_boot=20)
+  got = result["kinds"]["ffn"]
   assert got["n_steady"] == 0 and "still moving" in got["fitted_on"]
+  title = weight_norms.figure(rows, result).axes[0].get_title()  # no steady lane: no steady-state exponent shown
+  assert title.startswith("weight norms at the end: no steady state reached") and "∝" not in title
+  steady = synthetic(0.5, 0.75, 0.0)
+  assert "∝ (η/λ)^0.50" in weight_norms.figure(steady, weight_norms.fit(steady, n_boot=20)).axes[0].get_title()
   assert weight_norms.fit([{**r, "weight_decay": 0.0} for r in rows])["note"].startswith("no lane with weight decay")
+  plt.close("all")
 
 
 def test_sweep_with_weight_decay_lanes_writes_the_norm_study(tmp_path):

@@ -93,7 +93,7 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
     for j in range(len(lrs)):
       txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
       star = "*" if lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) else ""
-      ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color="w")
+      ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid[i, j]))
   ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
   ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
   ax.set(xlabel="learning rate", ylabel="batch size")
@@ -102,6 +102,14 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   fig.colorbar(im, ax=ax, label="val loss (nats)")
   files.write_figure(path, fig)
   plt.close(fig)
+
+
+def _ink(im, value) -> str:
+  """Black on a light cell, white on a dark one (white on viridis' yellow end cannot be read)."""
+  if not np.isfinite(value):
+    return "k"
+  r, g, b, _ = im.cmap(im.norm(value))
+  return "k" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "w"
 
 
 def convergence_curves(path, curves: dict, fp: dict) -> None:

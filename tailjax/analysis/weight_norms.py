@@ -136,6 +136,16 @@ def alpha_by_kind(alpha_rows: list[dict], mid_ratio: float) -> dict:
 def plot(path, rows: list[dict], result: dict) -> None:
   import matplotlib.pyplot as plt
 
+  fig = figure(rows, result)
+  files.write_figure(path, fig)
+  plt.close(fig)
+
+
+def figure(rows: list[dict], result: dict):
+  """weight_norm_scaling.png's figure: final norms against the study's predictor; the exponents only of kinds fitted
+  on steady lanes (a fit on moving norms is no steady-state exponent, and the title says when none is steady)."""
+  import matplotlib.pyplot as plt
+
   use = [r for r in rows if r["weight_decay"] > 0]
   fig, ax = plt.subplots(figsize=(6, 4.5))
   kinds = sorted({r["kind"] for r in use})
@@ -147,14 +157,17 @@ def plot(path, rows: list[dict], result: dict) -> None:
         ax.scatter([r["study_predictor"] for r in pts], [r["norm"] for r in pts], s=14, marker="os^vD<>"[i % 7],
                    color=f"C{j % 10}", facecolors="none" if not all(r["steady"] for r in pts) else None,
                    label=f"{kind}, B={b}")  # fmt: skip
-  lines = []
+  lines, any_steady = [], False
   for kind, e in result.get("kinds", {}).items():
     p = e.get("exponents", {}).get("ln(lr/wd)")
-    if p:
+    if e.get("fitted_on") != "steady lanes":  # a fit on moving norms is no steady-state exponent: none is shown
+      lines.append(f"{kind}: {e['n_steady']}/{e['n']} lanes steady, too few for a steady-state fit")
+    elif p:
+      any_steady = True
       ci = f" [{p['ci'][0]:.2f}, {p['ci'][1]:.2f}]" if p["ci"] else ""
       lines.append(f"{kind}: ‖W‖ ∝ (η/λ)^{p['value']:.2f}{ci} ({e['n_steady']}/{e['n']} steady)")
   ax.set(xscale="log", yscale="log", xlabel="√(η/λ)·d^0.75 (the study's rule)", ylabel="‖W‖ at the end (Frobenius)")
-  ax.set_title("steady-state weight norms (hollow: not yet steady)\n" + "\n".join(lines), fontsize=8)
+  head = "steady-state weight norms" if any_steady else "weight norms at the end: no steady state reached"
+  ax.set_title(f"{head} (hollow: not yet steady)\n" + "\n".join(lines), fontsize=8)
   ax.legend(fontsize=6, ncol=2)
-  files.write_figure(path, fig)
-  plt.close(fig)
+  return fig

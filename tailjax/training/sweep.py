@@ -63,11 +63,14 @@ def run(cfg, workdir_path) -> dict:
   files.write_json(wd / "data.json", fp)
   if fp.get("warning"):
     logging.warning("!!! %s !!!", fp["warning"])
-  logging.info(
-    "data %s: V=%d, ln V=%.3f, unigram entropy=%.3f nats, %d train / %d val tokens, sha256 %s",
-    fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
-    fp["train_tokens"], fp["val_tokens"], fp["sha256"],
-  )  # fmt: skip
+  if fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
+    logging.info("data injected: %s (data.upstream = %s)", fp.get("note", "no corpus"), cfg.data.upstream)
+  else:
+    logging.info(
+      "data %s: V=%d, ln V=%.3f, unigram entropy=%.3f nats, %d train / %d val tokens, sha256 %s",
+      fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
+      fp["train_tokens"], fp["val_tokens"], fp["sha256"],
+    )  # fmt: skip
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, [row_lrs[b] for b in mine])
   done = {}
