@@ -153,11 +153,14 @@ def scaling_exponent(path, fit: dict) -> None:
     ci = fit.get("beta_ci")
     err = None if not ci else [[fit["beta"] - ci[0]], [ci[1] - fit["beta"]]]
     ax.errorbar([1], [fit["beta"]], yerr=err, fmt="o", capsize=6, color="C0")
-    note = "95% bootstrap interval" if ci else "no interval (fewer than 3 bracketed optima)"
-    ax.set_title(f"β = {fit['beta']:.2f}: {note}", fontsize=9)
+    note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"
+    ax.set_title(f"β = {fit['beta']:.2f} from {fit['n_bracketed']} bracketed optima: {note}", fontsize=9)
   else:
-    ax.set_title("no β: fewer than 2 bracketed optima", fontsize=9)
-  ax.set(xlim=(0.5, 2.0), xticks=[], ylabel="β in LR_opt ∝ B^β")
+    ax.set_title(f"no β: {fit.get('n_bracketed', 0)} bracketed optima (a fit needs 3)", fontsize=9)
+  values = list(fit.get("theories", {}).values()) or [1.0]
+  if fit["beta"] is not None:
+    values += [fit["beta"], *(fit.get("beta_ci") or [])]
+  ax.set(xlim=(0.5, 2.0), xticks=[], ylabel="β in LR_opt ∝ B^β", ylim=(min(0.0, *values) - 0.1, max(values) + 0.15))
   files.write_figure(path, fig)
   plt.close(fig)
 
