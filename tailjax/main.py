@@ -85,9 +85,12 @@ def _parse_flags(argv):
     text = str(e)
     if "Traceback" in text:  # a config file that failed to load: its last line says why
       last = [line for line in text.splitlines() if line.strip()][-1]
-      raise UserError(
-        f"{text.splitlines()[0]} {last}; a variant (file.py:VARIANT) must be one the file's docstring names"
-      ) from None
+      why = last.split(": ", 1)[-1] if last.split(":", 1)[0].isidentifier() else last  # drop "ValueError: "
+      given = next((a for a in (argv or [])[1:] if a.startswith("--config=")), "--config")
+      if "positional argument" in why and ":" in given:  # get_config() without a parameter, given a variant
+        file, variant = given.split("=", 1)[1].split(":", 1)
+        why = f"{file} has no variants; drop ':{variant}'"
+      raise UserError(f"cannot load {given}: {why}") from None
     if "could not convert" in text and "'None'" in text:  # a placeholder field (optim.clip) set to None
       raise UserError(
         f"{text}: leave the field out for None (optim.clip unset = no clipping), or compare clip settings as lanes "

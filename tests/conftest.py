@@ -95,3 +95,31 @@ def cli(*args, timeout=300, **popen):
 @pytest.fixture
 def tiny():
   return tiny_config()
+
+
+def layout_boxes(fig) -> list:
+  """(name, window extent) of what a reader must be able to read beside the data: each axes' title, axis labels and
+  tick labels, and each legend's frame (in the axes or the figure)."""
+  fig.canvas.draw()
+  out = []
+  for n, ax in enumerate(fig.axes):
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    ticks = [t for t in ax.get_xticklabels() if x0 <= t.get_position()[0] <= x1]  # labels of ticks in view
+    ticks += [t for t in ax.get_yticklabels() if y0 <= t.get_position()[1] <= y1]
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks]
+    out += [(f"axes {n}: {t.get_text()!r}", t.get_window_extent()) for t in texts if t.get_visible() and t.get_text()]
+    if ax.get_legend() is not None:
+      out.append((f"axes {n}: legend", ax.get_legend().get_window_extent()))
+  out += [(f"figure legend {n}", leg.get_window_extent()) for n, leg in enumerate(fig.legends)]
+  return out
+
+
+def assert_readable(fig) -> None:
+  """Every title, axis label, tick label and legend lies inside the figure and overlaps no other one."""
+  boxes = layout_boxes(fig)
+  frame = fig.bbox.padded(1)
+  outside = [name for name, box in boxes if not (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1))]
+  assert not outside, f"outside the figure: {outside}"
+  shrunk = [(name, box.padded(-1)) for name, box in boxes]  # touching edges is no overlap
+  clashes = [(a, b) for i, (a, ba) in enumerate(shrunk) for b, bb in shrunk[i + 1 :] if ba.overlaps(bb)]
+  assert not clashes, f"overlapping: {clashes[:5]}"

@@ -230,7 +230,8 @@ BAD |= {
   ),  # fmt: skip
   "mistyped section": (["--config.optimizer.clip=1.0"], "optimizer"),
   "data path the corpus does not read": (["--config.data.path=/nonexistent/file.txt"], "is not read for"),
-  "config variant the file does not have": ([], "a variant"),
+  "config variant for a file without variants": (["--config=configs/quickstart.py:tiny"], "has no variants; drop"),
+  "config variant the file does not name": (["--config=configs/phase3c.py:transformer"], "takes :mlp, :cnn or :vit"),
 }
 
 
@@ -240,13 +241,15 @@ def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, case):
   for name, payload in _FILES.items():
     (tmp_path / name).write_bytes(payload)
   wd = tmp_path / "wd"
-  config = "--config=configs/quickstart.py:tiny" if case == "config variant the file does not have" else ""
-  r = cli(config or "--config=configs/quickstart.py", *[a.format(tmp=tmp_path) for a in args], f"--workdir={wd}")
+  config = next((a for a in args if a.startswith("--config=")), "--config=configs/quickstart.py")
+  args = [a.format(tmp=tmp_path) for a in args if not a.startswith("--config=")]
+  r = cli(config, *args, f"--workdir={wd}")
   status, err = r.returncode, r.stderr
   assert status == 2, err[-2000:]
   assert "Traceback" not in err
   lines = [line for line in err.splitlines() if line.startswith("tailjax: error:")]
   assert len(lines) == 1 and needle in lines[0], err[-2000:]
+  assert "Error whilst" not in lines[0] and "Error: " not in lines[0]  # no library or exception prefix
   assert not wd.exists()
 
 

@@ -29,10 +29,10 @@ def test_two_widths_compared_and_the_width_exponent_fitted(tmp_path):
   assert r.returncode == 0, r.stderr[-2000:]
   with open(out / "runs.csv") as f:
     runs = list(csv.DictReader(f))
-  assert [x["run"] for x in runs] == ["model.d_model=16", "model.d_model=32"]
+  assert [x["run"] for x in runs] == ["d_model=16", "d_model=32"]
   with open(out / "lr_opt.csv") as f:
     per_b = list(csv.DictReader(f))
-  assert [(x["run"], x["batch_size"]) for x in per_b] == [("model.d_model=16", "4"), ("model.d_model=32", "4")]
+  assert [(x["run"], x["batch_size"]) for x in per_b] == [("d_model=16", "4"), ("d_model=32", "4")]
   assert (out / "lr_opt_by_run.png").stat().st_size > 0
   fit = json.loads((out / "weight_norm_fit.json").read_text())
   # widths vary across the runs, so the width exponent is fitted there (within one run it cannot be)

@@ -38,6 +38,15 @@ def test_digits_are_deterministic_balanced_and_tell_the_digits_apart():
   assert mean_0[8, 4] > mean_1[8, 4]
 
 
+def test_an_image_summary_names_classes_not_characters():
+  from tailjax.analysis import results
+
+  fp = loader.load(image_config("mlp").data).fingerprint
+  line = results.reference_losses(fp)
+  assert line.startswith("reference losses: ln C = 2.303 (learned nothing: uniform over 10 classes)")
+  assert "class entropy = 2.30" in line and "(learned the class frequencies only)" in line and "token" not in line
+
+
 def _run(cfg, table, steps):
   corpus = loader.load(cfg.data)
   row = engine.Row.create(cfg, corpus.vocab_size, 8)

@@ -46,10 +46,28 @@ def load(workdirs) -> list[dict]:
   differ = set()
   for r in runs[1:]:
     differ |= set(workdir.differing(runs[0]["config"], r["config"], workdir.RERUN_MAY_CHANGE))
+  short = {k: k.rsplit(".", 1)[-1] for k in differ}
+  short = {k: v if list(short.values()).count(v) == 1 else k for k, v in short.items()}  # ambiguous: keep dotted
   for r in runs:
-    fields = [f"{k}={_get(r['config'], k)}" for k in sorted(differ)]
+    fields = [f"{short[k]}={_compact(_get(r['config'], k))}" for k in sorted(differ, key=_names_first)]
     r["label"] = ", ".join(fields) or r["dir"].name
   return runs
+
+
+def _names_first(dotted: str) -> tuple:
+  """What a run is (optim.name, model.name, widths) before how it was swept."""
+  return (not dotted.endswith((".name", ".d_model", ".variant")), dotted)
+
+
+def _compact(value) -> str:
+  """A config value short enough for a legend: numbers as %g, long lists by their ends and length."""
+  if isinstance(value, float):
+    return f"{value:g}"
+  if isinstance(value, list | tuple):
+    items = [_compact(v) for v in value]
+    shown = items if len(items) <= 4 else [*items[:2], "…", items[-1]]
+    return "(" + " ".join(shown) + (f"; {len(items)})" if len(items) > 4 else ")")
+  return str(value)
 
 
 def _get(d: dict, dotted: str):
@@ -107,19 +125,22 @@ def _norm_rows(runs) -> list[dict]:
 
 
 def plot(path, per_b: list[dict]) -> None:
+  import textwrap
+
   import matplotlib.pyplot as plt
 
-  fig, ax = plt.subplots(figsize=(6, 4.2))
+  fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
   for i, run in enumerate(dict.fromkeys(p["run"] for p in per_b)):
     pts = [p for p in per_b if p["run"] == run and p["lr_opt"] is not None]
     ok = [p for p in pts if not p["censored"]]
-    ax.plot([p["batch_size"] for p in ok], [p["lr_opt"] for p in ok], "o-", color=f"C{i % 10}", label=run)
+    label = textwrap.fill(run, 70)  # the legend sits below the axes: a long name wraps instead of running off
+    ax.plot([p["batch_size"] for p in ok], [p["lr_opt"] for p in ok], "o-", color=f"C{i % 10}", label=label)
     for p in pts:
       if p["censored"]:
         ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none")
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)
-  ax.legend(fontsize=7)
+  fig.legend(loc="outside lower center", fontsize=7)
   files.write_figure(path, fig)
   plt.close(fig)
 

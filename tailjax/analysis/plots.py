@@ -4,29 +4,50 @@ convergence_curves.png."""
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tailjax import files  # noqa: E402
 
 
-def _refs(ax, fp, horizontal=True):
+def _refs(ax, fp, within=None) -> str:
+  """Draws ln V and the unigram entropy as horizontal lines; with `within` (the plotted losses), only those inside
+  their range, so that a far-off ln V does not flatten the curves. Returns a note naming the ones left out."""
   if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
-    return
-  line = ax.axhline if horizontal else ax.axvline
-  line(fp["ln_vocab"], color="k", ls=":", lw=1, label=f"ln V = {fp['ln_vocab']:.2f}")
-  line(
-    fp["unigram_entropy"],
-    color="gray",
-    ls="--",
-    lw=1,
-    label=f"unigram H = {fp['unigram_entropy']:.2f}",
-  )
+    return ""
+  left = []
+  for name, value, style in (("ln V", fp["ln_vocab"], dict(color="k", ls=":")),
+                             ("unigram H", fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
+    if value is None:
+      continue
+    if within is not None and within.size and not within.min() <= value <= within.max():
+      left.append(f"{name} = {value:.2f}")
+      continue
+    ax.axhline(value, lw=1, label=f"{name} = {value:.2f}", **style)
+  return f"({', '.join(left)}: outside the plotted range)" if left else ""
 
 
-def _clip_note(fit: dict) -> str:
-  """Names the lane setting when the sweep had several (the figure shows the first; scaling_fit.json has all)."""
-  return f" (clip = {fit['clip']}, wd = {fit['weight_decay']})" if "by_setting" in fit else ""
+def _settings(fit: dict) -> list[tuple[str, dict]]:
+  """(label, fit) per lane setting (clip thresholds or weight decays as lanes: each its own grid and panel); one
+  unlabelled entry for a sweep of one setting."""
+  return [(one["setting"], one) for one in fit["by_setting"]] if "by_setting" in fit else [("", fit)]
+
+
+def _panels(n: int, width: float, height: float):
+  """A figure of n panels, two per row from three on; returns (figure, the n axes)."""
+  cols = 1 if n == 1 else 2
+  rows = -(-n // cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, layout="constrained")
+  for ax in axes.ravel()[n:]:
+    ax.remove()
+  return fig, list(axes.ravel()[:n])
+
+
+def no_beta(fit: dict) -> str:
+  n = fit.get("n_bracketed", 0)
+  return f"no β: {n} bracketed {'optimum' if n == 1 else 'optima'} (a fit needs 3)"
 
 
 def lr_vs_batch(path, fit: dict) -> None:
@@ -36,10 +57,17 @@ def lr_vs_batch(path, fit: dict) -> None:
 
 
 def lr_vs_batch_figure(fit: dict):
-  """LR_opt against B: the optimum each batch size's fit uses (the refined one, or the grid argmin where the
-  refinement was not trusted), the other reading beside it, bounds as triangles, and the fitted line only where there
-  is a β (3 or more bracketed optima). Legend entries only for what is drawn."""
-  fig, ax = plt.subplots(figsize=(5.5, 4))
+  """LR_opt against B, one panel per lane setting: the optimum each batch size's fit uses (the refined one, or the
+  grid argmin where the refinement was not trusted), the other reading beside it, bounds as triangles, and the fitted
+  line only where there is a β (3 or more bracketed optima). Legend entries only for what is drawn."""
+  sets = _settings(fit)
+  fig, axes = _panels(len(sets), 5.5, 4)
+  for ax, (label, one) in zip(axes, sets, strict=True):
+    _lr_vs_batch_panel(ax, one, label)
+  return fig
+
+
+def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
   labels = set()
 
   def mark(b, lr, style, label, **kw):
@@ -70,36 +98,47 @@ def lr_vs_batch_figure(fit: dict):
     ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
     ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on {fit['n_bracketed']} bracketed: β = "
             f"{fit['beta']:.2f}{ci_text}")  # fmt: skip
-  else:
-    ax.text(0.02, 0.97, f"no β: {fit['n_bracketed']} bracketed optima (a fit needs 3)", transform=ax.transAxes,
-            fontsize=8, color="C3", va="top")  # fmt: skip
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
-  ax.set_title("optimal learning rate against batch size" + _clip_note(fit), fontsize=10)
+  title = "optimal learning rate against batch size" + (f"\n{setting}" if setting else "")
+  if fit["beta"] is None:  # said in the title, where no point or legend can cover it
+    title += "\n" + no_beta(fit)
+  ax.set_title(title, fontsize=10)
   if labels or fit["beta"] is not None:
     ax.legend(fontsize=7, loc="best")
-  return fig
 
 
 def loss_heatmap(path, fit: dict, fp: dict) -> None:
-  opts = [o for o in fit["per_batch_size"] if "grid" in o]
-  lrs = sorted({lr for o in opts for lr in o["grid"]})
-  grid = np.full((len(opts), len(lrs)), np.nan)
-  for i, o in enumerate(opts):
-    for lr, loss in zip(o["grid"], o["mean_val_loss"], strict=True):
-      grid[i, lrs.index(lr)] = loss if np.isfinite(loss) else np.nan
-  fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(lrs), 1.2 + 0.6 * len(opts)))
-  im = ax.imshow(grid, cmap="viridis_r", aspect="auto")
-  for i, o in enumerate(opts):
-    for j in range(len(lrs)):
-      txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
-      star = "*" if lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) else ""
-      ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid[i, j]))
-  ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
-  ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
-  ax.set(xlabel="learning rate", ylabel="batch size")
+  """Seed-mean final loss per (B, LR) cell, one panel per lane setting on one colour scale; * marks the grid argmin."""
+  sets = _settings(fit)
+  panels = []
+  for label, one in sets:
+    opts = [o for o in one["per_batch_size"] if "grid" in o]
+    lrs = sorted({lr for o in opts for lr in o["grid"]})
+    grid = np.full((len(opts), len(lrs)), np.nan)
+    for i, o in enumerate(opts):
+      for lr, loss in zip(o["grid"], o["mean_val_loss"], strict=True):
+        grid[i, lrs.index(lr)] = loss if np.isfinite(loss) else np.nan
+    panels.append((label, opts, lrs, grid))
+  finite = np.concatenate([g[np.isfinite(g)] for *_, g in panels])
+  norm = matplotlib.colors.Normalize(*(np.nanmin(finite), np.nanmax(finite)) if finite.size else (0, 1))
+  width = 1.2 + 1.1 * max(len(lrs) for _, _, lrs, _ in panels)
+  heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
+  fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
+                           gridspec_kw={"height_ratios": heights})  # fmt: skip
   refs = f"\nln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
-  ax.set_title(f"final val loss (seed mean; * = grid argmin){_clip_note(fit)}{refs}", fontsize=9)
-  fig.colorbar(im, ax=ax, label="val loss (nats)")
+  for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
+    im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
+    for i, o in enumerate(opts):
+      for j in range(len(lrs)):
+        txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+        star = "*" if lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) else ""
+        ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid[i, j]))
+    ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
+    ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
+    ax.set(xlabel="learning rate", ylabel="batch size")
+    head = f"final val loss (seed mean; * = grid argmin){refs}\n" if n == 0 else ""
+    ax.set_title(head + label if label else head.rstrip("\n"), fontsize=9)
+  fig.colorbar(im, ax=list(axes[:, 0]), label="val loss (nats)")
   files.write_figure(path, fig)
   plt.close(fig)
 
@@ -113,54 +152,108 @@ def _ink(im, value) -> str:
 
 
 def convergence_curves(path, curves: dict, fp: dict) -> None:
-  """curves: batch size -> (eval_step [E], val_loss [E, R], labels [R])."""
+  """Validation loss against step, one panel per batch size. curves: batch size -> (eval_step [E], val_loss [E, R],
+  labels [R]). Lanes are coloured by learning rate (dark to light, the same in every panel), styled by their other
+  fields (seed, clip), and the best lanes are drawn on top, so a crowd of diverged or stalled lanes cannot hide them;
+  one legend beside the panels, so that none covers a curve."""
   n = len(curves)
-  fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False, sharey=True)
+  fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 2.2, 3.8), squeeze=False, sharey=True, layout="constrained")
+  finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in curves.values()] or [np.zeros(0)])
+  every = [label for _, _, labels in curves.values() for label in labels]
+  order = sorted({_lane_lr(label) for label in every}, key=lambda f: float(f[3:]) if f.startswith("lr=") else 0.0)
+  rest = list(dict.fromkeys(label.replace(_lane_lr(label), "") for label in every))
+  handles = {}
   for ax, (b, (steps, val, labels)) in zip(axes[0], sorted(curves.items()), strict=True):
+    last = np.array([v[np.isfinite(v)][-1] if np.isfinite(v).any() else np.inf for v in val.T])
+    rank = np.argsort(np.argsort(-last))  # the lowest final loss is drawn last, on top
     for r, label in enumerate(labels):
-      ax.plot(steps, val[:, r], label=label, lw=1.2)
-    _refs(ax, fp)
-    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
-    ax.legend(fontsize=6)
+      lr = _lane_lr(label)
+      shade = plt.cm.viridis(0.85 * order.index(lr) / max(len(order) - 1, 1))
+      style = ["-", "--", ":", "-."][rest.index(label.replace(lr, "")) % 4]  # seed, clip: the line style
+      (line,) = ax.plot(steps, val[:, r], style, color=shade, lw=1.3, alpha=0.9, zorder=2 + rank[r])
+      handles.setdefault(label, line)
+    _refs(ax, fp, within=finite)
+    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)" if b == min(curves) else None)
+  for ax in axes[0]:
+    for line in ax.get_lines():
+      if line.get_label().startswith(("ln V", "unigram")):
+        handles.setdefault(line.get_label(), line)
+  fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=6, ncol=1 + len(handles) // 24)
   files.write_figure(path, fig)
   plt.close(fig)
+
+
+def _lane_lr(label: str) -> str:
+  """The lr=… field of a lane label (its colour); the whole label where it has none."""
+  return next((f for f in label.split(",") if f.startswith("lr=")), label)
 
 
 def loss_vs_lr(path, fit: dict, fp: dict) -> None:
-  """Seed-mean final loss against LR, one curve per batch size, the refined optimum marked (▲/▼ at an edge: bound)."""
-  fig, ax = plt.subplots(figsize=(5.5, 4))
-  for i, o in enumerate(o for o in fit["per_batch_size"] if "grid" in o):
-    color = f"C{i % 10}"
-    ax.plot(o["grid"], o["mean_val_loss"], "o-", color=color, ms=3, label=f"B = {o['batch_size']}")
-    marker = {"high": ">", "low": "<"}.get(o["censored"], "*")
-    y = min(v for v in o["mean_val_loss"] if np.isfinite(v))
-    ax.plot(o["lr_opt"], y, marker, color=color, ms=11, mec="k")
-  _refs(ax, fp)
-  ax.set(xscale="log", xlabel="learning rate", ylabel="final val loss (seed mean)")
-  ax.set_title("loss against LR; * refined optimum, > < optimum at the grid edge (bound)" + _clip_note(fit), fontsize=9)
-  ax.legend(fontsize=7)
+  """Seed-mean final loss against LR, one curve per batch size and one panel per lane setting, the optimum each row
+  reports marked (▶/◀ at an edge: a bound). The y-axis covers the finite losses, not up to ln V (which would flatten
+  every valley); ln V and the unigram entropy are drawn where they fall inside it and named in the title where not."""
+  sets = _settings(fit)
+  fig, axes = _panels(len(sets), 5.5, 4.2)
+  for ax, (label, one) in zip(axes, sets, strict=True):
+    rows = [o for o in one["per_batch_size"] if "grid" in o]
+    finite = np.array([v for o in rows for v in o["mean_val_loss"] if np.isfinite(v)])
+    for i, o in enumerate(rows):
+      color = f"C{i % 10}"
+      ax.plot(o["grid"], o["mean_val_loss"], "o-", color=color, ms=3, label=f"B = {o['batch_size']}")
+      marker = {"high": ">", "low": "<"}.get(o["censored"], "*")
+      y = min(v for v in o["mean_val_loss"] if np.isfinite(v))
+      ax.plot(o["lr_opt"], y, marker, color=color, ms=11, mec="k")
+    outside = _refs(ax, fp, within=finite)
+    if finite.size:
+      pad = 0.06 * max(float(np.ptp(finite)), 1e-3)
+      ax.set_ylim(finite.min() - pad, finite.max() + pad)
+    ax.set(xscale="log", xlabel="learning rate", ylabel="final val loss (seed mean)")
+    _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
+    title = "loss against LR; * optimum reported, > < at the grid edge (bound)"
+    ax.set_title(title + (f"\n{label}" if label else "") + (f"\n{outside}" if outside else ""), fontsize=9)
+    ax.legend(fontsize=7)
   files.write_figure(path, fig)
   plt.close(fig)
 
 
+def _lr_ticks(ax, lrs: list[float]) -> None:
+  """The grid's learning rates as the x ticks (every second one past eight), slanted so they cannot overlap."""
+  shown = lrs if len(lrs) <= 8 else lrs[:: -(-len(lrs) // 8)]
+  ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(shown))
+  ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([f"{lr:.3g}" for lr in shown]))
+  ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+  ax.tick_params(axis="x", labelrotation=40, labelsize=8)
+
+
 def scaling_exponent(path, fit: dict) -> None:
-  """β with its 95% interval against the theories' exponents."""
-  fig, ax = plt.subplots(figsize=(4.5, 3.6))
+  """β with its 95% interval against the theories' exponents, one point per lane setting."""
+  sets = _settings(fit)
+  fig, ax = plt.subplots(figsize=(4.4 + 0.9 * (len(sets) - 1), 3.6), layout="constrained")
+  xs = np.arange(1, len(sets) + 1)
   for name, value in fit.get("theories", {}).items():
     ax.axhline(value, ls=":", lw=1, color="gray")
-    ax.text(1.35, value, name, fontsize=7, va="center")
-  if fit["beta"] is not None:
-    ci = fit.get("beta_ci")
-    err = None if not ci else [[fit["beta"] - ci[0]], [ci[1] - fit["beta"]]]
-    ax.errorbar([1], [fit["beta"]], yerr=err, fmt="o", capsize=6, color="C0")
-    note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"
-    ax.set_title(f"β = {fit['beta']:.2f} from {fit['n_bracketed']} bracketed optima: {note}", fontsize=9)
-  else:
-    ax.set_title(f"no β: {fit.get('n_bracketed', 0)} bracketed optima (a fit needs 3)", fontsize=9)
+    ax.text(1.01, value, name, fontsize=7, va="center", transform=ax.get_yaxis_transform())
   values = list(fit.get("theories", {}).values()) or [1.0]
-  if fit["beta"] is not None:
-    values += [fit["beta"], *(fit.get("beta_ci") or [])]
-  ax.set(xlim=(0.5, 2.0), xticks=[], ylabel="β in LR_opt ∝ B^β", ylim=(min(0.0, *values) - 0.1, max(values) + 0.15))
+  titles = []
+  for x, (label, one) in zip(xs, sets, strict=True):
+    ci = one.get("beta_ci")
+    if one["beta"] is not None:
+      err = None if not ci else [[one["beta"] - ci[0]], [ci[1] - one["beta"]]]
+      ax.errorbar([x], [one["beta"]], yerr=err, fmt="o", capsize=6, color="C0")
+      values += [one["beta"], *(ci or [])]
+      note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"
+      titles.append(f"β = {one['beta']:.2f} from {one['n_bracketed']} bracketed optima: {note}")
+    else:
+      ax.text(x, 0.02, "no β", ha="center", fontsize=8, color="C3", transform=ax.get_xaxis_transform())
+      titles.append(no_beta(one))
+  if len(sets) == 1:
+    ax.set_title(titles[0], fontsize=9)
+  else:
+    ax.set_title("β per lane setting (95% bootstrap intervals)", fontsize=9)
+    ax.set_xticks(xs, [label.replace(", ", "\n") for label, _ in sets], fontsize=7)
+  ax.set(xlim=(0.5, xs[-1] + 0.5), ylabel="β in LR_opt ∝ B^β", ylim=(min(0.0, *values) - 0.1, max(values) + 0.15))
+  if len(sets) == 1:
+    ax.set_xticks([])
   files.write_figure(path, fig)
   plt.close(fig)
 
@@ -174,7 +267,7 @@ def clip_study(path, rows: list[dict]) -> None:
     key = (r["clip"], r["batch_size"])
     if np.isfinite(r["final_val_loss"]) and (key not in best or r["final_val_loss"] < best[key]["final_val_loss"]):
       best[key] = r
-  fig, (ax_f, ax_n) = plt.subplots(1, 2, figsize=(10, 3.8))
+  fig, (ax_f, ax_n) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
   for i, c in enumerate(clips):
     pts = sorted((b, r) for (cc, b), r in best.items() if cc == c)
     if not pts:

@@ -27,6 +27,13 @@ COLUMNS = [
 ]
 
 
+# Experiment 1.1's FFN trains on an injected gradient: its "loss" is the surrogate ⟨y, ∇_y L⟩, whose value means
+# nothing (it drifts to any sign), and there is no validation data; these columns are left empty for it.
+NO_LOSS_COLUMNS = (
+  "final_train_loss", "final_val_loss", "best_val_loss", "train_loss_std", "converged", "ln_vocab", "unigram_entropy",
+)  # fmt: skip
+
+
 def _f(x) -> float:
   return float(x) if np.isfinite(x) else float("nan")
 
@@ -69,6 +76,8 @@ def row_results(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) 
         "unigram_entropy": fingerprint["unigram_entropy"],
       }
     )
+    if fingerprint.get("name") == "injected":
+      out[-1].update(dict.fromkeys(NO_LOSS_COLUMNS))
   return out
 
 
@@ -80,18 +89,31 @@ def _mean(x) -> float:
   return float(np.mean(x)) if len(x) else float("nan")
 
 
+def reference_losses(fingerprint: dict) -> str:
+  """The two losses a result is read against, named for what the data are (characters or image classes)."""
+  if fingerprint.get("kind") == "images":
+    return (
+      f"reference losses: ln C = {fingerprint['ln_vocab']:.3f} (learned nothing: uniform over "
+      f"{fingerprint['vocab_size']} classes), class entropy = {fingerprint['unigram_entropy']:.3f} (learned the class "
+      "frequencies only)"
+    )
+  return (
+    f"reference losses: ln V = {fingerprint['ln_vocab']:.3f} (learned nothing), "
+    f"unigram entropy = {fingerprint['unigram_entropy']:.3f} (learned the token frequencies only)"
+  )
+
+
 def table(rows: list[dict], fingerprint: dict) -> str:
   """A plain-text table of the results, with the two reference losses above it."""
   lines = [
-    f"reference losses: ln V = {fingerprint['ln_vocab']:.3f} (learned nothing), "
-    f"unigram entropy = {fingerprint['unigram_entropy']:.3f} (learned character frequencies only)",
+    reference_losses(fingerprint),
     f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} {'val_loss':>9} {'best_val':>9} {'train':>7} "
     f"{'clip_freq':>9} {'|g|':>7}  note",
   ]
   for r in rows:
     note = "DIVERGED" if r["diverged"] else ""
     if not r["diverged"] and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
-      note = "above unigram entropy: barely learned"
+      note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
     lines.append(
       f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} {r['final_val_loss']:>9.4f} "

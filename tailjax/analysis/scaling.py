@@ -221,7 +221,8 @@ def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """The summary written to scaling_fit.json.
 
   With clip thresholds or weight decays as lanes (Phases 3b, weight norms) each (clip, weight decay) setting is its
-  own grid: `by_setting` holds one fit per setting, and the top-level fields are those of the first.
+  own grid: `by_setting` holds one fit per setting, each named by its `setting` label; the top-level fields are those
+  of the first (`top_level_setting` names it) and the top-level `verdict` has one line per setting.
   """
   keys = list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
   fits = [
@@ -229,7 +230,23 @@ def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
                                                fingerprint, n_boot)}
     for c, wd in keys
   ]  # fmt: skip
-  return {**fits[0], "by_setting": fits} if len(fits) > 1 else fits[0]
+  if len(fits) == 1:
+    return fits[0]
+  vary = [k for k in ("clip", "weight_decay") if len({setting_value(f[k]) for f in fits}) > 1]
+  for f in fits:
+    f["setting"] = ", ".join(f"{'wd' if k == 'weight_decay' else k} = {setting_value(f[k])}" for k in vary)
+  verdict = "\n".join(f"{f['setting']}: {f['verdict']}" for f in fits)
+  return {**fits[0], "verdict": verdict, "top_level_setting": fits[0]["setting"], "by_setting": fits}
+
+
+def setting_value(x) -> str:
+  """A clip threshold or weight decay as a label: "none" for no clipping (None, or "None"/"" read from a table)."""
+  if x is None or str(x).strip().lower() in ("", "none"):
+    return "none"
+  try:
+    return f"{float(x):g}"
+  except ValueError:
+    return str(x)
 
 
 def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
@@ -252,11 +269,12 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   two_dips = [o["batch_size"] for o in opts if not o.get("unimodal", True)]
   grid_used = [o["batch_size"] for o in bracketed if o.get("lr_opt_source") == "grid"]
   if main["beta"] is None:
-    verdict = f"no fit: only {len(bracketed)} batch size(s) have an optimum inside the LR grid" + (
+    n = len(bracketed)
+    verdict = f"no fit: {n} batch size{' has' if n == 1 else 's have'} an optimum inside the LR grid" + (
       f" (B = {[o['batch_size'] for o in bracketed]}); a β needs {MIN_FOR_BETA}: two points fix any line, so their "
       "slope (two_point_slope in scaling_fit.json) is not a measurement: add batch sizes or widen the grid"
-      if len(bracketed) == 2
-      else ""
+      if n == 2
+      else f"; a β needs {MIN_FOR_BETA} batch sizes with an optimum inside the grid"
     )
     verdict += f"; extend the grid for B = {censored}" if censored else ""
     if nothing:
@@ -320,7 +338,7 @@ def optima_table(fit: dict) -> str:
   for a censored optimum) and any flag; for a fit of several lane settings, one block per setting."""
   blocks = []
   for one in fit.get("by_setting", [fit]):
-    head = f"optima (clip = {one.get('clip')}, wd = {one.get('weight_decay')})" if "by_setting" in fit else "optima"
+    head = f"optima ({one['setting']})" if "by_setting" in fit else "optima"
     lines = [
       f"{head}: {'B':>5} {'grid argmin':>11} {'refined':>9} {'fit uses':>8}  bracket / note",
     ]

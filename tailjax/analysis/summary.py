@@ -58,12 +58,13 @@ def _injected(cfg, workdir, all_rows: list[dict]) -> dict:
     reports.write_outputs(workdir, cfg)
   lines = [
     f"experiment 1.1: the FFN follows an injected upstream gradient (data.upstream = {cfg.data.upstream}); there "
-    "is no loss to learn, so no LR optimum. The tails are in alpha.csv and verdicts.csv.",
+    "is no loss to learn, so no LR optimum. The tails are in alpha.csv and verdicts.csv; results.csv leaves the loss "
+    "columns empty (the training objective is a surrogate whose value means nothing).",
     "",
     f"{'B':>5} {'lane':>24} {'clip_freq':>9} {'mean |g|':>10}",
   ]
   for r in all_rows:
-    lane = f"lr={r['lr']:g},clip={r['clip']}"
+    lane = f"lr={r['lr']:g},clip={'none' if r['clip'] is None else format(r['clip'], 'g')}"
     lines.append(f"{r['batch_size']:>5} {lane:>24} {r['clip_frequency']:>9.3f} {r['mean_grad_norm']:>10.4g}")
   _write_summary(workdir, "\n".join(lines) + "\n")
   return {}
