@@ -1,8 +1,6 @@
 """The sweep's figures as a reader sees them: every lane setting gets its panel, only what is drawn is in a legend,
 axes cover the data rather than far-off references, and no label lies outside the figure or on another."""
 
-import math
-
 import numpy as np
 import pytest
 

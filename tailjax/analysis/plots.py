@@ -235,7 +235,7 @@ def scaling_exponent(path, fit: dict) -> None:
     ax.text(1.01, value, name, fontsize=7, va="center", transform=ax.get_yaxis_transform())
   values = list(fit.get("theories", {}).values()) or [1.0]
   titles = []
-  for x, (label, one) in zip(xs, sets, strict=True):
+  for x, (_, one) in zip(xs, sets, strict=True):
     ci = one.get("beta_ci")
     if one["beta"] is not None:
       err = None if not ci else [[one["beta"] - ci[0]], [ci[1] - one["beta"]]]
