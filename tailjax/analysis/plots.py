@@ -157,7 +157,12 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
   fields (seed, clip), and the best lanes are drawn on top, so a crowd of diverged or stalled lanes cannot hide them;
   one legend beside the panels, so that none covers a curve."""
   n = len(curves)
-  fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 2.2, 3.8), squeeze=False, sharey=True, layout="constrained")
+  cols = min(n, 3)
+  fig, grid = plt.subplots(-(-n // cols), cols, figsize=(4.2 * cols + 2.2, 3.6 * -(-n // cols)), squeeze=False,
+                           sharey=True, layout="constrained")  # fmt: skip
+  for ax in grid.ravel()[n:]:
+    ax.remove()
+  axes = [list(grid.ravel()[:n])]
   finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in curves.values()] or [np.zeros(0)])
   every = [label for _, _, labels in curves.values() for label in labels]
   order = sorted({_lane_lr(label) for label in every}, key=lambda f: float(f[3:]) if f.startswith("lr=") else 0.0)
@@ -173,7 +178,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
       (line,) = ax.plot(steps, val[:, r], style, color=shade, lw=1.3, alpha=0.9, zorder=2 + rank[r])
       handles.setdefault(label, line)
     _refs(ax, fp, within=finite)
-    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)" if b == min(curves) else None)
+    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
   for ax in axes[0]:
     for line in ax.get_lines():
       if line.get_label().startswith(("ln V", "unigram")):

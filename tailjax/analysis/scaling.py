@@ -286,12 +286,14 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     verdict = (
       f"beta = {main['beta']:.3f}{interval} from {len(bracketed)} bracketed optima (refined between grid points)"
     )
-    if ci:
+    if ci and len(inside) == len(THEORIES):
+      verdict += "; the interval holds 1/2, 2/3 and 1 alike: it cannot tell the theories apart"
+    elif ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
     if "best_by_aic" in forms:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:
-      verdict += f"; B = {censored} have optima at the grid's edge (bounds, not points)"
+      verdict += f"; B = {censored}: optimum at the grid's edge (a bound, not a point; not in the fit)"
     if nothing:
       verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
     if diverged:

@@ -147,7 +147,7 @@ def figure(rows: list[dict], result: dict):
   import matplotlib.pyplot as plt
 
   use = [r for r in rows if r["weight_decay"] > 0]
-  fig, ax = plt.subplots(figsize=(6, 4.5))
+  fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
   kinds = sorted({r["kind"] for r in use})
   bs = sorted({r["batch_size"] for r in use})
   for i, kind in enumerate(kinds):
@@ -169,5 +169,5 @@ def figure(rows: list[dict], result: dict):
   ax.set(xscale="log", yscale="log", xlabel="√(η/λ)·d^0.75 (the study's rule)", ylabel="‖W‖ at the end (Frobenius)")
   head = "steady-state weight norms" if any_steady else "weight norms at the end: no steady state reached"
   ax.set_title(f"{head} (hollow: not yet steady)\n" + "\n".join(lines), fontsize=8)
-  ax.legend(fontsize=6, ncol=2)
+  fig.legend(fontsize=6, loc="outside right upper")  # beside the axes: no point hidden under it
   return fig
