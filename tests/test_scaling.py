@@ -252,6 +252,13 @@ def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
   legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
   assert any(t.startswith("fit on 3 bracketed: β = ") for t in legend) and not any("bound" in t for t in legend)
   plt.close(fig)
+  edge = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3)
+                     + rows_with_optimum(512, 1.0), FP)  # fmt: skip
+  fig = plots.lr_vs_batch_figure(edge)
+  (line,) = [x for x in fig.axes[0].get_lines() if x.get_label().startswith("fit on")]
+  assert min(line.get_xdata()) == pytest.approx(16) and max(line.get_xdata()) == pytest.approx(144)  # not to 512
+  assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["16", "48", "144", "512"]
+  plt.close(fig)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import json
 import pathlib
 
 from tailjax import files, workdir
-from tailjax.analysis import weight_norms
+from tailjax.analysis import plots, weight_norms
 from tailjax.errors import UserError
 
 
@@ -46,7 +46,7 @@ def load(workdirs) -> list[dict]:
   differ = set()
   for r in runs[1:]:
     differ |= set(workdir.differing(runs[0]["config"], r["config"], workdir.RERUN_MAY_CHANGE))
-  short = {k: k.rsplit(".", 1)[-1] for k in differ}
+  short = {k: k.split(".")[-2] if k.endswith(".name") else k.rsplit(".", 1)[-1] for k in differ}  # optim.name: optim
   short = {k: v if list(short.values()).count(v) == 1 else k for k, v in short.items()}  # ambiguous: keep dotted
   for r in runs:
     fields = [f"{short[k]}={_compact(_get(r['config'], k))}" for k in sorted(differ, key=_names_first)]
@@ -139,6 +139,7 @@ def plot(path, per_b: list[dict]) -> None:
       if p["censored"]:
         ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none")
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
+  plots.batch_ticks(ax, [p["batch_size"] for p in per_b])
   ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)
   fig.legend(loc="outside lower center", fontsize=7)
   files.write_figure(path, fig)

@@ -92,13 +92,15 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
     else:
       mark(b, o["lr_opt"], "x", cen.replace("_", " ") + " (no optimum)", color="0.4", ms=8)
   bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
-  if fit["beta"] is not None:
-    xs = np.geomspace(bs.min(), bs.max(), 20)
+  if fit["beta"] is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
+    fitted = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] is None and o["lr_opt"] is not None]
+    xs = np.geomspace(min(fitted), max(fitted), 20)
     ci = fit.get("beta_ci")
     ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
     ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on {fit['n_bracketed']} bracketed: β = "
             f"{fit['beta']:.2f}{ci_text}")  # fmt: skip
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
+  batch_ticks(ax, bs)
   title = "optimal learning rate against batch size" + (f"\n{setting}" if setting else "")
   if fit["beta"] is None:  # said in the title, where no point or legend can cover it
     title += "\n" + no_beta(fit)
@@ -219,6 +221,23 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
     ax.legend(fontsize=7)
   files.write_figure(path, fig)
   plt.close(fig)
+
+
+def batch_ticks(ax, bs) -> None:
+  """The batch sizes themselves as the x ticks of a log axis (not 2×10^1)."""
+  bs = sorted({int(b) for b in bs})
+  ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(bs))
+  ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([str(b) for b in bs]))
+  ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
+def plain_log_ticks(axis) -> None:
+  """Ticks of a log axis at 1, 2 and 5 per decade, written as plain numbers (0.02, 5, 200): the default minor labels
+  (3×10^0 4×10^0) run into each other."""
+  axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+  axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+  axis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))
+  axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def _lr_ticks(ax, lrs: list[float]) -> None:
