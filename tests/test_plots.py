@@ -1,6 +1,8 @@
 """The sweep's figures as a reader sees them: every lane setting gets its panel, only what is drawn is in a legend,
 axes cover the data rather than far-off references, and no label lies outside the figure or on another."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,35 @@ def test_compare_runs_names_runs_briefly_and_keeps_the_legend_off_the_axes(tmp_p
   compare_runs.plot(tmp_path / "lr_opt_by_run.png", per_b)
   assert_readable(figs[str(tmp_path / "lr_opt_by_run.png")])
   assert compare_runs._compact([1e-4, 3e-4, 1e-3, 3e-3, 1e-2]) == "(0.0001 0.0003 … 0.01; 5)"
+
+
+def test_alpha_evolution_names_each_verdict_and_does_not_magnify_a_small_drift(monkeypatch):
+  from tailjax.noise import plots as noise_plots
+
+  figs = {}
+  monkeypatch.setattr(noise_plots.files, "write_figure", lambda path, fig: figs.__setitem__(path.name, fig))
+  monkeypatch.setattr(noise_plots.plt, "close", lambda fig=None: None)
+  alpha, curves = [], []
+  for step, drift in ((0, 0.0), (100, 0.03), (200, 0.05)):
+    for group, base in (("all W_in", 2.35), ("all W_out", 2.39), ("W_in", 2.35)):
+      for ratio in (0.05, 0.1, 0.2):
+        alpha.append({"step": step, "batch_size": 256, "lane": "lr=0.001", "group": group, "estimator": "hill",
+                      "k_ratio": ratio, "value": base + drift + 0.1 * ratio})  # fmt: skip
+    curves += [{"step": step, "lane": "lr=0.001", "group": g, "k": [10, 100], "alpha": [3.0, 2.4]}
+               for g in ("all W_in", "all W_out")]  # fmt: skip
+  verdicts = [
+    {"batch_size": 256, "lane": "lr=0.001", "group": "all W_in", "category": "cannot tell", "hill_k": "", "hill_alpha": ""},
+    {"batch_size": 256, "lane": "lr=0.001", "group": "all W_out", "category": "power law", "hill_k": "100",
+     "hill_alpha": "2.4"},
+  ]  # fmt: skip
+  noise_plots.all_plots(pathlib.Path("."), {"alpha": alpha, "verdicts": verdicts, "hill_curves": curves}, 0.1)
+  fig = figs["alpha_evolution.png"]
+  (ax,) = fig.axes
+  lines = {line.get_label(): line for line in ax.get_lines()}
+  assert lines["all W_in (verdict: cannot tell)"].get_markerfacecolor() == "none"  # hollow: no power law
+  assert lines["all W_out (verdict: power law)"].get_markerfacecolor() != "none"
+  lo, hi = ax.get_ylim()
+  assert hi - lo >= 1.0  # a drift of 0.05 is drawn as small as it is
+  for name, one in figs.items():
+    assert_readable(one), name
+    noise_plots.plt.close(one)

@@ -33,24 +33,37 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
     return got[0]["value"] if got else np.nan
 
   # alpha_evolution: pooled groups' Hill α̂ over training, every lane of the first batch size
+  # (the last step's verdict in each label, hollow markers where it found no power law; a y-range of at least one unit
+  # of α, so that a drift of 0.05 does not fill the panel)
   lanes = sorted({r["lane"] for r in _select(alpha, batch_size=b)})
-  fig, axes = plt.subplots(1, len(lanes), figsize=(4.5 * len(lanes), 3.6), squeeze=False, sharey=True)
+  verdict_of = {(v["lane"], v["group"]): v["category"] for v in found.get("verdicts", []) if v["batch_size"] == b}
+  fig, axes = plt.subplots(1, len(lanes), figsize=(4.5 * len(lanes), 3.9), squeeze=False, sharey=True,
+                           layout="constrained")  # fmt: skip
+  values = []
   for ax, ln in zip(axes[0], lanes, strict=True):
     rows = _select(alpha, batch_size=b, lane=ln, estimator="hill", k_ratio=mid_ratio)
-    for g in pooled:
+    for i, g in enumerate(pooled):
       pts = sorted((r["step"], r["value"]) for r in rows if r["group"] == g)
       if pts:
-        ax.plot(*zip(*pts, strict=True), "o-", label=g)
+        category = verdict_of.get((ln, g))
+        power = category is None or category.startswith("power law")
+        label = g if category is None else f"{g} (verdict: {category})"
+        ax.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", mfc=None if power else "none", label=label)
+        values += [v for _, v in pts if np.isfinite(v)]
     ax.set(xlabel="step", title=f"B = {b}, {ln}")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=6, loc="best")
+  if values:
+    mid, half = (max(values) + min(values)) / 2, max((max(values) - min(values)) / 2 * 1.15, 0.5)
+    axes[0][0].set_ylim(mid - half, mid + half)
   axes[0][0].set_ylabel(f"Hill α̂ (k = {mid_ratio:g}·n)")
-  axes[0][0].legend(fontsize=7)
-  fig.suptitle(_NOTE.format(r=mid_ratio), fontsize=8)
+  fig.suptitle(_NOTE.format(r=mid_ratio) + " (hollow: the verdict found no power law)", fontsize=8)
   files.write_figure(workdir / "alpha_evolution.png", fig)
   plt.close(fig)
 
   # estimator_comparison: at the last step, each estimator's α for each pooled group
   last = steps[-1]
-  fig, ax = plt.subplots(figsize=(6.5, 3.8))
+  fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
   kinds = [("hill", mid_ratio, "Hill (tail index)"), ("pickands", mid_ratio, "Pickands (tail index)")]
   kinds.append(("stable_mohammadi", "", "Mohammadi (stable index ≤ 2)"))
   width = 0.8 / len(kinds)
@@ -61,40 +74,47 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
       vals.append(got[0]["value"] if got else np.nan)
     ax.bar(np.arange(len(pooled)) + i * width, vals, width, label=label)
   ax.set_xticks(np.arange(len(pooled)) + width, pooled, fontsize=8)
-  ax.set(ylabel="α̂", title=f"estimators at step {last} ({title}); they estimate different α")
+  ax.set(ylabel="α̂", title=f"estimators at step {last} ({title})\nthey estimate different α")
   ax.legend(fontsize=7)
   files.write_figure(workdir / "estimator_comparison.png", fig)
   plt.close(fig)
 
   # alpha_layerwise: Hill α̂ per tensor (rows) and step (columns)
   grid = np.array([[hill(t, s) for s in steps] for t in tensors])
-  fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(steps), 0.25 * len(tensors) + 1.5))
-  im = ax.imshow(grid, aspect="auto", cmap="viridis")
+  fig, ax = plt.subplots(figsize=(2.4 + 0.9 * len(steps), 0.25 * len(tensors) + 1.5), layout="constrained")
+  finite = grid[np.isfinite(grid)]
+  mid = (finite.max() + finite.min()) / 2 if finite.size else 2.0
+  half = max((finite.max() - finite.min()) / 2, 0.5) if finite.size else 0.5  # at least one unit of α: see above
+  im = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=mid - half, vmax=mid + half)
   ax.set_yticks(range(len(tensors)), tensors, fontsize=6)
   ax.set_xticks(range(len(steps)), steps)
-  ax.set(xlabel="step", title=f"Hill α̂ per tensor, k = {mid_ratio:g}·n ({title})")
+  ax.set(xlabel="step", title=f"Hill α̂ per tensor, k = {mid_ratio:g}·n\n({title})")
   fig.colorbar(im, ax=ax)
   files.write_figure(workdir / "alpha_layerwise.png", fig)
   plt.close(fig)
 
   # attention_vs_ffn: at the last step, Hill α̂ against the k ratio for each pooled group (does k decide the answer?)
-  fig, ax = plt.subplots(figsize=(5.5, 3.8))
+  fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
   for g in pooled:
     pts = sorted((r["k_ratio"], r["value"]) for r in _select(mine, group=g, step=last, estimator="hill"))
     if pts:
       ax.plot(*zip(*pts, strict=True), "o-", label=g)
-  ax.set(xlabel="k / n", ylabel="Hill α̂", xscale="log", title=f"Hill α̂ against k at step {last} ({title})")
+  ax.set(xlabel="k / n", ylabel="Hill α̂", xscale="log", title=f"Hill α̂ against k at step {last}\n({title})")
   ax.legend(fontsize=7)
   files.write_figure(workdir / "attention_vs_ffn.png", fig)
   plt.close(fig)
 
   # early_vs_steady: per tensor, first against last measurement
-  fig, ax = plt.subplots(figsize=(4.5, 4.5))
+  fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
   early, steady = np.array([hill(t, steps[0]) for t in tensors]), np.array([hill(t, last) for t in tensors])
   ax.scatter(early, steady, s=12)
   lim = [np.nanmin(np.r_[early, steady, 0.5]) * 0.9, np.nanmax(np.r_[early, steady, 1.0]) * 1.1]
   ax.plot(lim, lim, "k:", lw=1)
-  ax.set(xlabel=f"Hill α̂ at step {steps[0]}", ylabel=f"Hill α̂ at step {last}", title=f"per tensor ({title})")
+  ax.set(
+    xlabel=f"Hill α̂ at step {steps[0]}",
+    ylabel=f"Hill α̂ at step {last}",
+    title=f"Hill α̂ per tensor, first against last\n({title})",
+  )
   files.write_figure(workdir / "early_vs_steady.png", fig)
   plt.close(fig)
 
@@ -105,7 +125,8 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   rows_lanes = [ln for ln in lanes if any(c["lane"] == ln for c in curves)][:_MAX_LANE_ROWS]
   if groups and rows_lanes:
     height, width = 3.0 * len(rows_lanes) + 0.6, 4 * len(groups)
-    fig, axes = plt.subplots(len(rows_lanes), len(groups), figsize=(width, height), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(len(rows_lanes), len(groups), figsize=(width, height), squeeze=False, sharey=True,
+                             layout="constrained")  # fmt: skip
     verdicts = {(v["lane"], v["group"]): v for v in found["verdicts"] if v["batch_size"] == b}
     for row, ln in zip(axes, rows_lanes, strict=True):
       for ax, g in zip(row, groups, strict=True):
@@ -121,6 +142,5 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
     axes[0][0].legend(fontsize=7)
     more = f" (first {_MAX_LANE_ROWS} of {len(lanes)} lanes)" if len(lanes) > _MAX_LANE_ROWS else ""
     fig.suptitle(f"Hill plots (B = {b}{more}): a power-law tail shows a flat stretch; a drift means none", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))  # room for the title above the panels
     files.write_figure(workdir / "hill_plots.png", fig)
     plt.close(fig)
