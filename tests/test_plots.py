@@ -117,7 +117,8 @@ def test_alpha_evolution_names_each_verdict_and_does_not_magnify_a_small_drift(m
     curves += [{"step": step, "lane": "lr=0.001", "group": g, "k": [10, 100], "alpha": [3.0, 2.4]}
                for g in ("all W_in", "all W_out")]  # fmt: skip
   verdicts = [
-    {"batch_size": 256, "lane": "lr=0.001", "group": "all W_in", "category": "cannot tell", "hill_k": "", "hill_alpha": ""},
+    {"batch_size": 256, "lane": "lr=0.001", "group": "all W_in", "category": "cannot tell", "hill_k": "",
+     "hill_alpha": ""},
     {"batch_size": 256, "lane": "lr=0.001", "group": "all W_out", "category": "power law", "hill_k": "100",
      "hill_alpha": "2.4"},
   ]  # fmt: skip
