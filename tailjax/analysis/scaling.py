@@ -282,10 +282,14 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     if diverged:
       verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   else:
-    interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
-    verdict = (
-      f"beta = {main['beta']:.3f}{interval} from {len(bracketed)} bracketed optima (refined between grid points)"
-    )
+    n_refined = sum(o.get("lr_opt_source") == "refined" for o in bracketed)
+    interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+    verdict = f"beta = {main['beta']:.3f}{interval} from {len(bracketed)} bracketed optima ({n_refined} refined)"
+    if not ci:
+      verdict += (
+        f"; no interval: only {boot['n_boot']} of {n_boot} resampled grids kept {MIN_FOR_BETA} optima inside the "
+        "grid, so the optima are too uncertain for one (widen the grid or add seeds)"
+      )
     if ci and len(inside) == len(THEORIES):
       verdict += "; the interval holds 1/2, 2/3 and 1 alike: it cannot tell the theories apart"
     elif ci:
