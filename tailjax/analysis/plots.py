@@ -79,13 +79,14 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
       continue
     b, cen = o["batch_size"], o["censored"]
     if cen is None:
-      used = o.get("lr_opt_source", "refined")
-      reading = "refined" if used == "refined" else "grid argmin"
-      mark(b, o["lr_opt"], "o", f"optimum reported ({reading})", color="C0")
-      other = o["lr_opt_grid"] if used == "refined" else o.get("lr_opt_refined")
-      if other is not None and other != o["lr_opt"]:
-        name = "grid argmin" if used == "refined" else "refinement not trusted (3- and 5-point parabolas disagree)"
-        mark(b, other, ".", name, color="0.5")
+      if o.get("lr_opt_source", "refined") == "refined":
+        mark(b, o["lr_opt"], "o", "optimum the fit uses: refined", color="C0")
+        if o["lr_opt_grid"] != o["lr_opt"]:
+          mark(b, o["lr_opt_grid"], ".", "grid argmin", color="0.5")
+      else:
+        mark(b, o["lr_opt"], "s", "optimum the fit uses: grid argmin", color="C0", mfc="none")
+        if o.get("lr_opt_refined") not in (None, o["lr_opt"]):
+          mark(b, o["lr_opt_refined"], "x", "refinement not trusted (3- and 5-point parabolas disagree)", color="0.5")
     elif cen in ("high", "low"):
       mark(b, o["lr_opt"], "^" if cen == "high" else "v", f"optimum {'above' if cen == 'high' else 'below'} the grid "
            "(a bound)", color="C3", ms=9, mfc="none")  # fmt: skip
@@ -263,7 +264,7 @@ def scaling_exponent(path, fit: dict) -> None:
     ci = one.get("beta_ci")
     if one["beta"] is not None:
       err = None if not ci else [[one["beta"] - ci[0]], [ci[1] - one["beta"]]]
-      ax.errorbar([x], [one["beta"]], yerr=err, fmt="o", capsize=6, color="C0")
+      ax.errorbar([x], [one["beta"]], yerr=err, fmt="o", capsize=6, color="C0", mfc=None if ci else "none")
       values += [one["beta"], *(ci or [])]
       note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"
       titles.append(f"β = {one['beta']:.2f} from {one['n_bracketed']} bracketed optima: {note}")
@@ -273,7 +274,9 @@ def scaling_exponent(path, fit: dict) -> None:
   if len(sets) == 1:
     ax.set_title(titles[0], fontsize=9)
   else:
-    ax.set_title("β per lane setting (95% bootstrap intervals)", fontsize=9)
+    hollow = any(one["beta"] is not None and not one.get("beta_ci") for _, one in sets)
+    ax.set_title("β per lane setting (95% bootstrap intervals" + ("; hollow: none could be had)" if hollow else ")"),
+                 fontsize=9)  # fmt: skip
     ax.set_xticks(xs, [label.replace(", ", "\n") for label, _ in sets], fontsize=7)
   ax.set(xlim=(0.5, xs[-1] + 0.5), ylabel="β in LR_opt ∝ B^β", ylim=(min(0.0, *values) - 0.1, max(values) + 0.15))
   if len(sets) == 1:
@@ -298,12 +301,15 @@ def clip_study(path, rows: list[dict]) -> None:
       continue
     bs = [b for b, _ in pts]
     label = "no clip" if c is None else f"clip {c:g}"
-    ax_f.plot(bs, [r["clip_frequency"] for _, r in pts], "o-", color=f"C{i}", label=label)
+    ms = max(9 - 2 * i, 3)  # shrinking markers: settings with equal values (all clipped) stay visible
+    ax_f.plot(bs, [r["clip_frequency"] for _, r in pts], "o-", color=f"C{i}", label=label, ms=ms)
     ax_n.plot(bs, [r["mean_grad_norm"] for _, r in pts], "o-", color=f"C{i}", label=f"{label}: before")
     ax_n.plot(bs, [r["mean_post_clip_norm"] for _, r in pts], "s--", color=f"C{i}", label=f"{label}: after")
   ax_f.set(xscale="log", xlabel="batch size B", ylabel="fraction of steps clipped", title="clip frequency (best LR)")
   ax_n.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="mean global gradient norm",
            title="gradient norm before / after clipping")  # fmt: skip
+  for ax in (ax_f, ax_n):
+    batch_ticks(ax, [b for _, b in best])
   ax_f.legend(fontsize=7)
   ax_n.legend(fontsize=6)
   files.write_figure(path, fig)
