@@ -3,7 +3,9 @@
 import contextlib
 import os
 import shlex
+import signal
 import sys
+import threading
 
 _position = {"where": "", "saved": ""}
 
@@ -27,7 +29,15 @@ class UserError(Exception):
 @contextlib.contextmanager
 def one_line_errors(rerun_hint: str = "fix it and rerun"):
   """For a command line: a UserError inside is one line `tailjax: error: ...` on stderr and exit status 2; an
-  operating-system failure (disk full, permissions, a file where a folder should be) one line and status 1."""
+  operating-system failure (disk full, permissions, a file where a folder should be) one line and status 1; Ctrl-C
+  one line and status 130 (`_interrupted`)."""
+  # Ctrl-C ends the process from a signal handler rather than by a KeyboardInterrupt, which library code that catches
+  # BaseException (thread pools, cache writers) can swallow: the run then went on training (seen once in the suite).
+  # Where SIGINT is ignored (a shell script's background job) it stays ignored.
+  main = threading.current_thread() is threading.main_thread()  # only the main thread may set a handler
+  previous = signal.getsignal(signal.SIGINT) if main else signal.SIG_IGN
+  if previous is not signal.SIG_IGN:
+    signal.signal(signal.SIGINT, lambda *_: _interrupted())
   try:
     yield
   except UserError as e:
@@ -35,8 +45,11 @@ def one_line_errors(rerun_hint: str = "fix it and rerun"):
   except OSError as e:
     where = f" ({e.filename})" if e.filename else ""
     _fail(f"tailjax: error: {e.strerror or e}{where}; {rerun_hint}", 1)
-  except KeyboardInterrupt:
+  except KeyboardInterrupt:  # raised by code that had set its own handler
     _interrupted()
+  finally:
+    if previous is not signal.SIG_IGN:
+      signal.signal(signal.SIGINT, previous)
 
 
 def _interrupted():
