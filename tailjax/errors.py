@@ -32,8 +32,7 @@ def one_line_errors(rerun_hint: str = "fix it and rerun"):
   operating-system failure (disk full, permissions, a file where a folder should be) one line and status 1; Ctrl-C
   one line and status 130 (`_interrupted`)."""
   # Ctrl-C ends the process from a signal handler rather than by a KeyboardInterrupt, which library code that catches
-  # BaseException (thread pools, cache writers) can swallow: the run then went on training (seen once in the suite).
-  # Where SIGINT is ignored (a shell script's background job) it stays ignored.
+  # BaseException could swallow. Where SIGINT is ignored (a shell script's background job) it stays ignored.
   main = threading.current_thread() is threading.main_thread()  # only the main thread may set a handler
   previous = signal.getsignal(signal.SIGINT) if main else signal.SIG_IGN
   if previous is not signal.SIG_IGN:

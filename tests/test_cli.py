@@ -373,8 +373,14 @@ def test_ctrl_c_is_one_line_with_the_resume_command(tmp_path, moment):
     "--config.eval.every=20",
   ]
   env = dict(os.environ)
-  proc = subprocess.Popen([sys.executable, "-m", "tailjax.main", *args], cwd=REPO, env=env, text=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+  # As from a terminal: a suite started as a shell's background job has SIGINT ignored, which the child would inherit
+  # (and keep ignoring, as tailjax does); the parent's handler is reset to the default in the child.
+  previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+  try:
+    proc = subprocess.Popen([sys.executable, "-m", "tailjax.main", *args], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+  finally:
+    signal.signal(signal.SIGINT, previous)
   marker = "strategy" if moment == "row program compiling" else "val loss per lane"  # logged just before each
   seen = []
   for line in proc.stderr:
@@ -382,8 +388,12 @@ def test_ctrl_c_is_one_line_with_the_resume_command(tmp_path, moment):
     if marker in line:
       break
   proc.send_signal(signal.SIGINT)
-  rest = proc.stderr.read()
-  assert proc.wait(timeout=120) == 130, "".join(seen)[-2000:] + rest[-2000:]
+  try:
+    _, rest = proc.communicate(timeout=120)
+  except subprocess.TimeoutExpired:
+    proc.kill()
+    pytest.fail("SIGINT did not end the run within 120 s: " + "".join(seen)[-2000:])
+  assert proc.returncode == 130, "".join(seen)[-2000:] + rest[-2000:]
   last = rest.strip().splitlines()[-1]
   assert "Traceback" not in rest and last.startswith("tailjax: interrupted at B")
   assert last.endswith("-m tailjax.main " + " ".join(args))  # the command that resumes it
