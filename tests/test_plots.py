@@ -99,7 +99,7 @@ def test_compare_runs_names_runs_briefly_and_keeps_the_legend_off_the_axes(tmp_p
               for b in (32, 64, 128)]  # fmt: skip
   compare_runs.plot(tmp_path / "lr_opt_by_run.png", per_b)
   assert_readable(figs[str(tmp_path / "lr_opt_by_run.png")])
-  assert compare_runs._compact([1e-4, 3e-4, 1e-3, 3e-3, 1e-2]) == "(0.0001 0.0003 … 0.01; 5)"
+  assert compare_runs.compact_value([1e-4, 3e-4, 1e-3, 3e-3, 1e-2]) == "(0.0001 0.0003 … 0.01; 5)"
 
 
 def test_alpha_evolution_names_each_verdict_and_does_not_magnify_a_small_drift(monkeypatch):

@@ -49,7 +49,7 @@ def load(workdirs) -> list[dict]:
   short = {k: k.split(".")[-2] if k.endswith(".name") else k.rsplit(".", 1)[-1] for k in differ}  # optim.name: optim
   short = {k: v if list(short.values()).count(v) == 1 else k for k, v in short.items()}  # ambiguous: keep dotted
   for r in runs:
-    fields = [f"{short[k]}={_compact(_get(r['config'], k))}" for k in sorted(differ, key=_names_first)]
+    fields = [f"{short[k]}={compact_value(_get(r['config'], k))}" for k in sorted(differ, key=_names_first)]
     r["label"] = ", ".join(fields) or r["dir"].name
   return runs
 
@@ -59,12 +59,12 @@ def _names_first(dotted: str) -> tuple:
   return (not dotted.endswith((".name", ".d_model", ".variant")), dotted)
 
 
-def _compact(value) -> str:
+def compact_value(value) -> str:
   """A config value short enough for a legend: numbers as %g, long lists by their ends and length."""
   if isinstance(value, float):
     return f"{value:g}"
   if isinstance(value, list | tuple):
-    items = [_compact(v) for v in value]
+    items = [compact_value(v) for v in value]
     shown = items if len(items) <= 4 else [*items[:2], "…", items[-1]]
     return "(" + " ".join(shown) + (f"; {len(items)})" if len(items) > 4 else ")")
   return str(value)
