@@ -58,7 +58,9 @@ def _interrupted():
 
   at = f" at {_position['where']}" if _position["where"] else ""
   kept = _position["saved"] or "finished rows"
-  command = " ".join(shlex.quote(a) for a in [os.path.basename(sys.executable), "-m", "tailjax.main", *sys.argv[1:]])
+  python = os.path.relpath(sys.executable)  # the interpreter that ran it (.venv/bin/python), as the user would type it
+  python = python if not python.startswith("..") else sys.executable
+  command = " ".join(shlex.quote(a) for a in [python, "-m", "tailjax.main", *sys.argv[1:]])
   with contextlib.suppress(Exception):
     logging.flush()
   print(f"tailjax: interrupted{at}; kept on disk: {kept}; resume with: {command}", file=sys.stderr, flush=True)

@@ -93,8 +93,8 @@ def _parse_flags(argv):
       raise UserError(f"cannot load {given}: {why}") from None
     if "could not convert" in text and "'None'" in text:  # a placeholder field (optim.clip) set to None
       raise UserError(
-        f"{text}: leave the field out for None (optim.clip unset = no clipping), or compare clip settings as lanes "
-        "with --config.sweep.clips='(None,1.0)'"
+        f"{text}: a field cannot be set to None from the command line; to train without clipping pass "
+        "--config.sweep.clips='(None,)' (or compare settings as lanes: --config.sweep.clips='(None,1.0)')"
       ) from None
     raise UserError(f"{text}; see --helpfull, and configs/base.py for every config field") from None
   except KeyError as e:  # a field (or section) the config does not have

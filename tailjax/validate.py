@@ -4,6 +4,7 @@ Pure Python and jax-free (bad input answers before the libraries load). One smal
 choice lists come from the packages that own them (their jax-free __init__ files).
 """
 
+import difflib
 import math
 import numbers
 
@@ -29,19 +30,23 @@ def _integer(name: str, v, *, at_least: int = 1, meaning: str = "") -> None:
 def _positive(name: str, v, what: str = "value") -> None:
   """A finite number > 0."""
   if not _is_number(v) or v <= 0:
-    raise UserError(f"{name}: every {what} must be a finite number > 0, got {v!r}")
+    raise UserError(f"{name}: every {what} must be a finite number > 0, got {v!r}; pass positive values, e.g. "
+                    f"--config.{name}={'(1e-3,3e-3)' if name.startswith('sweep.') else '1.0'}")  # fmt: skip
 
 
 def _in_range(name: str, v, low: float, high: float, *, closed_low: bool = True) -> None:
   """A finite number in [low, high) (or (low, high) when not closed_low)."""
   ok = _is_number(v) and (low <= v if closed_low else low < v) and v < high
   if not ok:
-    raise UserError(f"{name} must lie in {'[' if closed_low else '('}{low:g}, {high:g}), got {v!r}")
+    raise UserError(f"{name} must lie in {'[' if closed_low else '('}{low:g}, {high:g}), got {v!r}; pass a value "
+                    f"in that range with --config.{name}=...")  # fmt: skip
 
 
 def _choice(name: str, v, choices) -> None:
   if v not in choices:
-    raise UserError(f"{name} must be one of {', '.join(choices)}, not {v!r}")
+    near = difflib.get_close_matches(str(v), list(choices), n=1)
+    hint = f"did you mean --config.{name}={near[0]}?" if near else f"pass e.g. --config.{name}={next(iter(choices))}"
+    raise UserError(f"{name} must be one of {', '.join(choices)}, not {v!r}; {hint}")
 
 
 def _flag(name: str, v) -> None:

@@ -167,7 +167,7 @@ BAD = {
   "empty batch grid": (["--config.sweep.batch_sizes=()"], "is empty"),
   "zero batch size": (["--config.sweep.batch_sizes=(0,)"], "positive integer"),
   "wrong type": (["--config.train.steps=abc"], "train.steps"),
-  "clip set to None": (["--config.optim.clip=None"], "leave the field out for None"),
+  "clip set to None": (["--config.optim.clip=None"], "to train without clipping pass --config.sweep.clips='(None,)'"),
   "missing data folder": (["--config.data.name=wikitext2", "--config.data.path=/nonexistent/wiki"], "does not exist"),
   "missing data file": (["--config.data.name=tinyshakespeare", "--config.data.path=/nonexistent/in.txt"], "exist"),
   "batch larger than data": (["--config.sweep.batch_sizes=(10000000,)"], "larger than"),

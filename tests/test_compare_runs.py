@@ -32,7 +32,10 @@ def test_two_widths_compared_and_the_width_exponent_fitted(tmp_path):
   assert [x["run"] for x in runs] == ["d_model=16", "d_model=32"]
   with open(out / "lr_opt.csv") as f:
     per_b = list(csv.DictReader(f))
-  assert [(x["run"], x["batch_size"]) for x in per_b] == [("d_model=16", "4"), ("d_model=32", "4")]
+  # each weight-decay setting of a run (lanes of one program) is its own grid, so its own line
+  assert [(x["run"], x["batch_size"]) for x in per_b] == [
+    (f"d_model={w} (wd = {wd})", "4") for w in (16, 32) for wd in ("0.3", "3")
+  ]
   assert (out / "lr_opt_by_run.png").stat().st_size > 0
   fit = json.loads((out / "weight_norm_fit.json").read_text())
   # widths vary across the runs, so the width exponent is fitted there (within one run it cannot be)

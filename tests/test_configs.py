@@ -64,3 +64,21 @@ def test_phase_configs_match_the_study():
   assert validate.measure_steps(p12) == [100, 1000, 10_000]
   p12.train.steps = 500  # shortened by an override: the late measurement moves to the end
   assert validate.measure_steps(p12) == [100, 500]
+
+
+def test_a_warmup_as_long_as_the_run_and_training_on_validation_data_are_caveats():
+  from configs import phase2_5
+  from tailjax.analysis import summary
+
+  c = phase2_5.get_config()
+  c.train.steps = 150  # shortened, warmup left at 200: the LR never reaches its nominal value
+  fp = {"warning": "wiki.train.raw missing: TRAINING ON THE VALID SPLIT, evaluating on the test split"}
+  notes = summary.caveats(c, fp)
+  assert notes[0] == fp["warning"]
+  assert (
+    notes[1].startswith("optim.warmup_steps = 200 is not below train.steps = 150") and "warmup_steps=15)" in notes[1]
+  )
+  c.train.steps = 300
+  assert "more than half of train.steps = 300" in summary.caveats(c, {})[0]
+  c.train.steps = 10_000
+  assert summary.caveats(c, {}) == []

@@ -35,7 +35,9 @@ def read_results(path) -> tuple[list[dict], dict]:
       f"analysis.results = {path} is not a CSV table (not UTF-8 text); pass the results.csv a sweep wrote, or one "
       f"with the columns {', '.join(REQUIRED)}"
     ) from None
-  missing = [c for c in REQUIRED if not table or c not in table[0]]
+  if not table:
+    raise UserError(f"{path} has no rows (a header at most); a results file needs one row per (batch size, lr)")
+  missing = [c for c in REQUIRED if c not in table[0]]
   if missing:
     raise UserError(f"{path} lacks the column(s) {', '.join(missing)}; a results file needs {', '.join(REQUIRED)}")
   rows = []
@@ -79,6 +81,8 @@ def run(cfg, workdir) -> dict:
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
     plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
     plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
+  text = scaling.optima_table(fit) + "\n\n" + fit["verdict"]
+  files.write_text(workdir / "summary.txt", f"analysis of {cfg.analysis.results}\n\n{text}\n")
   logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
-  print(scaling.optima_table(fit) + "\n\n" + fit["verdict"])
+  print(text)
   return fit

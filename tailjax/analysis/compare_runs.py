@@ -33,8 +33,13 @@ def load(workdirs) -> list[dict]:
   for wd in map(pathlib.Path, workdirs):
     if not wd.is_dir():
       raise UserError(f"{wd} does not exist or is not a folder; pass the workdirs of finished sweeps")
-    if not (wd / "config.json").exists() or not (wd / "scaling_fit.json").exists():
-      raise UserError(f"{wd} has no config.json and scaling_fit.json; pass the workdirs of finished sweeps")
+    if not (wd / "config.json").exists():
+      raise UserError(f"{wd} has no config.json; pass the workdirs of finished sweeps")
+    if not (wd / "scaling_fit.json").exists():
+      raise UserError(
+        f"{wd} has no scaling_fit.json: it is unfinished, or a run without an LR fit (Phase 1.1's injected FFN); "
+        "pass the workdirs of finished LR sweeps"
+      )
     runs.append({
       "dir": wd,
       "config": json.loads((wd / "config.json").read_text()),
@@ -90,9 +95,11 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
       **power_law_share(r["verdicts"]),
       "verdict": fit.get("verdict"),
     })  # fmt: skip
-    for o in fit["per_batch_size"]:
-      per_b.append({"run": r["label"], "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
-                    "censored": o["censored"] or "", "best_loss": o["best_loss"]})  # fmt: skip
+    for one in fit.get("by_setting", [fit]):  # clip or weight-decay lanes (Phase 3b): each setting its own line
+      name = r["label"] + (f" ({one['setting']})" if one.get("setting") else "")
+      for o in one["per_batch_size"]:
+        per_b.append({"run": name, "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
+                      "censored": o["censored"] or "", "best_loss": o["best_loss"]})  # fmt: skip
   return per_run, per_b
 
 
@@ -134,10 +141,13 @@ def plot(path, per_b: list[dict]) -> None:
     pts = [p for p in per_b if p["run"] == run and p["lr_opt"] is not None]
     ok = [p for p in pts if not p["censored"]]
     label = textwrap.fill(run, 70)  # the legend sits below the axes: a long name wraps instead of running off
-    ax.plot([p["batch_size"] for p in ok], [p["lr_opt"] for p in ok], "o-", color=f"C{i % 10}", label=label)
+    if ok:
+      ax.plot([p["batch_size"] for p in ok], [p["lr_opt"] for p in ok], "o-", color=f"C{i % 10}", label=label)
     for p in pts:
-      if p["censored"]:
-        ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none")
+      if p["censored"] in ("high", "low"):
+        ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none",
+                label=None if ok else label + " (bounds only)")  # fmt: skip
+        ok = ok or [p]  # one legend entry per run
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   plots.batch_ticks(ax, [p["batch_size"] for p in per_b])
   ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)

@@ -13,20 +13,33 @@ from tailjax import files  # noqa: E402
 
 
 def _refs(ax, fp, within=None) -> str:
-  """Draws ln V and the unigram entropy as horizontal lines; with `within` (the plotted losses), only those inside
-  their range, so that a far-off ln V does not flatten the curves. Returns a note naming the ones left out."""
+  """Draws ln V and the unigram entropy (ln C and the class entropy for images) as horizontal lines; with `within`
+  (the plotted y-range), only those inside it, so that a far-off ln V does not flatten the curves. Returns a note
+  naming the ones left out."""
   if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
     return ""
+  images = fp.get("kind") == "images"
   left = []
-  for name, value, style in (("ln V", fp["ln_vocab"], dict(color="k", ls=":")),
-                             ("unigram H", fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
+  for name, value, style in (("ln C" if images else "ln V", fp["ln_vocab"], dict(color="k", ls=":")),
+                             ("class entropy" if images else "unigram H", fp.get("unigram_entropy"),
+                              dict(color="gray", ls="--"))):  # fmt: skip
     if value is None:
       continue
-    if within is not None and within.size and not within.min() <= value <= within.max():
+    if within is not None and not within[0] <= value <= within[1]:
       left.append(f"{name} = {value:.2f}")
       continue
     ax.axhline(value, lw=1, label=f"{name} = {value:.2f}", **style)
   return f"({', '.join(left)}: outside the plotted range)" if left else ""
+
+
+def _loss_range(finite) -> tuple[float, float] | None:
+  """The y-range of a loss plot: the losses with 6% margins, at least 0.05 nats tall (a model that learned nothing has
+  losses equal to 4 decimals, and a tighter axis would draw noise as structure)."""
+  if not len(finite):
+    return None
+  lo, hi = float(np.min(finite)), float(np.max(finite))
+  pad = max(0.06 * (hi - lo), (0.05 - (hi - lo)) / 2, 1e-3)
+  return lo - pad, hi + pad
 
 
 def _settings(fit: dict) -> list[tuple[str, dict]]:
@@ -64,6 +77,10 @@ def lr_vs_batch_figure(fit: dict):
   fig, axes = _panels(len(sets), 5.5, 4)
   for ax, (label, one) in zip(axes, sets, strict=True):
     _lr_vs_batch_panel(ax, one, label)
+  drawn = [ax.get_ylim() for ax in axes if ax.get_lines()]
+  if len(sets) > 1 and drawn:  # one scale for every setting, so that panels compare
+    for ax in axes:
+      ax.set_ylim(min(lo for lo, _ in drawn), max(hi for _, hi in drawn))
   return fig
 
 
@@ -80,18 +97,18 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
     b, cen = o["batch_size"], o["censored"]
     if cen is None:
       if o.get("lr_opt_source", "refined") == "refined":
-        mark(b, o["lr_opt"], "o", "optimum the fit uses: refined", color="C0")
+        mark(b, o["lr_opt"], "o", "optimum: refined between grid points", color="C0")
         if o["lr_opt_grid"] != o["lr_opt"]:
           mark(b, o["lr_opt_grid"], ".", "grid argmin", color="0.5")
       else:
-        mark(b, o["lr_opt"], "s", "optimum the fit uses: grid argmin", color="C0", mfc="none")
+        mark(b, o["lr_opt"], "s", "optimum: grid argmin (refinement not trusted)", color="C0", mfc="none")
         if o.get("lr_opt_refined") not in (None, o["lr_opt"]):
-          mark(b, o["lr_opt_refined"], "x", "refinement not trusted (3- and 5-point parabolas disagree)", color="0.5")
+          mark(b, o["lr_opt_refined"], "x", "the untrusted refinement (3- and 5-point parabolas disagree)", color="0.5")
     elif cen in ("high", "low"):
       mark(b, o["lr_opt"], "^" if cen == "high" else "v", f"optimum {'above' if cen == 'high' else 'below'} the grid "
            "(a bound)", color="C3", ms=9, mfc="none")  # fmt: skip
-    else:
-      mark(b, o["lr_opt"], "x", cen.replace("_", " ") + " (no optimum)", color="0.4", ms=8)
+    else:  # learned nothing or a single LR: no optimum, so nothing on the LR_opt axis (the title names them)
+      continue
   bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
   if fit["beta"] is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
     fitted = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] is None and o["lr_opt"] is not None]
@@ -103,6 +120,9 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   batch_ticks(ax, bs)
   title = "optimal learning rate against batch size" + (f"\n{setting}" if setting else "")
+  none = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] in ("learned_nothing", "single_point")]
+  if none:
+    title += f"\nno optimum (learned nothing, or one LR): B = {none}"
   if fit["beta"] is None:  # said in the title, where no point or legend can cover it
     title += "\n" + no_beta(fit)
   ax.set_title(title, fontsize=10)
@@ -123,23 +143,27 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
         grid[i, lrs.index(lr)] = loss if np.isfinite(loss) else np.nan
     panels.append((label, opts, lrs, grid))
   finite = np.concatenate([g[np.isfinite(g)] for *_, g in panels])
-  norm = matplotlib.colors.Normalize(*(np.nanmin(finite), np.nanmax(finite)) if finite.size else (0, 1))
+  norm = matplotlib.colors.Normalize(*(_loss_range(finite) or (0, 1)))
   width = 1.2 + 1.1 * max(len(lrs) for _, _, lrs, _ in panels)
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
                            gridspec_kw={"height_ratios": heights})  # fmt: skip
-  refs = f"\nln V = {fp['ln_vocab']:.2f}, unigram H = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
+  names = ("ln C", "class entropy") if fp.get("kind") == "images" else ("ln V", "unigram H")
+  refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}, {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
   for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
     for i, o in enumerate(opts):
       for j in range(len(lrs)):
         txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
-        star = "*" if lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) else ""
+        at = lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) and o["censored"] in (None, "high", "low")
+        star = {None: "*", "high": ">", "low": "<"}[o["censored"]] if at else ""
         ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid[i, j]))
     ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
     ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
     ax.set(xlabel="learning rate", ylabel="batch size")
-    head = f"final val loss (seed mean; * = grid argmin){refs}\n" if n == 0 else ""
+    head = (
+      f"final val loss (seed mean; * = grid argmin, > < = argmin on the grid's edge: a bound){refs}\n" if n == 0 else ""
+    )
     ax.set_title(head + label if label else head.rstrip("\n"), fontsize=9)
   fig.colorbar(im, ax=list(axes[:, 0]), label="val loss (nats)")
   files.write_figure(path, fig)
@@ -166,7 +190,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
   for ax in grid.ravel()[n:]:
     ax.remove()
   axes = [list(grid.ravel()[:n])]
-  finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in curves.values()] or [np.zeros(0)])
+  span = _loss_range(np.concatenate([v[np.isfinite(v)] for _, v, _ in curves.values()] or [np.zeros(0)]))
   every = [label for _, _, labels in curves.values() for label in labels]
   order = sorted({_lane_lr(label) for label in every}, key=lambda f: float(f[3:]) if f.startswith("lr=") else 0.0)
   rest = list(dict.fromkeys(label.replace(_lane_lr(label), "") for label in every))
@@ -178,13 +202,16 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
       lr = _lane_lr(label)
       shade = plt.cm.viridis(0.85 * order.index(lr) / max(len(order) - 1, 1))
       style = ["-", "--", ":", "-."][rest.index(label.replace(lr, "")) % 4]  # seed, clip: the line style
-      (line,) = ax.plot(steps, val[:, r], style, color=shade, lw=1.3, alpha=0.9, zorder=2 + rank[r])
+      marker = "o" if len(steps) <= 3 else None  # one or two eval points draw no line: show the points
+      (line,) = ax.plot(steps, val[:, r], style, marker=marker, color=shade, lw=1.3, alpha=0.9, zorder=2 + rank[r])
       handles.setdefault(label, line)
-    _refs(ax, fp, within=finite)
+    _refs(ax, fp, within=span)
+    if span:
+      ax.set_ylim(*span)
     ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
   for ax in axes[0]:
     for line in ax.get_lines():
-      if line.get_label().startswith(("ln V", "unigram")):
+      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy")):
         handles.setdefault(line.get_label(), line)
   fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=6, ncol=1 + len(handles) // 24)
   files.write_figure(path, fig)
@@ -208,13 +235,15 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
     for i, o in enumerate(rows):
       color = f"C{i % 10}"
       ax.plot(o["grid"], o["mean_val_loss"], "o-", color=color, ms=3, label=f"B = {o['batch_size']}")
+      if o["censored"] not in (None, "high", "low"):  # learned nothing, one LR: no optimum to mark
+        continue
       marker = {"high": ">", "low": "<"}.get(o["censored"], "*")
       y = min(v for v in o["mean_val_loss"] if np.isfinite(v))
-      ax.plot(o["lr_opt"], y, marker, color=color, ms=11, mec="k")
-    outside = _refs(ax, fp, within=finite)
-    if finite.size:
-      pad = 0.06 * max(float(np.ptp(finite)), 1e-3)
-      ax.set_ylim(finite.min() - pad, finite.max() + pad)
+      ax.plot(o["lr_opt"], y, marker, color=color, ms=11, mec="k", mfc="none" if o["censored"] else color)
+    span = _loss_range(finite)
+    outside = _refs(ax, fp, within=span)
+    if span:
+      ax.set_ylim(*span)
     ax.set(xscale="log", xlabel="learning rate", ylabel="final val loss (seed mean)")
     _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
     title = "loss against LR; * optimum reported, > < at the grid edge (bound)"

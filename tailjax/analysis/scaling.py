@@ -340,13 +340,14 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
 
 
 def optima_table(fit: dict) -> str:
-  """Per batch size: the grid argmin, the parabola's refinement, which of them the fit uses, the bracket (one-sided
-  for a censored optimum) and any flag; for a fit of several lane settings, one block per setting."""
+  """Per batch size: the grid argmin, the parabola's refinement, which of them is the row's optimum ("used": refined,
+  grid, or none for a bound), the bracket (one-sided for a censored optimum) and any flag; for a fit of several lane
+  settings, one block per setting."""
   blocks = []
   for one in fit.get("by_setting", [fit]):
     head = f"optima ({one['setting']})" if "by_setting" in fit else "optima"
     lines = [
-      f"{head}: {'B':>5} {'grid argmin':>11} {'refined':>9} {'fit uses':>8}  bracket / note",
+      f"{head}: {'B':>5} {'grid argmin':>11} {'refined':>9} {'used':>8}  bracket / note",
     ]
     for o in one["per_batch_size"]:
       if o["lr_opt"] is None:
@@ -362,10 +363,9 @@ def optima_table(fit: dict) -> str:
       else:
         where = f"[{lo:.3g}, {hi:.3g}]"
       refined = "-" if o.get("lr_opt_refined") is None else f"{o['lr_opt_refined']:.3g}"
+      grid = f"{o['lr_opt_grid']:.3g}" if o["censored"] in (None, "high", "low") else "-"  # no optimum: no argmin
       uses = {"refined": "refined", "grid": "grid", "bound": "none"}[o.get("lr_opt_source", "refined")]
       flag = "" if o.get("unimodal", True) else "; the loss dips twice against LR"
-      lines.append(
-        f"{'':>{len(head) + 1}} {o['batch_size']:>5} {o['lr_opt_grid']:>11.3g} {refined:>9} {uses:>8}  {where}{flag}"
-      )
+      lines.append(f"{'':>{len(head) + 1}} {o['batch_size']:>5} {grid:>11} {refined:>9} {uses:>8}  {where}{flag}")
     blocks.append("\n".join(lines))
   return "\n\n".join(blocks)

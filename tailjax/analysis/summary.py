@@ -13,9 +13,29 @@ def _all_rows(cfg, done: dict) -> list[dict]:
   return [r for b in cfg.sweep.batch_sizes for r in done[b]["rows"]]
 
 
-def _write_summary(workdir, text: str) -> None:
-  files.write_text(workdir / "summary.txt", text)
-  logging.info("results in %s\n%s", workdir, text)
+def caveats(cfg, fp: dict) -> list[str]:
+  """What a reader quoting the results must know about how they were made: the data's own warning (WikiText-2 trained
+  on its validation split), and a warmup that does not end before the run does (the LR never reached its nominal
+  value, so every optimum is biased upward). Shown at the top of summary.txt and logged as warnings."""
+  out = [fp["warning"]] if fp.get("warning") else []
+  if cfg.optim.warmup_steps >= cfg.train.steps:
+    out.append(
+      f"optim.warmup_steps = {cfg.optim.warmup_steps} is not below train.steps = {cfg.train.steps}: the learning "
+      "rate never reached its nominal value, so every optimum is biased upward (shorten the warmup with the run, "
+      "e.g. --config.optim.warmup_steps=" + str(max(cfg.train.steps // 10, 1)) + ")"
+    )
+  elif cfg.optim.warmup_steps > cfg.train.steps // 2:
+    out.append(
+      f"optim.warmup_steps = {cfg.optim.warmup_steps} is more than half of train.steps = {cfg.train.steps}: most of "
+      "the run trained below its nominal learning rate, which biases the optima upward"
+    )
+  return out
+
+
+def _write_summary(workdir, text: str, notes: list[str] = ()) -> None:
+  head = "".join(f"CAVEAT: {n}\n" for n in notes) + ("\n" if notes else "")
+  files.write_text(workdir / "summary.txt", head + text)
+  logging.info("results in %s\n%s", workdir, head + text)
 
 
 def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
@@ -30,7 +50,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   fit = scaling.fit(all_rows, fp)
   files.write_json(workdir / "scaling_fit.json", fit)
   text = results.table(all_rows, fp) + "\n\n" + scaling.optima_table(fit) + "\n\n" + fit["verdict"] + "\n"
-  _write_summary(workdir, text)
+  _write_summary(workdir, text, caveats(cfg, fp))
   found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
   norms = weight_norms.table(done, cfg)
   if norms:
@@ -76,5 +96,5 @@ def transfer_test(cfg, workdir, done: dict, fp: dict, *, the_plan: dict, ref_fit
   files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
   rep = transfer.report(the_plan, ref_fit, all_rows)
   files.write_json(workdir / "transfer.json", rep)
-  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n")
+  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n", caveats(cfg, fp))
   return rep

@@ -46,7 +46,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
       pts = sorted((r["step"], r["value"]) for r in rows if r["group"] == g)
       if pts:
         category = verdict_of.get((ln, g))
-        power = category is None or category.startswith("power law")
+        power = category is None or category == "power law"  # a cut-off or no power law: hollow
         label = g if category is None else f"{g} (verdict: {category})"
         ax.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", mfc=None if power else "none", label=label)
         values += [v for _, v in pts if np.isfinite(v)]
@@ -57,7 +57,11 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
     mid, half = (max(values) + min(values)) / 2, max((max(values) - min(values)) / 2 * 1.15, 0.5)
     axes[0][0].set_ylim(mid - half, mid + half)
   axes[0][0].set_ylabel(f"Hill α̂ (k = {mid_ratio:g}·n)")
-  fig.suptitle(_NOTE.format(r=mid_ratio) + " (hollow: the verdict found no power law)", fontsize=8)
+  fig.suptitle(
+    _NOTE.format(r=mid_ratio) + "\nhollow: the verdict (last step) found no pure power law; verdicts.csv "
+    "quotes α at the k its fit chose, which may differ from this fixed k",
+    fontsize=8,
+  )
   files.write_figure(workdir / "alpha_evolution.png", fig)
   plt.close(fig)
 
@@ -74,7 +78,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
       vals.append(got[0]["value"] if got else np.nan)
     ax.bar(np.arange(len(pooled)) + i * width, vals, width, label=label)
   ax.set_xticks(np.arange(len(pooled)) + width, pooled, fontsize=8)
-  ax.set(ylabel="α̂", title=f"estimators at step {last} ({title})\nthey estimate different α")
+  ax.set(ylabel="α̂", title=f"estimators at step {last}, k = {mid_ratio:g}·n ({title})\nthey estimate different α")
   ax.legend(fontsize=7)
   files.write_figure(workdir / "estimator_comparison.png", fig)
   plt.close(fig)
@@ -89,7 +93,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   ax.set_yticks(range(len(tensors)), tensors, fontsize=6)
   ax.set_xticks(range(len(steps)), steps)
   ax.set(xlabel="step", title=f"Hill α̂ per tensor, k = {mid_ratio:g}·n\n({title})")
-  fig.colorbar(im, ax=ax)
+  fig.colorbar(im, ax=ax, label=f"Hill α̂ (k = {mid_ratio:g}·n)")
   files.write_figure(workdir / "alpha_layerwise.png", fig)
   plt.close(fig)
 
@@ -108,7 +112,10 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
   early, steady = np.array([hill(t, steps[0]) for t in tensors]), np.array([hill(t, last) for t in tensors])
   ax.scatter(early, steady, s=12)
-  lim = [np.nanmin(np.r_[early, steady, 0.5]) * 0.9, np.nanmax(np.r_[early, steady, 1.0]) * 1.1]
+  both = np.r_[early, steady]
+  both = both[np.isfinite(both)] if np.isfinite(both).any() else np.array([1.0, 2.0])
+  mid, half = (both.max() + both.min()) / 2, max((both.max() - both.min()) / 2 * 1.2, 0.5)  # ≥ one unit of α
+  lim = [mid - half, mid + half]
   ax.plot(lim, lim, "k:", lw=1)
   ax.set(
     xlabel=f"Hill α̂ at step {steps[0]}",

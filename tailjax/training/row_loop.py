@@ -108,7 +108,8 @@ def train_row(
     start, state, saved = restored
     state, history = row.padded_lanes(state, lanes.size), _History.restored(saved)
     logging.info("%s: resumed from step %d", name, start)
-  errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}")
+  kept = f"{name}'s checkpoint at step {start} and every finished row" if start else "every finished row"
+  errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}", saved=kept)
   logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
                row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 

@@ -61,8 +61,8 @@ def run(cfg, workdir_path) -> dict:
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
   files.write_json(wd / "data.json", fp)
-  if fp.get("warning"):
-    logging.warning("!!! %s !!!", fp["warning"])
+  for note in summary.caveats(cfg, fp):  # also at the top of summary.txt
+    logging.warning("!!! %s !!!", note)
   if fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
     logging.info("data injected: %s (data.upstream = %s)", fp.get("note", "no corpus"), cfg.data.upstream)
   else:
