@@ -120,4 +120,9 @@ def table(rows: list[dict], fingerprint: dict) -> str:
       f"{r['best_val_loss']:>9.4f} {r['final_train_loss']:>7.4f} {r['clip_frequency']:>9.3f} "
       f"{r['mean_grad_norm']:>7.3f}  {note}"
     )
+  lines.append(
+    "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
+    "train.stats_window steps; clip_freq: fraction of steps clipped; |g|: mean gradient norm before clipping; losses in "
+    "nats, one row per lane)"
+  )
   return "\n".join(lines)
