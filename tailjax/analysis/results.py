@@ -122,7 +122,7 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     )
   lines.append(
     "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
-    "train.stats_window steps; clip_freq: fraction of steps clipped; |g|: mean gradient norm before clipping; losses in "
-    "nats, one row per lane)"
+    "train.stats_window steps; clip_freq: fraction of steps clipped; |g|: mean gradient norm before clipping; "
+    "losses in nats, one row per lane)"
   )
   return "\n".join(lines)
