@@ -6,8 +6,7 @@
 θ ∈ R^1000 from θ_i = 1, L(θ) = ½ Σ i^-1 θ_i², one example's gradient Hθ + √h ⊙ ξ with ξ from data.noise (normal,
 laplace, student_t with ν = data.noise_param, stable with α = data.noise_param). `sgd` (momentum 0, no decay, clip or
 warmup) is the case with a closed form: analysis/nqm.py gives its exact LR*(B) for every finite-variance law.
-B 1…256, an LR grid extended automatically until each optimum is bracketed, 4 seeds as lanes, 1000 steps, the
-gradient noise's tails measured at steps 0, 500 and 1000.
+B 1…256, an LR grid extended automatically until each optimum is bracketed, 4 seeds as lanes, 1000 steps.
 """
 
 from configs import base
@@ -32,5 +31,4 @@ def get_config(variant: str = "sgd"):
   c.sweep.learning_rates = (0.1, 0.18, 0.32, 0.56, 1.0, 1.78) if variant == "sgd" else (0.003, 0.01, 0.03, 0.1)
   c.sweep.seeds = (0, 1, 2, 3)
   c.sweep.auto_extend = True
-  c.measure.every = 500  # the per-example gradient noise's tails at steps 0, 500, 1000 (verdicts at the end)
   return c
