@@ -114,8 +114,7 @@ def known_answer_text(exact: dict) -> str:
     slope = "" if s is None else f", local slope {s:.3f}"
     lines.append(f"  B = {b:>5}: LR* = {lr:.4g}{slope}; {got}")
   if "slope_over_bracketed" in exact:
-    verdicts = {True: "covers it", False: "does NOT cover it", None: "- none here (no β with an interval)"}
-    covers = verdicts[exact.get("beta_ci_covers_it")]
+    covers = {True: "covers it", False: "does NOT cover it", None: "has no interval"}[exact.get("beta_ci_covers_it")]
     slope = exact["slope_over_bracketed"]
     lines.append(f"  exact slope of ln LR* on ln B over the bracketed batch sizes: {slope:.3f}; β's interval {covers}")
   return "\n".join(lines)

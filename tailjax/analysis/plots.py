@@ -110,9 +110,6 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
     else:  # learned nothing or a single LR: no optimum, so nothing on the LR_opt axis (the title names them)
       continue
   bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
-  exact = fit.get("exact") or {}
-  if exact.get("lr_star"):  # the noisy quadratic model's known answer (analysis/nqm.py)
-    ax.plot(exact["batch_sizes"], exact["lr_star"], "k--", lw=1, label="exact LR*(B) (SGD's closed form)")
   if fit["beta"] is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
     fitted = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] is None and o["lr_opt"] is not None]
     xs = np.geomspace(min(fitted), max(fitted), 20)
@@ -129,7 +126,7 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
   if fit["beta"] is None:  # said in the title, where no point or legend can cover it
     title += "\n" + no_beta(fit)
   ax.set_title(title, fontsize=10)
-  if labels or fit["beta"] is not None or exact.get("lr_star"):
+  if labels or fit["beta"] is not None:
     ax.legend(fontsize=7, loc="best")
 
 
