@@ -18,11 +18,11 @@ def _refs(ax, fp, within=None) -> str:
   naming the ones left out."""
   if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
     return ""
-  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(fp.get("kind"))
-  names = names or ("ln V", "unigram H")
+  images = fp.get("kind") == "images"
   left = []
-  for name, value, style in ((names[0], fp["ln_vocab"], dict(color="k", ls=":")),
-                             (names[1], fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
+  for name, value, style in (("ln C" if images else "ln V", fp["ln_vocab"], dict(color="k", ls=":")),
+                             ("class entropy" if images else "unigram H", fp.get("unigram_entropy"),
+                              dict(color="gray", ls="--"))):  # fmt: skip
     if value is None:
       continue
     if within is not None and not within[0] <= value <= within[1]:
@@ -148,9 +148,7 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
                            gridspec_kw={"height_ratios": heights})  # fmt: skip
-  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(
-    fp.get("kind"), ("ln V", "unigram H")
-  )
+  names = ("ln C", "class entropy") if fp.get("kind") == "images" else ("ln V", "unigram H")
   refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}, {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
   for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
@@ -213,7 +211,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
     ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
   for ax in axes[0]:
     for line in ax.get_lines():
-      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy", "L(θ0)", "minimum")):
+      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy")):
         handles.setdefault(line.get_label(), line)
   fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=6, ncol=1 + len(handles) // 24)
   files.write_figure(path, fig)
