@@ -24,13 +24,18 @@ def get_config():
   c.data.random_length = 1_000_000  # random_tokens: corpus length in tokens
   c.data.image_examples = 12_000  # digits: images rendered (data.val_fraction of them held out)
   c.data.upstream = "normal"  # injected (model.name = ffn): law of ∇_y L: normal | cauchy | laplace | uniform
+  c.data.noise = "normal"  # noisy_quadratic: law of ξ: normal | laplace | student_t | stable (unit variance / scale)
+  c.data.noise_param = 3.0  # noisy_quadratic: ν of student_t (> 2), α of stable (0, 2]
+  c.data.spectrum_power = 1.0  # noisy_quadratic: curvatures h_i = i^(-p)
 
   c.model = ml_collections.ConfigDict()
   c.model.name = "transformer"  # transformer (the study's NanoTransformer) | ffn (experiment 1.1, data.name=injected)
+  # | mlp | cnn | vit (images) | quadratic (the noisy quadratic model, data.name=noisy_quadratic)
   #                               | mlp | cnn | vit (Phase 3c, image data; d_model = width, n_layers = depth)
   c.model.patch_size = 4  # vit: patch side in pixels
   c.model.conv = "auto"  # cnn: auto (im2col matmul on CPU, XLA's convolution elsewhere) | xla | im2col
-  c.model.d_model = 64  # residual width D
+  c.model.d_model = 64  # residual width D (quadratic: the dimension of θ)
+  c.model.theta0 = 1.0  # quadratic: every coordinate of θ at the start
   c.model.n_layers = 4  # transformer blocks
   c.model.n_heads = 4  # attention heads H (D must divide by H)
   c.model.mlp_ratio = 4  # feed-forward width = mlp_ratio * D

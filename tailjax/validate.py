@@ -152,6 +152,14 @@ def _data(d) -> None:
       "drop --config.data.path, or pick a corpus that reads it"
     )
   _choice("data.upstream", d.upstream, data.UPSTREAM_LAWS)
+  _choice("data.noise", d.noise, data.NOISE_LAWS)
+  _in_range("data.spectrum_power", d.spectrum_power, 0, 10)
+  if d.name == "noisy_quadratic" and d.noise == "student_t" and not (_is_number(d.noise_param) and d.noise_param > 2):
+    raise UserError(f"data.noise_param = {d.noise_param!r}: Student-t noise needs ν > 2 (a finite variance); pass "
+                    "--config.data.noise_param=3 (say), or data.noise=stable for infinite variance")  # fmt: skip
+  if d.name == "noisy_quadratic" and d.noise == "stable" and not (_is_number(d.noise_param) and 0 < d.noise_param <= 2):
+    raise UserError(f"data.noise_param = {d.noise_param!r}: a stable law's α lies in (0, 2]; pass "
+                    "--config.data.noise_param=1.5 (say)")  # fmt: skip
   _choice("data.source", d.source, data.SOURCES)
   _in_range("data.val_fraction", d.val_fraction, 0, 1, closed_low=False)
 
@@ -164,6 +172,12 @@ def _pairing(c) -> None:
       f"model.name={c.model.name!r} with data.name={c.data.name!r}: the image models "
       f"({', '.join(models.IMAGE_MODELS)}) train on image data ({', '.join(data.IMAGES)}) and the transformer on "
       "text; set both, as configs/phase3c.py does"
+    )
+  if (c.model.name == "quadratic") != (c.data.name == "noisy_quadratic"):
+    raise UserError(
+      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the noisy quadratic model draws its own noise; "
+      "set both --config.model.name=quadratic and --config.data.name=noisy_quadratic (or neither), as configs/nqm.py "
+      "does"
     )
   if (c.model.name == "ffn") != (c.data.name == "injected"):
     raise UserError(
@@ -183,6 +197,8 @@ def model(m) -> None:
     _integer("model.patch_size", m.patch_size)
   if m.name == "ffn":
     _positive("model.mlp_ratio", m.mlp_ratio, "ratio")
+  if m.name == "quadratic" and not _is_number(m.theta0):
+    raise UserError(f"model.theta0 must be a finite number, got {m.theta0!r}; pass --config.model.theta0=1.0")
   if m.name in ("transformer", "vit") and (m.n_heads <= 0 or m.d_model % m.n_heads):
     raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
   if m.name == "transformer":

@@ -37,3 +37,101 @@ def test_the_optimum_is_the_minimum_of_the_expected_loss():
   at = nqm.expected_loss(lr, 8, h_D=h, steps=200)
   assert at <= nqm.expected_loss(lr * 1.01, 8, h_D=h, steps=200)
   assert at <= nqm.expected_loss(lr / 1.01, 8, h_D=h, steps=200)
+
+
+def quadratic_config(seeds=(0, 1, 2, 3)):
+  from configs import nqm as nqm_config
+
+  c = nqm_config.get_config("sgd")
+  c.model.d_model = 100
+  c.train.steps = 200
+  c.eval.every = 100
+  c.sweep.batch_sizes = (1, 4, 16, 64)
+  c.sweep.seeds = seeds
+  c.output.tensorboard = False
+  c.output.plots = False
+  return c
+
+
+def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path):
+  """The known answer for the whole β pipeline: real lanes trained by the engine, the optima refined and fitted by the
+  analysis, against the closed form. Each measured optimum within 15% of the exact LR*, β's interval covering the
+  exact slope over the same batch sizes (measured: ratios 0.94-1.08, β = 0.34 [0.26, 0.40] against 0.355)."""
+  import json
+
+  from tailjax.training import sweep
+
+  sweep.run(quadratic_config(), tmp_path / "nqm")
+  fit = json.loads((tmp_path / "nqm" / "scaling_fit.json").read_text())
+  exact = fit["exact"]
+  assert sorted(int(b) for b in exact["measured_over_exact"]) == [1, 4, 16, 64]  # every optimum bracketed
+  assert all(0.85 < r < 1.15 for r in exact["measured_over_exact"].values()), exact["measured_over_exact"]
+  assert exact["beta_ci_covers_it"] is True, (fit["beta_ci"], exact["slope_over_bracketed"])
+  from tailjax.analysis import plots
+
+  fig = plots.lr_vs_batch_figure(fit)
+  (curve,) = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("exact LR*(B)")]
+  np.testing.assert_allclose(curve.get_ydata(), exact["lr_star"])
+  plots.plt.close(fig)
+  summary = (tmp_path / "nqm" / "summary.txt").read_text()
+  assert "known answer (SGD's exact expected loss" in summary and "reference losses: L(θ0) = " in summary
+
+
+@pytest.mark.parametrize("law,param", [("normal", 0.0), ("laplace", 0.0), ("student_t", 5.0)])
+def test_finite_variance_noise_has_unit_variance(law, param):
+  import jax
+
+  from tailjax.models import quadratic
+
+  x = np.asarray(quadratic.draw_noise(jax.random.key(0), law, param, (400_000,)), np.float64)
+  # the variance's standard error is sqrt((kurtosis - 1) / n): kurtosis 3, 6, 9 here; 5 standard errors allowed
+  assert abs(x.var() - 1.0) < 5 * np.sqrt((9 - 1) / x.size) and abs(x.mean()) < 5 / np.sqrt(x.size)
+
+
+def test_stable_noise_at_known_alphas():
+  import jax
+  from scipy import stats
+
+  from tailjax.models import quadratic
+
+  cauchy = np.asarray(quadratic.draw_noise(jax.random.key(1), "stable", 1.0, (200_000,)))
+  assert np.median(np.abs(cauchy)) == pytest.approx(1.0, abs=0.02)  # α = 1, unit scale: the standard Cauchy
+  gauss = np.asarray(quadratic.draw_noise(jax.random.key(2), "stable", 2.0, (200_000,)))
+  assert gauss.var() == pytest.approx(2.0, rel=0.03)  # α = 2, unit scale: N(0, 2)
+  x = np.asarray(quadratic.draw_noise(jax.random.key(3), "stable", 1.5, (20_000,)))
+  assert stats.kstest(x, stats.levy_stable(1.5, 0.0).cdf).pvalue > 0.001
+
+
+def test_the_quadratic_model_needs_its_data_and_a_finite_variance_for_student_t():
+  from tailjax import validate
+  from tailjax.errors import UserError
+
+  c = quadratic_config()
+  c.data.name = "pydoc"
+  with pytest.raises(UserError, match="noisy quadratic model draws its own noise"):
+    validate.config(c)
+  c = quadratic_config()
+  c.data.noise, c.data.noise_param = "student_t", 2.0
+  with pytest.raises(UserError, match="needs ν > 2"):
+    validate.config(c)
+  c.data.noise, c.data.noise_param = "stable", 2.5
+  with pytest.raises(UserError, match="α lies in"):
+    validate.config(c)
+
+
+def test_a_quadratic_lane_of_a_vmapped_row_equals_its_single_run_and_the_exact_loss_is_reported():
+  from tailjax.training.lanes import lane_table
+  from tests.conftest import run_row
+
+  c = quadratic_config()
+  c.model.d_model = 20
+  c.sweep.lane_strategy = "vmap"
+  lrs = (0.1, 0.5, 1.0)
+  row_m, row_val, state = run_row(c, lane_table(lrs, (None,), 0.0, (0,)), 30)
+  for r, lr in enumerate(lrs):
+    one_m, one_val, _ = run_row(c, lane_table((lr,), (None,), 0.0, (0,)), 30)
+    np.testing.assert_allclose(row_m["loss"][:, r], one_m["loss"][:, 0], rtol=1e-5)
+    np.testing.assert_allclose(row_val[r], one_val[0], rtol=1e-5)
+  h = nqm.spectrum(20, 1.0)
+  theta_R = np.asarray(state.params["theta"])
+  np.testing.assert_allclose(row_val, 0.5 * (h * theta_R**2).sum(1), rtol=1e-5)  # validation = the exact L(θ)

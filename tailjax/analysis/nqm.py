@@ -67,3 +67,55 @@ def exact_optima(batch_sizes, *, d: int, power: float, steps: int, theta0: float
     "setting": {"d": d, "spectrum_power": power, "steps": steps, "theta0": theta0},
     "method": "closed form of E[L_N] for SGD on the noisy quadratic model (Zhang et al. 2019), minimised over the LR",
   }
+
+
+def closed_form_applies(cfg) -> str | None:
+  """None where the closed form is SGD's exact answer for this config; else why not."""
+  o = cfg.optim
+  if o.name != "sgd" or o.momentum != 0:
+    return f"the closed form is for SGD without momentum (this run: {o.name}, momentum {o.momentum})"
+  if o.weight_decay or o.warmup_steps or o.clip is not None or tuple(cfg.sweep.clips or (None,)) != (None,):
+    return "the closed form is for SGD without weight decay, warmup or clipping"
+  if o.schedule != "constant":
+    return "the closed form is for a constant learning rate"
+  if cfg.data.noise == "stable":
+    return "a stable law has no variance: the closed form (which depends on the variance only) does not apply"
+  return None
+
+
+def known_answer(cfg, fit: dict) -> dict:
+  """The exact LR*(B) beside the measured optima (scaling_fit.json's `exact`): per batch size the exact optimum and
+  the measured one's ratio to it, and the exact slope over the bracketed batch sizes against β's interval."""
+  why_not = closed_form_applies(cfg)
+  if why_not:
+    return {"note": why_not}
+  exact = exact_optima(cfg.sweep.batch_sizes, d=cfg.model.d_model, power=cfg.data.spectrum_power,
+                       steps=cfg.train.steps, theta0=cfg.model.theta0)  # fmt: skip
+  star = dict(zip(exact["batch_sizes"], exact["lr_star"], strict=True))
+  measured = {o["batch_size"]: o for o in fit["per_batch_size"] if o["censored"] is None}
+  exact["measured_over_exact"] = {b: measured[b]["lr_opt"] / star[b] for b in sorted(measured)}
+  inside = sorted(measured)
+  if len(inside) >= 2:
+    x = np.log(inside)
+    exact["slope_over_bracketed"] = float(np.polyfit(x, np.log([star[b] for b in inside]), 1)[0])
+    ci = fit.get("beta_ci")
+    exact["beta_ci_covers_it"] = None if not ci else bool(ci[0] <= exact["slope_over_bracketed"] <= ci[1])
+  return exact
+
+
+def known_answer_text(exact: dict) -> str:
+  """summary.txt's lines on the known answer."""
+  if "note" in exact:
+    return f"known answer: none here ({exact['note']})"
+  lines = ["known answer (SGD's exact expected loss, minimised over the LR):"]
+  ratio = exact.get("measured_over_exact", {})
+  for b, lr, s in zip(exact["batch_sizes"], exact["lr_star"], exact["local_slope"], strict=True):
+    got = f"measured/exact = {ratio[b]:.3f}" if b in ratio else "no bracketed optimum measured"
+    slope = "" if s is None else f", local slope {s:.3f}"
+    lines.append(f"  B = {b:>5}: LR* = {lr:.4g}{slope}; {got}")
+  if "slope_over_bracketed" in exact:
+    verdicts = {True: "covers it", False: "does NOT cover it", None: "- none here (no β with an interval)"}
+    covers = verdicts[exact.get("beta_ci_covers_it")]
+    slope = exact["slope_over_bracketed"]
+    lines.append(f"  exact slope of ln LR* on ln B over the bracketed batch sizes: {slope:.3f}; β's interval {covers}")
+  return "\n".join(lines)

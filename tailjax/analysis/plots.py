@@ -18,11 +18,11 @@ def _refs(ax, fp, within=None) -> str:
   naming the ones left out."""
   if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
     return ""
-  images = fp.get("kind") == "images"
+  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(fp.get("kind"))
+  names = names or ("ln V", "unigram H")
   left = []
-  for name, value, style in (("ln C" if images else "ln V", fp["ln_vocab"], dict(color="k", ls=":")),
-                             ("class entropy" if images else "unigram H", fp.get("unigram_entropy"),
-                              dict(color="gray", ls="--"))):  # fmt: skip
+  for name, value, style in ((names[0], fp["ln_vocab"], dict(color="k", ls=":")),
+                             (names[1], fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
     if value is None:
       continue
     if within is not None and not within[0] <= value <= within[1]:
@@ -110,6 +110,9 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
     else:  # learned nothing or a single LR: no optimum, so nothing on the LR_opt axis (the title names them)
       continue
   bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
+  exact = fit.get("exact") or {}
+  if exact.get("lr_star"):  # the noisy quadratic model's known answer (analysis/nqm.py)
+    ax.plot(exact["batch_sizes"], exact["lr_star"], "k--", lw=1, label="exact LR*(B) (SGD's closed form)")
   if fit["beta"] is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
     fitted = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] is None and o["lr_opt"] is not None]
     xs = np.geomspace(min(fitted), max(fitted), 20)
@@ -126,7 +129,7 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
   if fit["beta"] is None:  # said in the title, where no point or legend can cover it
     title += "\n" + no_beta(fit)
   ax.set_title(title, fontsize=10)
-  if labels or fit["beta"] is not None:
+  if labels or fit["beta"] is not None or exact.get("lr_star"):
     ax.legend(fontsize=7, loc="best")
 
 
@@ -148,7 +151,9 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
                            gridspec_kw={"height_ratios": heights})  # fmt: skip
-  names = ("ln C", "class entropy") if fp.get("kind") == "images" else ("ln V", "unigram H")
+  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(
+    fp.get("kind"), ("ln V", "unigram H")
+  )
   refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}, {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
   for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
@@ -211,7 +216,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
     ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
   for ax in axes[0]:
     for line in ax.get_lines():
-      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy")):
+      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy", "L(θ0)", "minimum")):
         handles.setdefault(line.get_label(), line)
   fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=6, ncol=1 + len(handles) // 24)
   files.write_figure(path, fig)

@@ -91,6 +91,11 @@ def _mean(x) -> float:
 
 def reference_losses(fingerprint: dict) -> str:
   """The two losses a result is read against, named for what the data are (characters or image classes)."""
+  if fingerprint.get("kind") == "quadratic":
+    return (
+      f"reference losses: L(θ0) = {fingerprint['ln_vocab']:.4g} (the start: learned nothing), 0 (the minimum); "
+      f"noise {fingerprint.get('noise')}, spectrum h_i = i^-{fingerprint.get('spectrum_power', 1):g}"
+    )
   if fingerprint.get("kind") == "images":
     return (
       f"reference losses: ln C = {fingerprint['ln_vocab']:.3f} (learned nothing: uniform over "
@@ -112,7 +117,8 @@ def table(rows: list[dict], fingerprint: dict) -> str:
   ]
   for r in rows:
     note = "DIVERGED" if r["diverged"] else ""
-    if not r["diverged"] and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
+    quadratic = fingerprint.get("kind") == "quadratic"  # its "unigram entropy" is the minimum, 0
+    if not r["diverged"] and not quadratic and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
       note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
     lines.append(

@@ -5,7 +5,7 @@ import numpy as np
 from absl import logging
 
 from tailjax import files, validate
-from tailjax.analysis import plots, results, scaling, transfer, weight_norms
+from tailjax.analysis import nqm, plots, results, scaling, transfer, weight_norms
 from tailjax.noise import reports
 
 
@@ -48,8 +48,12 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   if cfg.model.name == "ffn":
     return _injected(cfg, workdir, all_rows)
   fit = scaling.fit(all_rows, fp)
+  if fp.get("kind") == "quadratic":
+    fit["exact"] = nqm.known_answer(cfg, fit)
   files.write_json(workdir / "scaling_fit.json", fit)
   text = results.table(all_rows, fp) + "\n\n" + scaling.optima_table(fit) + "\n\n" + fit["verdict"] + "\n"
+  if "exact" in fit:
+    text += "\n" + nqm.known_answer_text(fit["exact"]) + "\n"
   _write_summary(workdir, text, caveats(cfg, fp))
   found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
   norms = weight_norms.table(done, cfg)

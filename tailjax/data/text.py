@@ -209,6 +209,17 @@ def _injected(cfg) -> Corpus:
   return Corpus("injected", placeholder_T, placeholder_T, 1, fp)
 
 
+def _noisy_quadratic(cfg) -> Corpus:
+  """No corpus: the noisy quadratic model draws its noise inside the program (models/quadratic.py). The reference
+  losses are its own: L(θ0) = ½ Σ h θ0², where a lane that never moved stays (it learned nothing), and 0, the minimum.
+  The token arrays are placeholders the engine never reads."""
+  placeholder_T = np.zeros(max(cfg.seq_len + 2, 4096), np.int32)
+  fp = _fingerprint("noisy_quadratic", f"no corpus: noise {cfg.noise} drawn per example and coordinate", None,
+                    placeholder_T, placeholder_T, vocab_size=1)  # fmt: skip
+  fp.update(kind="quadratic", noise=cfg.noise, noise_param=cfg.noise_param, spectrum_power=cfg.spectrum_power)
+  return Corpus("noisy_quadratic", placeholder_T, placeholder_T, 1, fp)
+
+
 def sample_windows(tokens_N: jax.Array, key: jax.Array, batch_size: int, seq_len: int):
   """Draws `batch_size` random windows of seq_len + 1 tokens inside a jitted program.
 
@@ -238,4 +249,5 @@ CORPORA = {
   "wikitext2": _wikitext2,
   "random_tokens": _random_tokens,
   "injected": _injected,
+  "noisy_quadratic": _noisy_quadratic,
 }  # keys: data.TEXT

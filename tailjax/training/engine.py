@@ -32,7 +32,7 @@ from jax.sharding import PartitionSpec as P
 
 from tailjax import data
 from tailjax.data import images, text
-from tailjax.models import ffn, registry
+from tailjax.models import ffn, quadratic, registry
 from tailjax.training import optim
 from tailjax.training.lanes import Lanes
 
@@ -155,6 +155,8 @@ class Row:
 
   @functools.cached_property
   def model(self):
+    if self.is_quadratic:  # its spectrum is a property of the data section
+      return quadratic.Quadratic(self.cfg.model.d_model, self.cfg.data.spectrum_power, self.cfg.model.theta0)
     return registry.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
 
   # ---------------------------------------------------------------- one lane
@@ -167,6 +169,11 @@ class Row:
     return self.cfg.model.name == "ffn"
 
   @property
+  def is_quadratic(self) -> bool:
+    """The noisy quadratic model: examples are noise vectors drawn in the program; the validation loss is exact."""
+    return self.cfg.model.name == "quadratic"
+
+  @property
   def is_image_model(self) -> bool:
     """Phase 3c: an image classifier (mlp, cnn, vit) on labelled images."""
     return self.cfg.model.name in ("mlp", "cnn", "vit")
@@ -176,6 +183,8 @@ class Row:
     the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
     if self.injected:
       return jax.vmap(ffn.injected_loss(self.model), in_axes=(None, 0))(params, (x_BxT, y_BxT)).mean()
+    if self.is_quadratic:  # x = the noise vectors ξ [B, D]; y is a placeholder
+      return self.model.apply({"params": params}, x_BxT).mean()
     logits_BxTxV = self.model.apply({"params": params}, x_BxT)
     return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
 
@@ -183,12 +192,16 @@ class Row:
     """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients."""
     if self.injected:
       return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
+    if self.is_quadratic:
+      d = self.cfg.data
+      xi_BxD = quadratic.draw_noise(key, d.noise, d.noise_param, (n, self.cfg.model.d_model))
+      return xi_BxD, jnp.zeros((n,), jnp.int32)
     if self.is_image_model:
       return images.sample_batch(train_data, key, n)
     return text.sample_windows(train_data, key, n, self.cfg.data.seq_len)
 
   def _init_lane(self, seed, lr, clip, wd):
-    if self.injected:
+    if self.injected or self.is_quadratic:
       x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
     elif self.is_image_model:
       x_1xT = jnp.zeros((1, *data.IMAGE_SHAPES[self.cfg.data.name]), jnp.float32)
@@ -220,6 +233,9 @@ class Row:
   def _lane_eval(self, params, diverged, xs_NxBxT, ys_NxBxT):
     if self.injected:  # no data, so no validation loss
       return jnp.float32(jnp.nan)
+    if self.is_quadratic:  # the exact loss, no noise
+      exact = self.model.apply({"params": params}, method=quadratic.Quadratic.exact_loss)
+      return jnp.where(diverged, jnp.nan, exact)
     losses_N = jax.lax.map(lambda xy: self.loss(params, *xy), (xs_NxBxT, ys_NxBxT))
     return jnp.where(diverged, jnp.nan, losses_N.mean())
 

@@ -60,6 +60,11 @@ def run(cfg, workdir_path) -> dict:
     row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
+  if fp.get("kind") == "quadratic":  # its reference losses: the start L(θ0) (nothing learned) and the minimum, 0
+    from tailjax.analysis import nqm
+
+    h_D = nqm.spectrum(cfg.model.d_model, cfg.data.spectrum_power)
+    fp.update(ln_vocab=float(0.5 * cfg.model.theta0**2 * h_D.sum()), unigram_entropy=0.0)
   files.write_json(wd / "data.json", fp)
   for note in summary.caveats(cfg, fp):  # also at the top of summary.txt
     logging.warning("!!! %s !!!", note)

@@ -1,0 +1,54 @@
+"""The noisy quadratic model (Zhang et al. 2019) as a model the engine trains: the known answer for the β pipeline.
+
+Parameters θ ∈ R^D start at `theta0`; the loss is L(θ) = ½ Σ_i h_i θ_i² with h_i = i^(−p); one example is a noise
+vector ξ ∈ R^D, and its surrogate loss ½ Σ h θ² + Σ √h_i ξ_i θ_i has the gradient Hθ + √h ⊙ ξ (noise covariance ∝ H),
+so a batch of B examples averages B such gradients. The validation loss is the exact L(θ). The noise laws are scaled
+to unit variance (the stable law, which has none, to unit scale): `analysis/nqm.py` has the closed form of SGD's
+expected loss for every finite-variance law.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def curvatures(d: int, power: float) -> jax.Array:
+  """h_i = i^(−power), i = 1…d: [d]."""
+  return jnp.arange(1, d + 1, dtype=jnp.float32) ** (-power)
+
+
+class Quadratic(nn.Module):
+  d: int  # dimension D (model.d_model)
+  power: float  # spectrum exponent p (data.spectrum_power)
+  theta0: float  # every coordinate's start (model.theta0)
+
+  @nn.compact
+  def __call__(self, xi_BxD):
+    """The per-example surrogate losses [B] of noise vectors ξ [B, D]."""
+    theta_D = self.param("theta", nn.initializers.constant(self.theta0), (self.d,))
+    h_D = curvatures(self.d, self.power)
+    return 0.5 * jnp.sum(h_D * theta_D**2) + xi_BxD @ (jnp.sqrt(h_D) * theta_D)
+
+  def exact_loss(self):
+    """L(θ) = ½ Σ h θ², with no noise (the validation loss)."""
+    theta_D = self.get_variable("params", "theta")
+    return 0.5 * jnp.sum(curvatures(self.d, self.power) * theta_D**2)
+
+
+def draw_noise(key, law: str, param: float, shape) -> jax.Array:
+  """Noise of the named law: unit variance for normal, laplace and student_t (ν = param > 2), unit scale for the
+  symmetric α-stable law (α = param in (0, 2]), drawn by Chambers, Mallows and Stuck (1976): jax.random has no
+  stable sampler."""
+  if law == "normal":
+    return jax.random.normal(key, shape)
+  if law == "laplace":
+    return jax.random.laplace(key, shape) / jnp.sqrt(2.0)
+  if law == "student_t":
+    return jax.random.t(key, param, shape) * jnp.sqrt((param - 2.0) / param)
+  if law == "stable":
+    k_v, k_w = jax.random.split(key)
+    v = jax.random.uniform(k_v, shape, minval=-jnp.pi / 2, maxval=jnp.pi / 2)
+    w = jax.random.exponential(k_w, shape)
+    a = param
+    return jnp.sin(a * v) / jnp.cos(v) ** (1 / a) * (jnp.cos(v - a * v) / w) ** ((1 - a) / a)
+  raise ValueError(f"unknown noise law {law!r}")
