@@ -57,6 +57,7 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path):
   """The known answer for the whole β pipeline: real lanes trained by the engine, the optima refined and fitted by the
   analysis, against the closed form. Each measured optimum within 15% of the exact LR*, β's interval covering the
   exact slope over the same batch sizes (measured: ratios 0.94-1.08, β = 0.34 [0.26, 0.40] against 0.355)."""
+  import csv
   import json
 
   from tailjax.training import sweep
@@ -75,6 +76,34 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path):
   plots.plt.close(fig)
   summary = (tmp_path / "nqm" / "summary.txt").read_text()
   assert "known answer (SGD's exact expected loss" in summary and "reference losses: L(θ0) = " in summary
+  from tailjax.analysis import compare_runs
+
+  compare_runs.write(tmp_path / "cmp", [tmp_path / "nqm"])  # the lab's table, as launch/nqm.sh makes it
+  (row,) = list(csv.DictReader(open(tmp_path / "cmp" / "nqm_table.csv")))
+  assert float(row["rule exact slope"]) == pytest.approx(exact["slope_over_bracketed"])
+  assert float(row["rule study 1-1/alpha"]) == pytest.approx(0.5)  # Gaussian noise: the study's α = 2
+  assert row["rules_inside_ci"].split("; ")[-1] == "exact slope"
+  assert float(row["measured_over_exact_max"]) == pytest.approx(max(exact["measured_over_exact"].values()))
+  assert "| sgd, normal | " in (tmp_path / "cmp" / "nqm_table.md").read_text()
+
+
+def test_stable_noise_averages_seeds_by_their_median():
+  """Under stable noise the loss has no mean: one seed's jump must not move the optimum (it would with the mean)."""
+  from tailjax.analysis import scaling
+
+  rows = []
+  for b in (1, 4, 16):
+    for lr, loss in ((0.1, 1.0), (0.2, 0.5), (0.4, 0.8), (0.8, 1.2)):
+      for seed in range(5):
+        jump = 100.0 if (lr, seed) == (0.2, 0) else 0.0  # one seed at the true optimum jumped far
+        rows.append({"batch_size": b, "lr": lr, "seed": seed, "final_val_loss": loss + 0.01 * seed + jump})
+  stable = {"kind": "quadratic", "noise": "stable"}
+  assert scaling.seed_average(stable) == "median" and scaling.seed_average({"kind": "quadratic"}) == "mean"
+  fit = scaling.fit(rows, stable, n_boot=50)
+  assert [o["lr_opt_grid"] for o in fit["per_batch_size"]] == [0.2, 0.2, 0.2]
+  assert fit["seed_average"] == "median" and "median over seeds" in fit["verdict"]
+  by_mean = scaling.fit(rows, {"kind": "quadratic", "noise": "normal"}, n_boot=50)
+  assert [o["lr_opt_grid"] for o in by_mean["per_batch_size"]] == [0.4, 0.4, 0.4]
 
 
 @pytest.mark.parametrize("law,param", [("normal", 0.0), ("laplace", 0.0), ("student_t", 5.0)])

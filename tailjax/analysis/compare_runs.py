@@ -11,6 +11,8 @@ by the config fields in which it differs from the others. Writes:
   lr_opt.csv            per run and batch size: LR_opt, censored, best loss
   lr_opt_by_run.png     LR_opt against B, one line per run (hollow triangles: optima on the grid's edge, bounds)
   weight_norm_fit.json, weight_norm_scaling.png   the weight-norm exponents over all runs (widths vary here)
+  nqm_table.csv, nqm_table.md   runs of the noisy quadratic model (issue 15): β against the study's 1 − 1/α, the
+                        linear and square-root rules and SGD's exact slope; what the tail estimators said of the noise
 """
 
 import csv
@@ -18,7 +20,7 @@ import json
 import pathlib
 
 from tailjax import files, workdir
-from tailjax.analysis import plots, weight_norms
+from tailjax.analysis import nqm, plots, weight_norms
 from tailjax.errors import UserError
 
 
@@ -95,11 +97,14 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
       **power_law_share(r["verdicts"]),
       "verdict": fit.get("verdict"),
     })  # fmt: skip
+    exact = fit.get("exact") or {}  # the noisy quadratic model's known answer (SGD)
+    star = dict(zip(exact.get("batch_sizes", []), exact.get("lr_star", []), strict=True))
     for one in fit.get("by_setting", [fit]):  # clip or weight-decay lanes (Phase 3b): each setting its own line
       name = r["label"] + (f" ({one['setting']})" if one.get("setting") else "")
       for o in one["per_batch_size"]:
         per_b.append({"run": name, "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
-                      "censored": o["censored"] or "", "best_loss": o["best_loss"]})  # fmt: skip
+                      "censored": o["censored"] or "", "best_loss": o["best_loss"],
+                      "exact_lr_star": star.get(o["batch_size"], "")})  # fmt: skip
   return per_run, per_b
 
 
@@ -148,6 +153,10 @@ def plot(path, per_b: list[dict]) -> None:
         ax.plot(p["batch_size"], p["lr_opt"], "^" if p["censored"] == "high" else "v", color=f"C{i % 10}", mfc="none",
                 label=None if ok else label + " (bounds only)")  # fmt: skip
         ok = ok or [p]  # one legend entry per run
+  exact = {(p["batch_size"], p["exact_lr_star"]) for p in per_b if p.get("exact_lr_star") not in (None, "")}
+  if exact:  # the noisy quadratic model's closed form (the same curve for every SGD run of one setup)
+    bs, lr_star = zip(*sorted(exact), strict=True)
+    ax.plot(bs, lr_star, "k--", lw=1, label="exact LR*(B) (SGD's closed form)")
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   plots.batch_ticks(ax, [p["batch_size"] for p in per_b])
   ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)
@@ -162,7 +171,7 @@ def write(out, workdirs) -> list[str]:
   out = pathlib.Path(out)
   per_run, per_b = summarise(runs)
   files.write_csv(out / "runs.csv", per_run, list(dict.fromkeys(k for r in per_run for k in r)))
-  files.write_csv(out / "lr_opt.csv", per_b, ["run", "batch_size", "lr_opt", "censored", "best_loss"])
+  files.write_csv(out / "lr_opt.csv", per_b, ["run", "batch_size", "lr_opt", "censored", "best_loss", "exact_lr_star"])
   plot(out / "lr_opt_by_run.png", per_b)
   norms = _norm_rows(runs)
   if norms:
@@ -170,5 +179,11 @@ def write(out, workdirs) -> list[str]:
     files.write_json(out / "weight_norm_fit.json", fit)
     weight_norms.plot(out / "weight_norm_scaling.png", norms, fit)
   lines = [f"{r['run']}: {r['verdict']}" for r in per_run]
+  if all(r["config"]["model"]["name"] == "quadratic" for r in runs):  # the noisy quadratic lab's table
+    table = [nqm.experiment_row(r) for r in runs]
+    files.write_csv(out / "nqm_table.csv", table, list(dict.fromkeys(k for r in table for k in r)))
+    text = nqm.experiment_text(table)
+    files.write_text(out / "nqm_table.md", text + "\n")
+    lines += ["", text, f"wrote {out}/nqm_table.csv, nqm_table.md"]
   extra = ", weight_norm_fit.json, weight_norm_scaling.png" if norms else ""
   return lines + [f"wrote {out}/runs.csv, lr_opt.csv, lr_opt_by_run.png{extra}"]

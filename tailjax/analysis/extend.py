@@ -28,18 +28,19 @@ def settings(rows: list[dict]) -> list[tuple]:
   return list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
 
 
-def next_points(rows: list[dict], ratio: float, n_points: int) -> tuple[list[float], str] | None:
+def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "mean") -> tuple[list[float], str] | None:
   """New learning rates for one row, and why; None when every setting's optimum is bracketed.
 
   Args:
     rows: the row's results so far (grid and earlier rounds), as `results.row_results` gives them.
     ratio: step between new points (> 1).
     n_points: new learning rates per round.
+    average: how a grid point's seeds are averaged (`scaling.seed_average`).
   """
   lrs = sorted({r["lr"] for r in rows})
   sides = set()
   for setting in settings(rows):
-    (opt,) = scaling.optima([r for r in rows if (r.get("clip"), r.get("weight_decay")) == setting])
+    (opt,) = scaling.optima([r for r in rows if (r.get("clip"), r.get("weight_decay")) == setting], average=average)
     if opt["censored"] == "high":
       sides.add("high")
     elif opt["censored"] in ("low", "all_diverged"):

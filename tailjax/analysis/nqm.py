@@ -119,3 +119,84 @@ def known_answer_text(exact: dict) -> str:
     slope = exact["slope_over_bracketed"]
     lines.append(f"  exact slope of ln LR* on ln B over the bracketed batch sizes: {slope:.3f}; β's interval {covers}")
   return "\n".join(lines)
+
+
+# The rules a measured β is read against (issue 15): the study's β = 1 − 1/α with α the noise's tail index as the study
+# reads it (2 for Gaussian noise, "≈ 3" for its Laplace-like noise; ν for Student-t; α for a stable law), SGD's linear
+# rule and Adam's square-root rule.
+STUDY_ALPHA = {"normal": 2.0, "laplace": 3.0}
+RULES = ("study 1-1/alpha", "linear (SGD)", "square-root (Adam)", "exact slope")
+
+
+def law_alpha(noise: str, param: float) -> float:
+  """The tail index the study's rule is given for a noise law: its own readings for normal and Laplace (a Laplace
+  law has no power-law tail at all: the study's "α ≈ 3" is Hill's artefact, SCIENCE.md §6), ν, or the stable α."""
+  return STUDY_ALPHA.get(noise, float(param))
+
+
+def _median_alpha(alpha_rows: list[dict], estimator: str, k_ratio: float | None) -> float | None:
+  """The median over lanes of one estimator on the robust pooled noise ("all ..." groups), last measurement."""
+  rows = [r for r in alpha_rows if r["estimator"] == estimator and r["group"].startswith("all ")
+          and (k_ratio is None or float(r["k_ratio"] or 0) == k_ratio)]  # fmt: skip
+  if not rows:
+    return None
+  last = max(int(r["step"]) for r in rows)
+  values = [float(r["value"]) for r in rows if int(r["step"]) == last and math.isfinite(float(r["value"]))]
+  return float(np.median(values)) if values else None
+
+
+def experiment_row(run: dict) -> dict:
+  """One line of the noisy quadratic lab's table for a finished sweep (`compare_runs.load`'s run): β with its
+  interval against the rules, the exact slope (SGD, finite variance), and what the tail estimators said of the noise."""
+  c, fit = run["config"], run["fit"]
+  noise, param = c["data"]["noise"], float(c["data"]["noise_param"])
+  exact = fit.get("exact") or {}
+  alpha = law_alpha(noise, param)
+  rules = {"study 1-1/alpha": 1.0 - 1.0 / alpha, "linear (SGD)": 1.0, "square-root (Adam)": 0.5}
+  if exact.get("slope_over_bracketed") is not None:
+    rules["exact slope"] = exact["slope_over_bracketed"]
+  ci = fit.get("beta_ci")
+  ratios = list((exact.get("measured_over_exact") or {}).values())
+  last = [v for v in run["verdicts"] if v["group"].startswith("all ")]
+  last = [v for v in last if int(v["step"]) == max(int(x["step"]) for x in last)] if last else []
+  ratios_k = sorted(float(r) for r in c["measure"]["k_ratios"])
+  return {
+    "run": run["label"],
+    "optimizer": c["optim"]["name"],
+    "noise": noise if noise in ("normal", "laplace") else f"{noise} {param:g}",
+    "seed_average": fit.get("seed_average", "mean"),
+    "beta": fit.get("beta"),
+    "beta_ci_low": ci[0] if ci else None,
+    "beta_ci_high": ci[1] if ci else None,
+    "n_bracketed": fit.get("n_bracketed"),
+    **{f"rule {k}": v for k, v in rules.items()},
+    "rules_inside_ci": "; ".join(k for k, v in rules.items() if ci and ci[0] <= v <= ci[1]) if ci else "",
+    "measured_over_exact_min": min(ratios) if ratios else None,
+    "measured_over_exact_max": max(ratios) if ratios else None,
+    "power_law_verdicts": f"{sum(v['verdict'].startswith('power-law') for v in last)}/{len(last)}" if last else "",
+    "hill_alpha_median": _median_alpha(run["alpha"], "hill", ratios_k[len(ratios_k) // 2]) if run["alpha"] else None,
+    "stable_alpha_median": _median_alpha(run["alpha"], "stable_mohammadi", None) if run["alpha"] else None,
+  }
+
+
+def experiment_text(rows: list[dict]) -> str:
+  """The lab's table as Markdown (what README quotes)."""
+
+  def num(x, fmt=".2f"):
+    return "–" if x is None else format(x, fmt)
+
+  head = ("| run | β [95% CI] (n) | exact slope | rules inside the CI | measured/exact LR* | power-law verdicts "
+          "| Hill α | stable α |")  # fmt: skip
+  lines = [head, "|" + "---|" * 8]
+  for r in rows:
+    ci = f"[{num(r['beta_ci_low'])}, {num(r['beta_ci_high'])}]" if r["beta_ci_low"] is not None else "no CI"
+    beta = f"{num(r['beta'], '.3f')} {ci} ({r['n_bracketed']})" if r["beta"] is not None else "no β"
+    ratio = (f"{num(r['measured_over_exact_min'])}–{num(r['measured_over_exact_max'])}"
+             if r["measured_over_exact_min"] is not None else "–")  # fmt: skip
+    study = f"study {num(r['rule study 1-1/alpha'])}"
+    lines.append(
+      f"| {r['optimizer']}, {r['noise']}{' (median)' if r['seed_average'] == 'median' else ''} | {beta} | "
+      f"{num(r.get('rule exact slope'), '.3f')} | {r['rules_inside_ci'] or 'none'} ({study}) | {ratio} | "
+      f"{r['power_law_verdicts']} | {num(r['hill_alpha_median'])} | {num(r['stable_alpha_median'])} |"
+    )
+  return "\n".join(lines)

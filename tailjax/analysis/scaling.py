@@ -13,10 +13,17 @@ import numpy as np
 LEARNED_NOTHING = 0.99  # a best loss above this fraction of ln V is chance level: the row has no optimum
 
 
-def optima(rows: list[dict], half_width: int = 1, check: bool = True) -> list[dict]:
-  """Grid argmin of the seed-averaged final validation loss, per batch size, refined by `_vertex`; with `check`, the
-  refinement only where `_refinement_trusted` (`lr_opt_source` says which the row reports: "refined", "grid" or
-  "bound" for a censored one; `lr_opt_refined` keeps the parabola's value either way).
+def seed_average(fingerprint: dict) -> str:
+  """How the final losses of a grid point's seeds are averaged: their mean, except under the noisy quadratic model's
+  stable noise, whose loss has no mean (θ gathers α-stable jumps, so θ² has tail index α/2 < 1 and E[L] is infinite:
+  a mean over seeds is ruled by the one seed that jumped furthest). There the median, the typical run, is used."""
+  return "median" if fingerprint.get("kind") == "quadratic" and fingerprint.get("noise") == "stable" else "mean"
+
+
+def optima(rows: list[dict], half_width: int = 1, check: bool = True, average: str = "mean") -> list[dict]:
+  """Grid argmin of the seed-averaged (`average`: mean or median) final validation loss, per batch size, refined by
+  `_vertex`; with `check`, the refinement only where `_refinement_trusted` (`lr_opt_source` says which the row
+  reports: "refined", "grid" or "bound" for a censored one; `lr_opt_refined` keeps the parabola's value either way).
 
   All rows must share one clip setting (see `fit`). Diverged lanes count as +inf. Where the rows carry `ln_vocab`
   and even the best loss is within 1% of it, nothing was learned at any LR: the argmin is noise, and the row is
@@ -31,7 +38,7 @@ def optima(rows: list[dict], half_width: int = 1, check: bool = True) -> list[di
   out = []
   for b in sorted(by_b):
     lrs = sorted(by_b[b])
-    loss_L = np.array([np.mean(by_b[b][lr]) for lr in lrs])
+    loss_L = np.array([(np.median if average == "median" else np.mean)(by_b[b][lr]) for lr in lrs])
     if not np.isfinite(loss_L).any():
       out.append({"batch_size": b, "lr_opt": None, "censored": "all_diverged", "best_loss": None})
       continue
@@ -123,7 +130,7 @@ THEORIES = {"square-root rule": 0.5, "'Laplace' 2/3": 2 / 3, "linear": 1.0}
 MIN_FOR_BETA = 3  # bracketed optima a β is fitted from: through two, any line fits exactly
 
 
-def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
+def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0, average: str = "mean") -> dict:
   """A 95% interval for β: the optima are refined and refitted on resampled losses. With several seeds the seeds
   are resampled per grid point; with one seed each loss is redrawn from N(loss, train_loss_std²) (its noise over the
   last steps; 0.005 where the column is missing). Each resample also draws its refinement (3-point or 5-point
@@ -146,7 +153,8 @@ def bootstrap_beta(rows: list[dict], n_boot: int = 1000, seed: int = 0) -> dict:
         sd = float(sd) if sd not in (None, "") and np.isfinite(float(sd)) else 0.005
         loss = rs[0]["final_val_loss"] + rng.normal(0, sd)
         fake.append({"batch_size": b, "lr": lr, "final_val_loss": loss, "ln_vocab": rs[0].get("ln_vocab")})
-    opts = [o for o in optima(fake, half_width=int(rng.integers(1, 3)), check=False) if o["censored"] is None]
+    resampled = optima(fake, half_width=int(rng.integers(1, 3)), check=False, average=average)
+    opts = [o for o in resampled if o["censored"] is None]
     if len(opts) >= MIN_FOR_BETA:
       betas.append(power_law([o["batch_size"] for o in opts], [o["lr_opt"] for o in opts])["beta"])
   if len(betas) < n_boot // 2:
@@ -251,7 +259,8 @@ def setting_value(x) -> str:
 
 def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """The fit for rows that share one clip setting."""
-  opts = optima(rows)
+  average = seed_average(fingerprint)
+  opts = optima(rows, average=average)
   bracketed = [o for o in opts if o["censored"] is None]
   have_opt = [o for o in opts if o["lr_opt"] is not None]
   slope = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
@@ -262,7 +271,9 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   diverged = [o["batch_size"] for o in opts if o["censored"] == "all_diverged"]
   censored = [o["batch_size"] for o in opts if o["censored"] in ("low", "high", "single_point")]
   # With two points the bootstrap sees only the noise of those two optima, not whether a power law holds: no interval.
-  boot = bootstrap_beta(rows, n_boot) if len(bracketed) >= MIN_FOR_BETA else {"beta_ci": None, "n_boot": 0}
+  boot = {"beta_ci": None, "n_boot": 0}
+  if len(bracketed) >= MIN_FOR_BETA:
+    boot = bootstrap_beta(rows, n_boot, average=average)
   ci = boot["beta_ci"]
   inside = [name for name, v in THEORIES.items() if ci and ci[0] <= v <= ci[1]]
   forms = compare_forms([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
@@ -304,13 +315,16 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   if grid_used:
     verdict += f"; B = {grid_used}: the 3- and 5-point parabolas disagree, so the grid point is used, not a refinement"
+  if average == "median":
+    verdict += "; each grid point's loss is the median over seeds (under stable noise the loss has no mean)"
   if two_dips:
     verdict += f"; B = {two_dips}: the loss dips twice against LR (not unimodal), so that optimum may be noise"
   return {
     "method": (
-      "parabola in ln LR through the seed-mean grid argmin and its neighbours (the grid point where the 3- and 5-point "
-      f"parabolas disagree); fit on bracketed optima only, from {MIN_FOR_BETA} of them"
+      f"parabola in ln LR through the seed-{average} grid argmin and its neighbours (the grid point where the 3- and "
+      f"5-point parabolas disagree); fit on bracketed optima only, from {MIN_FOR_BETA} of them"
     ),
+    "seed_average": average,
     "beta": main["beta"],
     "beta_ci": ci,
     "beta_ci_method": (

@@ -26,7 +26,7 @@ import numpy as np
 from absl import logging
 
 from tailjax import files, validate, workdir
-from tailjax.analysis import extend, summary, transfer
+from tailjax.analysis import extend, nqm, scaling, summary, transfer
 from tailjax.data import loader
 from tailjax.training import distributed, engine, row_loop, writers
 from tailjax.training.lanes import lane_devices
@@ -61,8 +61,6 @@ def run(cfg, workdir_path) -> dict:
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
   if fp.get("kind") == "quadratic":  # its reference losses: the start L(θ0) (nothing learned) and the minimum, 0
-    from tailjax.analysis import nqm
-
     h_D = nqm.spectrum(cfg.model.d_model, cfg.data.spectrum_power)
     fp.update(ln_vocab=float(0.5 * cfg.model.theta0**2 * h_D.sum()), unigram_entropy=0.0)
   files.write_json(wd / "data.json", fp)
@@ -179,7 +177,9 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       shutil.rmtree(ctx.workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
     if not cfg.sweep.auto_extend or cfg.model.name == "ffn":
       break
-    plan = extend.next_points([r for p in parts for r in p["rows"]], extend.grid_ratio(cfg), cfg.sweep.extend_points)
+    average = scaling.seed_average(ctx.corpus.fingerprint)
+    done_rows = [r for p in parts for r in p["rows"]]
+    plan = extend.next_points(done_rows, extend.grid_ratio(cfg), cfg.sweep.extend_points, average=average)
     if plan is None:
       break
     if k == cfg.sweep.max_extensions:
