@@ -90,6 +90,7 @@ def get_config():
   c.measure.coords_per_group = 4096  # coordinates sampled per parameter tensor (all of a smaller one)
   c.measure.k_ratios = (0.05, 0.1, 0.2)  # k / n at which Hill, Pickands and moments are reported
   c.measure.estimators = ("hill", "pickands", "moments_xi", "stable_mohammadi")  # which rows alpha.csv gets
+  c.measure.seeds = ()  # measure only the lanes of these seeds (() = every lane; ~1 s a lane with its verdict)
   c.measure.verdict = True  # also the full tails.estimate verdict per group at the last measurement (~0.5 s each)
   c.measure.n_boot = 200  # resamples of the whole Clauset fit behind each robust verdict's interval (0 = asymptotic)
 

@@ -73,6 +73,11 @@ def config(c) -> None:
     _integer(name, c[section][key])
   _integer("checkpoint.every", c.checkpoint.every, at_least=0, meaning="0 = never")
   _measure(c.measure)
+  if c.measure.seeds and not set(c.measure.seeds) <= set(c.sweep.seeds):
+    raise UserError(
+      f"measure.seeds = {tuple(c.measure.seeds)!r} names seeds that are no lanes (sweep.seeds = "
+      f"{tuple(c.sweep.seeds)!r}); pick from sweep.seeds, or () to measure every lane"
+    )
   _data(c.data)
   _pairing(c)
   model(c.model)

@@ -72,8 +72,10 @@ def exact_optima(batch_sizes, *, d: int, power: float, steps: int, theta0: float
 def closed_form_applies(cfg) -> str | None:
   """None where the closed form is SGD's exact answer for this config; else why not."""
   o = cfg.optim
-  if o.name != "sgd" or o.momentum != 0:
-    return f"the closed form is for SGD without momentum (this run: {o.name}, momentum {o.momentum})"
+  if o.name != "sgd":
+    return f"the closed form is for SGD (this run: {o.name})"
+  if o.momentum != 0:
+    return f"the closed form is for SGD without momentum (this run: momentum {o.momentum:g})"
   if o.weight_decay or o.warmup_steps or o.clip is not None or tuple(cfg.sweep.clips or (None,)) != (None,):
     return "the closed form is for SGD without weight decay, warmup or clipping"
   if o.schedule != "constant":

@@ -297,7 +297,8 @@ def scaling_exponent(path, fit: dict) -> None:
   for x, (_, one) in zip(xs, sets, strict=True):
     ci = one.get("beta_ci")
     if one["beta"] is not None:
-      err = None if not ci else [[one["beta"] - ci[0]], [ci[1] - one["beta"]]]
+      # a percentile interval need not hold its point estimate: a bar never reaches below 0 (matplotlib refuses it)
+      err = None if not ci else [[max(one["beta"] - ci[0], 0.0)], [max(ci[1] - one["beta"], 0.0)]]
       ax.errorbar([x], [one["beta"]], yerr=err, fmt="o", capsize=6, color="C0", mfc=None if ci else "none")
       values += [one["beta"], *(ci or [])]
       note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"

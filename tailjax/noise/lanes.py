@@ -48,13 +48,14 @@ def measure_lanes(
 
   `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis; `gains_fn(params,
   examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv). A diverged lane is skipped
-  (its parameters are frozen at the last finite step and say nothing about the noise)."""
+  (its parameters are frozen at the last finite step and say nothing about the noise), and so is a lane whose seed
+  `measure_cfg.seeds` leaves out (every file then has rows for the measured seeds only)."""
   out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
   shapes = jax.tree.map(lambda v: jax.ShapeDtypeStruct(v.shape[1:], v.dtype), params_R)
   coords = per_example.coordinates(shapes, measure_cfg.coords_per_group)
   # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
   for r, lane in enumerate(table):
-    if diverged_R[r]:
+    if diverged_R[r] or (measure_cfg.seeds and lane["seed"] not in measure_cfg.seeds):
       continue
     params = _lane(params_R, r)
     noise = per_example.per_example_noise(
