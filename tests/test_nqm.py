@@ -54,14 +54,15 @@ def quadratic_config(seeds=(0, 1, 2, 3)):
   return c
 
 
-def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path):
+def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path, monkeypatch):
   """The known answer for the whole β pipeline: real lanes trained by the engine, the optima refined and fitted by the
   analysis, against the closed form. Each measured optimum within 15% of the exact LR*, β's interval covering the
-  exact slope over the same batch sizes (measured: ratios 0.94-1.08, β = 0.34 [0.26, 0.40] against 0.355)."""
+  exact slope over the same batch sizes (measured: ratios 1.01-1.12, β = 0.34 [0.20, 0.42] against 0.355)."""
   import csv
   import json
 
   from tailjax.training import sweep
+  from tests.conftest import assert_readable
 
   sweep.run(quadratic_config(), tmp_path / "nqm")
   fit = json.loads((tmp_path / "nqm" / "scaling_fit.json").read_text())
@@ -75,6 +76,13 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path):
   (curve,) = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("exact LR*(B)")]
   np.testing.assert_allclose(curve.get_ydata(), exact["lr_star"])
   plots.plt.close(fig)
+  figs = {}
+  monkeypatch.setattr(plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
+  monkeypatch.setattr(plots.plt, "close", lambda fig=None: None)  # a closed figure no longer lays itself out
+  plots.scaling_exponent("beta.png", fit)  # β's bar against the exact slope, drawn as a dashed line
+  dashed = [line.get_ydata()[0] for line in figs["beta.png"].axes[0].get_lines() if line.get_linestyle() == "--"]
+  assert dashed == [pytest.approx(exact["slope_over_bracketed"])]
+  assert_readable(figs["beta.png"])
   summary = (tmp_path / "nqm" / "summary.txt").read_text()
   assert "known answer (SGD's exact expected loss" in summary and "reference losses: L(θ0) = " in summary
   from tailjax.analysis import compare_runs
@@ -107,14 +115,15 @@ def test_stable_noise_averages_seeds_by_their_median():
   assert [o["lr_opt_grid"] for o in by_mean["per_batch_size"]] == [0.4, 0.4, 0.4]
 
 
-@pytest.mark.parametrize("law,param", [("normal", 0.0), ("laplace", 0.0), ("student_t", 5.0)])
+@pytest.mark.parametrize("law,param", [("normal", 0.0), ("laplace", 0.0), ("student_t", 5.0), ("student_t", 6.5)])
 def test_finite_variance_noise_has_unit_variance(law, param):
   import jax
 
   from tailjax.models import quadratic
 
   x = np.asarray(quadratic.draw_noise(jax.random.key(0), law, param, (400_000,)), np.float64)
-  # the variance's standard error is sqrt((kurtosis - 1) / n): kurtosis 3, 6, 9 here; 5 standard errors allowed
+  # the variance's standard error is sqrt((kurtosis - 1) / n): kurtosis 3, 6, 9, 5.4 here; 5 standard errors allowed
+  # (ν = 5 is drawn as Z / sqrt(χ²_5 / 5), ν = 6.5 by jax.random.t)
   assert abs(x.var() - 1.0) < 5 * np.sqrt((9 - 1) / x.size) and abs(x.mean()) < 5 / np.sqrt(x.size)
 
 
@@ -170,7 +179,7 @@ def test_a_quadratic_lane_of_a_vmapped_row_equals_its_single_run_and_the_exact_l
 @pytest.mark.parametrize("law,param", [("normal", 3.0), ("student_t", 3.0)])
 def test_the_tail_verdict_reads_the_noise_law_of_the_measured_seeds(tmp_path, law, param):
   """The lab checks the other half of the tool: the per-example gradient noise of a quadratic lane is √h ⊙ ξ, so the
-  measurement's robust verdict must call Gaussian ξ no power law and find t(3)'s tail index 3. Only the lanes of
+  measurement's robust verdict must call Gaussian ξ no power law and find t(3)'s tail index near 3. Only the lanes of
   measure.seeds are measured."""
   import csv
 
@@ -181,11 +190,13 @@ def test_the_tail_verdict_reads_the_noise_law_of_the_measured_seeds(tmp_path, la
   c.sweep.batch_sizes, c.sweep.learning_rates, c.sweep.auto_extend = (4,), (0.1, 0.2), False
   c.data.noise, c.data.noise_param = law, param
   c.measure.steps, c.measure.seeds, c.measure.examples = (10,), (1,), 128
+  c.measure.n_boot = 20  # as tiny_config: the verdict's interval from few resamples, its category unchanged
   sweep.run(c, tmp_path / law)
   verdicts = [v for v in csv.DictReader(open(tmp_path / law / "verdicts.csv")) if v["pooling"] == "robust"]
   assert sorted(v["lane"] for v in verdicts) == ["lr=0.1,seed=1", "lr=0.2,seed=1"]  # seed 0 was not measured
   for v in verdicts:
     if law == "normal":
       assert not v["category"].startswith("power"), v["verdict"]
-    else:  # 65,536 values: the bias-reduced index lies within about ±0.4 of ν = 3
-      assert v["category"] == "power law" and abs(float(v["alpha"]) - 3.0) < 0.5, v["verdict"]
+    else:  # a power law (or one a lognormal cannot be ruled out against, on ~1,000 tail points) with Hill's α at the
+      # KS-chosen k within ±0.5 of ν = 3 (its standard error α/√k is ~0.1 there)
+      assert v["category"] in ("power law", "cannot tell") and abs(float(v["hill_alpha"]) - 3.0) < 0.5, v["verdict"]

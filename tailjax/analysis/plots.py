@@ -293,6 +293,11 @@ def scaling_exponent(path, fit: dict) -> None:
     ax.axhline(value, ls=":", lw=1, color="gray")
     ax.text(1.01, value, name, fontsize=7, va="center", transform=ax.get_yaxis_transform())
   values = list(fit.get("theories", {}).values()) or [1.0]
+  exact = (fit.get("exact") or {}).get("slope_over_bracketed")
+  if exact is not None:  # the noisy quadratic model's known answer over the same batch sizes (analysis/nqm.py)
+    ax.axhline(exact, ls="--", lw=1, color="k")
+    ax.text(1.01, exact, f"exact slope\n(SGD) {exact:.2f}", fontsize=7, va="center", transform=ax.get_yaxis_transform())
+    values.append(exact)
   titles = []
   for x, (_, one) in zip(xs, sets, strict=True):
     ci = one.get("beta_ci")
