@@ -200,3 +200,15 @@ def test_the_tail_verdict_reads_the_noise_law_of_the_measured_seeds(tmp_path, la
     else:  # a power law (or one a lognormal cannot be ruled out against, on ~1,000 tail points) with Hill's α at the
       # KS-chosen k within ±0.5 of ν = 3 (its standard error α/√k is ~0.1 there)
       assert v["category"] in ("power law", "cannot tell") and abs(float(v["hill_alpha"]) - 3.0) < 0.5, v["verdict"]
+
+
+@pytest.mark.parametrize("nu", [3.0, 4.0])
+def test_student_t_noise_follows_its_law(nu):
+  """The loop-free t sampler (odd and even ν) against scipy's t law at unit variance."""
+  import jax
+  from scipy import stats
+
+  from tailjax.models import quadratic
+
+  x = np.asarray(quadratic.draw_noise(jax.random.key(4), "student_t", nu, (20_000,)), np.float64)
+  assert stats.kstest(x, stats.t(nu, scale=np.sqrt((nu - 2) / nu)).cdf).pvalue > 0.001

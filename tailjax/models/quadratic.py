@@ -45,10 +45,15 @@ def draw_noise(key, law: str, param: float, shape) -> jax.Array:
     return jax.random.laplace(key, shape) / jnp.sqrt(2.0)
   if law == "student_t":
     if float(param).is_integer() and param <= 64:
-      # Z / sqrt(χ²_ν / ν) with χ²_ν a sum of ν squared normals: exact, and loop-free. jax.random.t draws a gamma by
-      # rejection (a while loop per value), which made a row of 64 lanes at B = 4 take 140 s instead of 12 s.
-      k_z, k_c = jax.random.split(key)
-      chi2 = jnp.sum(jax.random.normal(k_c, (int(param), *shape)) ** 2, axis=0)
+      # Z / sqrt(χ²_ν / ν), exact and loop-free: χ²_ν = −2 Σ_{j ≤ ν//2} ln U_j (+ Z'² for odd ν). jax.random.t draws
+      # a gamma by rejection (a while loop per value): a row of 64 lanes at B = 4 took 140 s against 12 s for normal
+      # noise. Measured per 256 × 1000 draw: normal 1.8 ms, this 5.5 ms at ν = 3, ν squared normals 14.5 ms.
+      k_z, k_u, k_n = jax.random.split(key, 3)
+      n_exp = int(param) // 2
+      u = jax.random.uniform(k_u, (n_exp, *shape), minval=jnp.finfo(jnp.float32).tiny)
+      chi2 = -2.0 * jnp.sum(jnp.log(u), axis=0)
+      if int(param) % 2:
+        chi2 = chi2 + jax.random.normal(k_n, shape) ** 2
       t = jax.random.normal(k_z, shape) / jnp.sqrt(chi2 / param)
     else:
       t = jax.random.t(key, param, shape)
