@@ -44,7 +44,10 @@ def optima(rows: list[dict], half_width: int = 1, check: bool = True, average: s
       continue
     i = int(np.argmin(loss_L))
     lr_refined = _vertex(lrs, loss_L, i, half_width)
-    refine_ok = not check or _refinement_trusted(lrs, loss_L, i, lr_refined)
+    # the check compares the 3- and 5-point vertices whichever is used: with the 5-point one it would compare it with
+    # itself, and the bootstrap's 5-point resamples refined where the estimate kept the grid point
+    three = lr_refined if half_width == 1 else _vertex(lrs, loss_L, i, 1)
+    refine_ok = not check or _refinement_trusted(lrs, loss_L, i, three)
     censored = None
     if len(lrs) == 1:
       censored = "single_point"
