@@ -57,7 +57,7 @@ def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "m
     if "high" in sides:
       why.append(f"optimum at the top edge ({lrs[-1]:.3g})")
     if "nothing" in sides:
-      why.append(f"learned nothing up to {lrs[-1]:.3g} (loss at ln V): trying larger LRs")
+      why.append(f"learned nothing up to {lrs[-1]:.3g} (loss at chance level, or at the start): trying larger LRs")
   if "low" in sides:
     new += [lrs[0] / ratio**j for j in range(1, n_points + 1)]
     why.append(f"optimum at the bottom edge or every lane diverged ({lrs[0]:.3g})")

@@ -134,18 +134,22 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
 
 
 def loss_heatmap(path, fit: dict, fp: dict) -> None:
-  """Seed-mean final loss per (B, LR) cell, one panel per lane setting on one colour scale; * marks the grid argmin."""
+  """Seed-mean (or median) final loss per (B, LR) cell, one panel per lane setting on one colour scale; * marks the
+  grid argmin; "–" marks an LR not run at that batch size (an extension of another row)."""
   sets = _settings(fit)
+  average = fit.get("seed_average", "mean")
   panels = []
   for label, one in sets:
     opts = [o for o in one["per_batch_size"] if "grid" in o]
     lrs = sorted({lr for o in opts for lr in o["grid"]})
     grid = np.full((len(opts), len(lrs)), np.nan)
+    ran = np.zeros((len(opts), len(lrs)), bool)  # an extension's LRs were run in its own row only: no cell elsewhere
     for i, o in enumerate(opts):
       for lr, loss in zip(o["grid"], o["mean_val_loss"], strict=True):
         grid[i, lrs.index(lr)] = loss if np.isfinite(loss) else np.nan
-    panels.append((label, opts, lrs, grid))
-  finite = np.concatenate([g[np.isfinite(g)] for *_, g in panels])
+        ran[i, lrs.index(lr)] = True
+    panels.append((label, opts, lrs, np.ma.masked_array(grid, ~ran)))
+  finite = np.concatenate([g.data[np.isfinite(g.data)] for *_, g in panels])
   norm = matplotlib.colors.Normalize(*(_loss_range(finite) or (0, 1)))
   width = 1.2 + 1.1 * max(len(lrs) for _, _, lrs, _ in panels)
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
@@ -159,15 +163,20 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
     for i, o in enumerate(opts):
       for j in range(len(lrs)):
-        txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+        if grid.mask[i, j]:
+          txt = "–"  # not run at this batch size
+        else:
+          txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
         at = lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) and o["censored"] in (None, "high", "low")
         star = {None: "*", "high": ">", "low": "<"}[o["censored"]] if at else ""
-        ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid[i, j]))
+        ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid.data[i, j]))
     ax.set_xticks(range(len(lrs)), [f"{lr:.3g}" for lr in lrs])
     ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
     ax.set(xlabel="learning rate", ylabel="batch size")
     head = (
-      f"final val loss (seed mean; * = grid argmin, > < = argmin on the grid's edge: a bound){refs}\n" if n == 0 else ""
+      f"final val loss (seed {average}; * = grid argmin, > < = argmin on the grid's edge: a bound; – not run){refs}\n"
+      if n == 0
+      else ""
     )
     ax.set_title(head + label if label else head.rstrip("\n"), fontsize=9)
   fig.colorbar(im, ax=list(axes[:, 0]), label="val loss (nats)")
@@ -249,7 +258,7 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
     outside = _refs(ax, fp, within=span)
     if span:
       ax.set_ylim(*span)
-    ax.set(xscale="log", xlabel="learning rate", ylabel="final val loss (seed mean)")
+    ax.set(xscale="log", xlabel="learning rate", ylabel=f"final val loss (seed {fit.get('seed_average', 'mean')})")
     _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
     title = "loss against LR; * optimum reported, > < at the grid edge (bound)"
     ax.set_title(title + (f"\n{label}" if label else "") + (f"\n{outside}" if outside else ""), fontsize=9)

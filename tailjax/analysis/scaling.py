@@ -57,6 +57,10 @@ def optima(rows: list[dict], half_width: int = 1, check: bool = True, average: s
       censored = "high"
     if ln_v is not None and loss_L[i] >= LEARNED_NOTHING * ln_v:
       censored = "learned_nothing"
+      if i == 0 and len(lrs) > 1 and loss_L[0] > ln_v / LEARNED_NOTHING:
+        # worse than the start (or chance) even at the smallest LR, and worse still above it: the steps are too
+        # large, not too small (the quadratic model under stable noise): the optimum lies below the grid
+        censored = "low"
     # A censored optimum's bracket is one-sided: above the grid's last LR (high) or below its first (low).
     bracket = [lrs[max(i - 1, 0)], lrs[min(i + 1, len(lrs) - 1)]]
     if censored == "high":
@@ -266,6 +270,7 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """The fit for rows that share one clip setting."""
   average = seed_average(fingerprint)
   opts = optima(rows, average=average)
+  chance = {"quadratic": "L(θ0), the start", "images": "ln C"}.get(fingerprint.get("kind"), "ln V")
   bracketed = [o for o in opts if o["censored"] is None]
   have_opt = [o for o in opts if o["lr_opt"] is not None]
   slope = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])
@@ -294,7 +299,7 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
     )
     verdict += f"; extend the grid for B = {censored}" if censored else ""
     if nothing:
-      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
+      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of {chance}): no optimum there"
     if diverged:
       verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   else:
@@ -310,12 +315,14 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += "; the interval holds 1/2, 2/3 and 1 alike: it cannot tell the theories apart"
     elif ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
+    if main["beta"] < 0:
+      verdict += "; β < 0: the optimal LR falls as the batch grows"
     if "best_by_aic" in forms:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:
       verdict += f"; B = {censored}: optimum at the grid's edge (a bound, not a point; not in the fit)"
     if nothing:
-      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of ln V): no optimum there"
+      verdict += f"; B = {nothing} learned nothing at any LR (best loss within 1% of {chance}): no optimum there"
     if diverged:
       verdict += f"; every lane of B = {diverged} diverged: lower the learning rates there"
   if grid_used:

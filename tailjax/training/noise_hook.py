@@ -51,7 +51,9 @@ class NoiseHook:
     first = not any(self._folder.glob("step*.json"))
     logging.info(
       "B=%d step %d: measuring gradient noise (%d lanes, m = %d examples)%s", self._row.batch_size, step,
-      int((~diverged_R).sum()), cfg.measure.examples,
+      sum(not d and (not cfg.measure.seeds or lane["seed"] in cfg.measure.seeds)
+          for d, lane in zip(diverged_R, self._table, strict=True)),
+      cfg.measure.examples,
       "; the first measurement compiles its programs" if first else "",
     )  # fmt: skip
     found = noise_lanes.measure_lanes(

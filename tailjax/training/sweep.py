@@ -66,7 +66,10 @@ def run(cfg, workdir_path) -> dict:
   files.write_json(wd / "data.json", fp)
   for note in summary.caveats(cfg, fp):  # also at the top of summary.txt
     logging.warning("!!! %s !!!", note)
-  if fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
+  if fp.get("kind") == "quadratic":
+    logging.info("data noisy_quadratic: noise %s, L(θ0) = %.4g (nothing learned), minimum 0", cfg.data.noise,
+                 fp["ln_vocab"])  # fmt: skip
+  elif fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
     logging.info("data injected: %s (data.upstream = %s)", fp.get("note", "no corpus"), cfg.data.upstream)
   else:
     logging.info(
