@@ -213,3 +213,36 @@ def test_student_t_noise_follows_its_law(nu):
 
   x = np.asarray(quadratic.draw_noise(jax.random.key(4), "student_t", nu, (20_000,)), np.float64)
   assert stats.kstest(x, stats.t(nu, scale=np.sqrt((nu - 2) / nu)).cdf).pvalue > 0.001
+
+
+def test_a_row_worse_than_its_start_at_every_lr_is_a_bound_below_the_grid():
+  """Stable noise at B = 1: every LR leaves the loss above L(θ0), the smallest least so. That is no "learned
+  nothing" (which is extended towards larger LRs) but an optimum below the grid, extended downwards; a row flat at
+  the reference stays "learned nothing"."""
+  from tailjax.analysis import extend, scaling
+
+  lrs = (0.125, 0.25, 0.5, 1.0)
+  worse = [{"batch_size": 1, "lr": lr, "seed": 0, "final_val_loss": 8.0 * (1 + lr), "ln_vocab": 2.6} for lr in lrs]
+  (opt,) = scaling.optima(worse)
+  assert opt["censored"] == "low" and opt["lr_opt_bracket"] == [None, 0.125]
+  new, why = extend.next_points(worse, 2.0, 2)
+  assert max(new) < 0.125 and "bottom edge" in why
+  flat = [{**r, "final_val_loss": 2.6 * (0.995 + 0.001 * r["lr"])} for r in worse]
+  assert scaling.optima(flat)[0]["censored"] == "learned_nothing"
+
+
+def test_the_heatmap_marks_learning_rates_not_run_at_a_batch_size(monkeypatch):
+  """An extension's LRs are run in its own row only: the other rows show "–", not "div"."""
+  from tailjax.analysis import plots, scaling
+
+  rows = [{"batch_size": b, "lr": lr, "seed": 0, "final_val_loss": (np.log(lr) - np.log(0.3 * b)) ** 2 + 1}
+          for b in (1, 4) for lr in (0.1, 0.2, 0.4, 0.8)]  # fmt: skip
+  rows += [{"batch_size": 4, "lr": 1.6, "seed": 0, "final_val_loss": float("nan")}]  # B = 4's extension diverged
+  fit = scaling.fit(rows, {}, n_boot=20)
+  figs = {}
+  monkeypatch.setattr(plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
+  monkeypatch.setattr(plots.plt, "close", lambda fig=None: None)
+  plots.loss_heatmap("heat.png", fit, {})
+  texts = figs["heat.png"].axes[0].texts
+  cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in texts}
+  assert cells[(0, 4)] == "–" and cells[(1, 4)] == "div"  # B = 1 never ran LR 1.6; B = 4 diverged there
