@@ -246,3 +246,18 @@ def test_the_heatmap_marks_learning_rates_not_run_at_a_batch_size(monkeypatch):
   texts = figs["heat.png"].axes[0].texts
   cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in texts}
   assert cells[(0, 4)] == "–" and cells[(1, 4)] == "div"  # B = 1 never ran LR 1.6; B = 4 diverged there
+
+
+def test_stable_noise_is_finite_at_the_ends_of_its_uniform():
+  """The stable sampler at u = 0 (V = −π/2 exactly, which jax.random.uniform can return) and W = 0: finite values,
+  not the NaN a negative float32 cos(−π/2) to the power 1/α gave, which froze whole lanes as diverged."""
+  import jax
+
+  from tailjax.models import quadratic
+
+  zeros = lambda *_, **__: jax.numpy.zeros(3)  # noqa: E731 - every uniform and exponential draw at its lower end
+  with pytest.MonkeyPatch.context() as m:
+    m.setattr(jax.random, "uniform", zeros)
+    m.setattr(jax.random, "exponential", zeros)
+    for alpha in (0.8, 1.5, 2.0):
+      assert np.isfinite(np.asarray(quadratic.draw_noise(jax.random.key(0), "stable", alpha, (3,)))).all()

@@ -59,9 +59,18 @@ def draw_noise(key, law: str, param: float, shape) -> jax.Array:
       t = jax.random.t(key, param, shape)
     return t * jnp.sqrt((param - 2.0) / param)
   if law == "stable":
+    # V = π(u − ½) with cos V written as sin(π min(u, 1 − u)): in float32, cos(−π/2) is −4e-8, and a negative base
+    # to the power 1/α is NaN. uniform's minval is reachable, so at ~10^10 draws a row (B = 256) the naive form made
+    # whole lanes NaN and the sweep read them as diverged. W is kept off 0 for the same reason.
     k_v, k_w = jax.random.split(key)
-    v = jax.random.uniform(k_v, shape, minval=-jnp.pi / 2, maxval=jnp.pi / 2)
-    w = jax.random.exponential(k_w, shape)
+    u = jax.random.uniform(k_v, shape)
+    v = jnp.pi * (u - 0.5)
+    floor = 2.0**-25  # below float32's spacing of u near 0: the largest draw stays finite for α down to ~0.3
+    m = jnp.maximum(jnp.minimum(u, 1.0 - u), floor)  # |V| = π(½ − m)
+    cos_v = jnp.sin(jnp.pi * m)
     a = param
-    return jnp.sin(a * v) / jnp.cos(v) ** (1 / a) * (jnp.cos(v - a * v) / w) ** ((1 - a) / a)
+    c = abs(1.0 - a)  # cos((1 − α)V) = sin(π(½(1 − c) + c m)) > 0 likewise (at α = 2 it is cos V)
+    cos_av = jnp.sin(jnp.pi * (0.5 * (1.0 - c) + c * m))
+    w = jnp.maximum(jax.random.exponential(k_w, shape), floor)
+    return jnp.sin(a * v) / cos_v ** (1 / a) * (cos_av / w) ** ((1 - a) / a)
   raise ValueError(f"unknown noise law {law!r}")
