@@ -29,6 +29,11 @@ def _param_stats(params):
   return norms, top
 
 
+def is_measured(lane: dict, measure_cfg) -> bool:
+  """Whether a lane's seed is among `measure.seeds` (all are when it is empty)."""
+  return not measure_cfg.seeds or lane["seed"] in measure_cfg.seeds
+
+
 def measure_lanes(
   *,
   loss_one,
@@ -55,7 +60,7 @@ def measure_lanes(
   coords = per_example.coordinates(shapes, measure_cfg.coords_per_group)
   # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
   for r, lane in enumerate(table):
-    if diverged_R[r] or (measure_cfg.seeds and lane["seed"] not in measure_cfg.seeds):
+    if diverged_R[r] or not is_measured(lane, measure_cfg):
       continue
     params = _lane(params_R, r)
     noise = per_example.per_example_noise(

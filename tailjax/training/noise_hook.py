@@ -49,11 +49,10 @@ class NoiseHook:
     t0, compiled0 = time.time(), compiling.seconds()
     cfg = self._row.cfg
     first = not any(self._folder.glob("step*.json"))
+    live = zip(diverged_R, self._table, strict=True)
     logging.info(
       "B=%d step %d: measuring gradient noise (%d lanes, m = %d examples)%s", self._row.batch_size, step,
-      sum(not d and (not cfg.measure.seeds or lane["seed"] in cfg.measure.seeds)
-          for d, lane in zip(diverged_R, self._table, strict=True)),
-      cfg.measure.examples,
+      sum(not d and noise_lanes.is_measured(lane, cfg.measure) for d, lane in live), cfg.measure.examples,
       "; the first measurement compiles its programs" if first else "",
     )  # fmt: skip
     found = noise_lanes.measure_lanes(
