@@ -50,22 +50,32 @@ def get_config():
   c.optim.nesterov = False  # sgd and muon: Nesterov momentum
   c.optim.muon_adam_lr_ratio = 0.1  # muon: LR of its AdamW part (embeddings, head, vectors) as a fraction of the lane's
   c.optim.b1 = 0.9  # Adam first-moment decay (adamw, and muon's AdamW part)
-  c.optim.b2 = 0.999  # Adam second-moment decay (the study's PyTorch default)
+  c.optim.b2 = 0.999  # Adam second-moment decay (the study's PyTorch default); with b2_rule, its value at b2_batch
+  c.optim.b2_rule = (
+    "fixed"  # fixed (b2 at every B: the study) | half_life_tokens (β2(B) = b2^(B/b2_batch): Marek+ 2025)
+  )
+  c.optim.b2_batch = 0  # half_life_tokens: the batch size at which β2 = b2 (0 = the smallest of sweep.batch_sizes)
   c.optim.eps = 1e-8  # Adam epsilon (muon: also its Newton-Schulz epsilon)
   c.optim.weight_decay = 0.01  # decoupled weight decay, on matrices only (embeddings included)
   c.optim.clip = config_dict.placeholder(float)  # global-norm clip threshold; None = no clipping
   c.optim.warmup_steps = 100  # linear warmup from 0 to the lane's learning rate
+  c.optim.warmup_tokens = config_dict.placeholder(int)  # the warmup in tokens (examples) instead: row B warms up
+  #                              warmup_tokens / (B·T) steps; train.budget=tokens takes it in place of warmup_steps
   c.optim.schedule = "constant"  # after warmup: constant | cosine
   c.optim.final_lr_ratio = 0.0  # cosine: final LR as a fraction of the peak
 
   c.train = ml_collections.ConfigDict()
-  c.train.steps = 1000  # optimizer steps per lane
+  c.train.budget = "steps"  # steps (every row trains train.steps: the study) | tokens (every row sees train.tokens)
+  #                           | both (each row trains to the longer and is read at both: one fit per budget)
+  c.train.steps = 1000  # optimizer steps per lane (budget steps)
+  c.train.tokens = 0  # budget tokens: tokens per lane, B·T per step (examples, B per step, for non-text models)
   c.train.log_every = 50  # host-side metric summaries (TensorBoard, progress) every this many steps
   c.train.stats_window = 100  # final_train_loss / train_loss_std / converged use the last this many steps
   c.train.converged_std = 0.01  # converged = train_loss_std below this (the study's criterion)
 
   c.eval = ml_collections.ConfigDict()
   c.eval.every = 250  # validation loss every this many steps (and at the last step)
+  c.eval.every_tokens = 0  # budget tokens: also every this many tokens (0 = ten evaluations over train.tokens)
   c.eval.batch_size = 32  # validation windows per evaluation batch
   c.eval.batches = 8  # fixed validation batches, evenly spaced over the validation split
 
@@ -75,6 +85,7 @@ def get_config():
   c.sweep.seeds = (0,)  # lanes too: init and data order; equal seeds share both
   c.sweep.clips = ()  # optional lanes over clip thresholds (None = off); () = optim.clip only
   c.sweep.weight_decays = ()  # optional lanes over weight decays; () = optim.weight_decay only
+  c.sweep.b2s = ()  # optional lanes over Adam's β2 (at optim.b2_batch under b2_rule); () = optim.b2 only
   c.sweep.auto_extend = False  # extend a row whose optimum sits on the LR grid's edge until it is bracketed
   c.sweep.max_extensions = 3  # at most this many extension rounds per row
   c.sweep.extend_points = 2  # new learning rates per round, beyond the edge
@@ -103,6 +114,7 @@ def get_config():
   c.transfer.b_ref = 0  # reference batch size (its refined LR_opt is LR_ref); 0 = the smallest bracketed one
 
   c.analysis = ml_collections.ConfigDict()
+  c.analysis.target_losses = ()  # steps to target (critical_batch.json); () = 4 inside the range every row reaches
   c.analysis.results = ""  # a results.csv to re-analyse instead of training (configs/analyze.py); "" = train
 
   c.distributed = ml_collections.ConfigDict()  # several processes / hosts: rows divided, process 0 summarises

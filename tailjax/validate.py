@@ -67,12 +67,15 @@ def config(c) -> None:
   _sweep(c.sweep)
   _extension(c.sweep)
   _optim(c.optim)
+  _budget(c)
+  _b2(c)
   for name in ("train.steps", "train.log_every", "train.stats_window", "eval.every", "eval.batch_size",
                "eval.batches", "data.seq_len", "model.attention_block", "checkpoint.keep"):  # fmt: skip
     section, key = name.split(".")
     _integer(name, c[section][key])
   _integer("checkpoint.every", c.checkpoint.every, at_least=0, meaning="0 = never")
   _measure(c.measure)
+  _analysis(c.analysis)
   if c.measure.seeds and not set(c.measure.seeds) <= set(c.sweep.seeds):
     raise UserError(
       f"measure.seeds = {tuple(c.measure.seeds)!r} names seeds that are no lanes (sweep.seeds = "
@@ -132,6 +135,62 @@ def _optim(o) -> None:
   _positive("optim.muon_adam_lr_ratio", o.muon_adam_lr_ratio, "ratio")
   _in_range("optim.weight_decay", o.weight_decay, 0, math.inf)
   _integer("optim.warmup_steps", o.warmup_steps, at_least=0)
+
+
+def _budget(c) -> None:
+  """train.budget and the fields it reads: a tokens budget gives every row at least one step, its warmup in tokens."""
+  _choice("train.budget", c.train.budget, training.BUDGETS)
+  _integer("eval.every_tokens", c.eval.every_tokens, at_least=0, meaning="0 = ten evaluations over train.tokens")
+  w = c.optim.warmup_tokens
+  if w is not None:
+    _integer("optim.warmup_tokens", w, at_least=0)
+    if c.optim.warmup_steps:
+      raise UserError(f"optim.warmup_steps = {c.optim.warmup_steps} and optim.warmup_tokens = {w} both set a warmup; "
+                      "give one: --config.optim.warmup_steps=0 to warm up over tokens")  # fmt: skip
+  if c.train.budget == "steps":
+    return
+  unit = "tokens" if c.model.name == "transformer" else "examples"
+  if not _is_int(c.train.tokens) or c.train.tokens <= 0:
+    raise UserError(f"train.budget={c.train.budget!r} needs train.tokens, the {unit} every row sees, got "
+                    f"{c.train.tokens!r}; pass e.g. --config.train.tokens=10_000_000")  # fmt: skip
+  per_step = max(c.sweep.batch_sizes) * (c.data.seq_len if unit == "tokens" else 1)
+  if c.train.tokens < per_step:
+    raise UserError(f"train.tokens = {c.train.tokens:,} is less than one step of the largest batch ({per_step:,} "
+                    f"{unit}: B = {max(c.sweep.batch_sizes)}{f' × T = {c.data.seq_len}' if unit == 'tokens' else ''}); "
+                    "raise train.tokens or drop the largest batch sizes")  # fmt: skip
+  if c.train.budget == "tokens" and c.optim.warmup_steps and w is None:
+    raise UserError(f"train.budget='tokens' takes its warmup in {unit}: optim.warmup_steps = {c.optim.warmup_steps} "
+                    "would warm small batches up on less data than large ones; pass --config.optim.warmup_steps=0 "
+                    "--config.optim.warmup_tokens=N (or 0 for none)")  # fmt: skip
+  if c.train.budget == "both" and c.optim.schedule != "constant":
+    raise UserError("train.budget='both' reads each row at two lengths, which is one run only under a constant "
+                    f"schedule (a {c.optim.schedule} schedule's shape depends on the length); run the two budgets "
+                    "as two sweeps, or use --config.optim.schedule=constant")  # fmt: skip
+  if c.transfer.fit and c.train.budget == "both":
+    raise UserError("the transfer test (transfer.fit) runs at one budget; pass --config.train.budget=steps or tokens")
+
+
+def _b2(c) -> None:
+  """Adam's β2: its rule over batch sizes and its optional lane axis."""
+  _in_range("optim.b2", c.optim.b2, 0, 1)
+  _choice("optim.b2_rule", c.optim.b2_rule, training.B2_RULES)
+  _integer("optim.b2_batch", c.optim.b2_batch, at_least=0, meaning="0 = the smallest batch size")
+  if c.sweep.b2s:
+    _values("sweep.b2s", c.sweep.b2s, "(0.95,0.999)")
+    for b2 in c.sweep.b2s:
+      _in_range("sweep.b2s", b2, 0, 1)
+    if c.optim.name == "sgd":
+      raise UserError("sweep.b2s gives lanes over Adam's β2, which optim.name='sgd' does not have; drop sweep.b2s "
+                      "or use optim.name=adamw")  # fmt: skip
+  if c.optim.b2_rule != "fixed" and c.optim.name == "sgd":
+    raise UserError(f"optim.b2_rule={c.optim.b2_rule!r} sets Adam's β2, which optim.name='sgd' does not have; "
+                    "drop it or use optim.name=adamw")  # fmt: skip
+
+
+def _analysis(a) -> None:
+  if not isinstance(a.target_losses, (tuple, list)) or not all(_is_number(t) and t > 0 for t in a.target_losses):
+    raise UserError(f"analysis.target_losses must be losses > 0, e.g. '(2.0,1.8)', or () to pick them, got "
+                    f"{a.target_losses!r}")  # fmt: skip
 
 
 def _measure(m) -> None:

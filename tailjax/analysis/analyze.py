@@ -60,9 +60,9 @@ def read_results(path) -> tuple[list[dict], dict]:
         f"{path} line {i}: final_val_loss is NaN in a row not marked diverged; write inf for a lane that diverged "
         "(or add the column diverged = True), or remove the row"
       )
-    for key in ("seed", "train_loss_std", "clip", "weight_decay"):
+    for key in ("seed", "train_loss_std", "clip", "weight_decay", "b2_ref", "budget"):
       if r.get(key) not in (None, ""):
-        row[key] = r[key] if key == "clip" else float(r[key])
+        row[key] = r[key] if key in ("clip", "budget") else float(r[key])
     rows.append(row)  # a diverged lane's loss (NaN or inf) counts as +inf in the optimum
   if not rows:
     raise UserError(f"{path} has no rows")
@@ -74,14 +74,19 @@ def run(cfg, workdir) -> dict:
   """Fits and plots `cfg.analysis.results` into `workdir`; returns the scaling fit."""
   rows, fp = read_results(cfg.analysis.results)
   workdir = workdir_lib.make(workdir)
-  fit = scaling.fit(rows, fp)
+  kinds = list(dict.fromkeys(r.get("budget", "steps") for r in rows))  # a run read at two budgets: one fit each
+  fits = {k: scaling.fit([r for r in rows if r.get("budget", "steps") == k], fp) for k in kinds}
+  fit = dict(fits[kinds[0]], budget=kinds[0]) | ({"by_budget": fits} if len(kinds) > 1 else {})
   files.write_json(workdir / "scaling_fit.json", fit)
   if cfg.output.plots:
     plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
     plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
     plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
     plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
-  text = scaling.optima_table(fit) + "\n\n" + fit["verdict"]
+  text = "\n\n".join(
+    (f"--- fixed {k} ---\n" if len(kinds) > 1 else "") + scaling.optima_table(f) + "\n\n" + f["verdict"]
+    for k, f in fits.items()
+  )
   files.write_text(workdir / "summary.txt", f"analysis of {cfg.analysis.results}\n\n{text}\n")
   logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
   print(text)

@@ -24,8 +24,8 @@ def grid_ratio(cfg) -> float:
 
 
 def settings(rows: list[dict]) -> list[tuple]:
-  """The distinct (clip, weight_decay) lane settings, in order of appearance: each is its own LR grid."""
-  return list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
+  """The distinct (clip, weight decay, β2) lane settings, in order of appearance: each is its own LR grid."""
+  return list(dict.fromkeys(scaling.setting_of(r) for r in rows))
 
 
 def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "mean") -> tuple[list[float], str] | None:
@@ -40,7 +40,7 @@ def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "m
   lrs = sorted({r["lr"] for r in rows})
   sides = set()
   for setting in settings(rows):
-    (opt,) = scaling.optima([r for r in rows if (r.get("clip"), r.get("weight_decay")) == setting], average=average)
+    (opt,) = scaling.optima([r for r in rows if scaling.setting_of(r) == setting], average=average)
     if opt["censored"] == "high":
       sides.add("high")
     elif opt["censored"] in ("low", "all_diverged"):

@@ -51,27 +51,36 @@ def optimal_lr(batch_size: float, *, h_D: np.ndarray, steps: int, theta0: float 
   return float(math.exp(res.x))
 
 
-def exact_optima(batch_sizes, *, d: int, power: float, steps: int, theta0: float = 1.0) -> dict:
+def exact_optima(
+  batch_sizes, *, d: int, power: float, steps: int, theta0: float = 1.0, examples: int | None = None
+) -> dict:
   """LR*(B) for each batch size, its local slope d ln LR*/d ln B (the derivative itself: a central difference at
   B e^±0.05, not a secant between the swept batch sizes, which would depend on the grid), and the least-squares slope
-  of ln LR* on ln B over the whole range (what a fitted β should cover)."""
+  of ln LR* on ln B over the whole range (what a fitted β should cover).
+
+  With `examples` (a fixed-data budget) batch size B trains floor(examples / B) steps, and the local slope follows
+  N = examples / B along B."""
   h_D = spectrum(d, power)
   bs = sorted(int(b) for b in batch_sizes)
-  lr_B = [optimal_lr(b, h_D=h_D, steps=steps, theta0=theta0) for b in bs]
+  n_of = (lambda b: steps) if examples is None else (lambda b: examples / b)
+  lr_B = [optimal_lr(b, h_D=h_D, steps=steps if examples is None else examples // b, theta0=theta0) for b in bs]
   x, y = np.log(bs), np.log(lr_B)
   step = 0.05
-  local = [
-    (math.log(optimal_lr(b * math.exp(step), h_D=h_D, steps=steps, theta0=theta0))
-     - math.log(optimal_lr(b * math.exp(-step), h_D=h_D, steps=steps, theta0=theta0))) / (2 * step)
-    for b in bs
-  ]  # fmt: skip
+  opt = lambda b: math.log(optimal_lr(b, h_D=h_D, steps=n_of(b), theta0=theta0))
+  local = [(opt(b * math.exp(step)) - opt(b * math.exp(-step))) / (2 * step) for b in bs]
   slope = float(np.polyfit(x, y, 1)[0]) if len(bs) > 1 else None
   return {
     "batch_sizes": bs,
     "lr_star": lr_B,
     "local_slope": local,
     "slope_over_range": slope,
-    "setting": {"d": d, "spectrum_power": power, "steps": steps, "theta0": theta0},
+    "setting": {
+      "d": d,
+      "spectrum_power": power,
+      "steps": steps if examples is None else None,
+      "examples": examples,
+      "theta0": theta0,
+    },  # fmt: skip
     "method": "closed form of E[L_N] for SGD on the noisy quadratic model (Zhang et al. 2019), minimised over the LR",
   }
 
@@ -83,7 +92,13 @@ def closed_form_applies(cfg) -> str | None:
     return f"the closed form is for SGD (this run: {o.name})"
   if o.momentum != 0:
     return f"the closed form is for SGD without momentum (this run: momentum {o.momentum:g})"
-  if o.weight_decay or o.warmup_steps or o.clip is not None or tuple(cfg.sweep.clips or (None,)) != (None,):
+  if (
+    o.weight_decay
+    or o.warmup_steps
+    or o.warmup_tokens
+    or o.clip is not None
+    or tuple(cfg.sweep.clips or (None,)) != (None,)
+  ):
     return "the closed form is for SGD without weight decay, warmup or clipping"
   if o.schedule != "constant":
     return "the closed form is for a constant learning rate"
@@ -92,14 +107,16 @@ def closed_form_applies(cfg) -> str | None:
   return None
 
 
-def known_answer(cfg, fit: dict) -> dict:
+def known_answer(cfg, fit: dict, budget: str = "steps") -> dict:
   """The exact LR*(B) beside the measured optima (scaling_fit.json's `exact`): per batch size the exact optimum and
-  the measured one's ratio to it, and the exact slope over the bracketed batch sizes against β's interval."""
+  the measured one's ratio to it, and the exact slope over the bracketed batch sizes against β's interval; at fixed
+  steps (`budget` = "steps") or at fixed examples ("tokens": floor(train.tokens / B) steps)."""
   why_not = closed_form_applies(cfg)
   if why_not:
     return {"note": why_not}
   exact = exact_optima(cfg.sweep.batch_sizes, d=cfg.model.d_model, power=cfg.data.spectrum_power,
-                       steps=cfg.train.steps, theta0=cfg.model.theta0)  # fmt: skip
+                       steps=cfg.train.steps, theta0=cfg.model.theta0,
+                       examples=cfg.train.tokens if budget == "tokens" else None)  # fmt: skip
   star = dict(zip(exact["batch_sizes"], exact["lr_star"], strict=True))
   measured = {o["batch_size"]: o for o in fit["per_batch_size"] if o["censored"] is None}
   exact["measured_over_exact"] = {b: measured[b]["lr_opt"] / star[b] for b in sorted(measured)}
@@ -227,3 +244,58 @@ def experiment_text(rows: list[dict]) -> str:
       f"{num(r['verdict_hill_alpha_median'])} | {num(r['hill_alpha_median'])} | {num(r['stable_alpha_median'])} |"
     )
   return "\n".join(lines)
+
+
+def steps_to_target(target: float, lr: float, batch_size: int, *, h_D: np.ndarray, theta0: float = 1.0,
+                    max_steps: int = 100_000, block: int = 2_000) -> float:  # fmt: skip
+  """The first step N at which E[L_N] ≤ target for SGD at `lr` (inf if none up to max_steps), interpolated linearly
+  between N − 1 and N. E[L_N] need not fall monotonically (a large LR at a small batch raises the stiff coordinates'
+  noise floor above their start), so every N is scanned, in blocks."""
+  a_D = (1.0 - lr * h_D) ** 2
+  c_D = lr**2 * h_D / batch_size
+  if np.any(a_D >= 1.0):
+    return math.inf  # outside SGD's stable range
+  floor_D = c_D / (1.0 - a_D)
+  if np.all(floor_D <= theta0**2) and 0.5 * float(h_D @ floor_D) > target:
+    return math.inf  # every coordinate falls monotonically to a floor whose loss is above the target
+  prev = 0.5 * float(np.sum(h_D)) * theta0**2
+  for start in range(1, max_steps + 1, block):
+    n_N = np.arange(start, min(start + block, max_steps + 1), dtype=np.float64)
+    with np.errstate(divide="ignore"):  # a = 0 (η h = 1): log 0 = -inf, and a^N = exp(-inf) = 0
+      m_DxN = floor_D[:, None] + np.exp(n_N[None, :] * np.log(a_D)[:, None]) * (theta0**2 - floor_D)[:, None]
+    loss_N = 0.5 * h_D @ m_DxN
+    hit = np.flatnonzero(loss_N <= target)
+    if len(hit):
+      j = int(hit[0])
+      before = prev if j == 0 else float(loss_N[j - 1])
+      return float(n_N[j] - 1 + (before - target) / (before - loss_N[j]))
+    prev = float(loss_N[-1])
+  return math.inf
+
+
+def exact_critical_batch(targets, batch_sizes, *, d: int, power: float, theta0: float = 1.0, lrs=None) -> dict:
+  """Per target, the exact steps to it at each batch size, the LR chosen from `lrs` (the swept grid) or from a fine
+  grid over SGD's stable range (lrs = None), and the critical-batch fit of those exact steps; and B_simple at the
+  start, tr(Σ)/|G|² = Σ h_i / Σ h_i² θ0² (unit-variance noise ξ scaled by √h)."""
+  from tailjax.analysis import critical_batch  # the same fit as the measured one
+
+  h_D = spectrum(d, power)
+  grid = np.geomspace(1e-3, 2.0 / float(np.max(h_D)) * 0.999, 160) if lrs is None else np.asarray(lrs, float)
+  out = []
+  for t in targets:
+    steps_B, lr_B = [], []
+    for b in batch_sizes:
+      s_L = [steps_to_target(t, lr, b, h_D=h_D, theta0=theta0) for lr in grid]
+      i = int(np.argmin(s_L))
+      steps_B.append(s_L[i])
+      lr_B.append(float(grid[i]))
+    ok = [j for j, s in enumerate(steps_B) if math.isfinite(s)]
+    fit = (critical_batch.fit([batch_sizes[j] for j in ok], [steps_B[j] for j in ok])
+           if len(ok) >= critical_batch.MIN_POINTS else None)  # fmt: skip
+    out.append({"target": float(t), "steps": steps_B, "lr": lr_B, "fit": fit})
+  return {
+    "batch_sizes": list(batch_sizes),
+    "lrs": "the swept grid" if lrs is not None else "a fine grid over SGD's stable range",
+    "targets": out,
+    "b_simple_at_start": float(np.sum(h_D) / (np.sum(h_D**2) * theta0**2)),
+  }

@@ -363,3 +363,58 @@ def clip_study(path, rows: list[dict]) -> None:
   ax_n.legend(fontsize=6)
   files.write_figure(path, fig)
   plt.close(fig)
+
+
+def steps_to_target(path, crit: dict, fp: dict) -> None:
+  """Steps (left) and tokens or examples (right) to each target loss against B: the measured points (at the best LR
+  per batch size and target) and the fitted S = S_min (1 + B_crit/B), E = E_min (1 + B/B_crit), with B_crit marked
+  where it lies inside the swept range; a target without a fit shows its points only."""
+  unit = "examples" if fp.get("kind") in ("images", "quadratic") else "tokens"
+  loss = "L" if fp.get("kind") == "quadratic" else "nats"
+  fig, (ax_s, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+  colors = plt.cm.viridis(np.linspace(0.05, 0.85, max(len(crit["targets"]), 1)))
+  bs_all = set()
+  for color, e in zip(colors, crit["targets"], strict=False):
+    pts = [p for p in e["per_batch_size"] if p["steps"] is not None]
+    bs_all |= {p["batch_size"] for p in e["per_batch_size"]}
+    if not pts:
+      continue
+    b = np.array([p["batch_size"] for p in pts], float)
+    f = e.get("fit")
+    if f:
+      ci = f.get("b_crit_ci")
+      where = {"inside": "", "above": " (> swept: a bound)", "below": " (< swept: a bound)"}[f["b_crit_vs_swept"]]
+      label = (
+        f"target {e['target']:.4g} {loss}: B_crit = {f['b_crit']:.3g}"
+        + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "")
+        + where
+      )
+    else:
+      label = f"target {e['target']:.4g} {loss}: no fit ({len(pts)} points)"
+    ax_s.plot(b, [p["steps"] for p in pts], "o", color=color, label=label)
+    ax_e.plot(b, [p["tokens"] for p in pts], "o", color=color)
+    if f:
+      bb = np.geomspace(min(bs_all), max(bs_all), 100)
+      s_fit = f["s_min"] * (1 + f["b_crit"] / bb)
+      ax_s.plot(bb, s_fit, "-", color=color, lw=1.2)
+      ax_e.plot(bb, s_fit * bb * (f["e_min_tokens"] / f["e_min"]), "-", color=color, lw=1.2)
+      if f["b_crit_vs_swept"] == "inside":
+        for ax in (ax_s, ax_e):
+          ax.axvline(f["b_crit"], color=color, ls=":", lw=1)
+  for ax, what in ((ax_s, "steps to target"), (ax_e, f"{unit} to target")):
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel(what)
+    ax.grid(True, which="both", alpha=0.3)
+    if bs_all:
+      batch_ticks(ax, bs_all)
+    plain_log_ticks(ax.yaxis)
+  ax_s.set_title("S = S_min (1 + B_crit/B): steps halve with B below B_crit", fontsize=10)
+  ax_e.set_title(f"E = E_min (1 + B/B_crit): {unit} grow with B above B_crit", fontsize=10)
+  if crit["targets"]:
+    ax_s.legend(fontsize=7, loc="best")
+  fig.suptitle(f"steps to target at the best LR per batch size (dotted: B_crit; curves: {crit['average']})",
+               fontsize=10)  # fmt: skip
+  files.write_figure(path, fig)
+  plt.close(fig)

@@ -8,8 +8,12 @@ COLUMNS = [
   "seed",
   "clip",
   "weight_decay",
+  "b2",
+  "b2_ref",
   "origin",
+  "budget",
   "steps",
+  "tokens",
   "final_train_loss",
   "final_val_loss",
   "best_val_loss",
@@ -38,15 +42,35 @@ def _f(x) -> float:
   return float(x) if np.isfinite(x) else float("nan")
 
 
-def row_results(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
-  """One dict per lane, with the columns of COLUMNS.
+def row_results(
+  cfg, *, batch_size, table, history, diverged_at_R, fingerprint, readouts=None, tokens_per_step=None
+) -> list[dict]:
+  """One dict per lane and budget, with the columns of COLUMNS.
 
   Args:
     table: the row's lanes (`lane_table`).
     history: per-step arrays [steps, R] ('loss', 'grad_norm', 'clipped', 'update_norm', 'param_norm'),
       'eval_step' [E] and 'val_loss' [E, R].
     diverged_at_R: step of divergence per lane, -1 if never.
+    readouts: {budget: step} (`budget.RowPlan.readouts`): each budget's results are those of the history's first
+      `step` steps, which is what a run of that length computes; None = {"steps": the whole history}.
+    tokens_per_step: B·T (or B), for the tokens column; None = B.
   """
+  steps = history["loss"].shape[0]
+  out = []
+  for budget, stop in (readouts or {"steps": steps}).items():
+    cut = {k: v[:stop] for k, v in history.items() if k not in ("eval_step", "val_loss")}
+    at = np.asarray(history["eval_step"]) <= stop
+    cut |= {"eval_step": np.asarray(history["eval_step"])[at], "val_loss": np.asarray(history["val_loss"])[at]}
+    diverged_at = np.where((diverged_at_R >= 0) & (diverged_at_R < stop), diverged_at_R, -1)
+    for r in _readout(cfg, batch_size=batch_size, table=table, history=cut, diverged_at_R=diverged_at,
+                      fingerprint=fingerprint):  # fmt: skip
+      out.append(r | {"budget": budget, "steps": stop, "tokens": stop * (tokens_per_step or batch_size)})
+  return out
+
+
+def _readout(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
+  """One dict per lane: the results of the (already cut) history."""
   window = min(cfg.train.stats_window, history["loss"].shape[0])
   out = []
   for r, lane in enumerate(table):
@@ -59,7 +83,6 @@ def row_results(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) 
       {
         "batch_size": batch_size,
         **lane,
-        "steps": cfg.train.steps,
         "final_train_loss": float("nan") if diverged else float(np.mean(tail)),
         "final_val_loss": _f(val_R[-1]),
         "best_val_loss": float(np.nanmin(val_R)) if np.isfinite(val_R).any() else float("nan"),
@@ -110,10 +133,12 @@ def reference_losses(fingerprint: dict) -> str:
 
 def table(rows: list[dict], fingerprint: dict) -> str:
   """A plain-text table of the results, with the two reference losses above it."""
+  budgets = len({r.get("budget") for r in rows}) > 1  # both budgets: a column says at which each line is read
   lines = [
     reference_losses(fingerprint),
-    f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} {'val_loss':>9} {'best_val':>9} {'train':>7} "
-    f"{'clip_freq':>9} {'|g|':>7}  note",
+    f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} "
+    + (f"{'budget':>6} {'steps':>6} " if budgets else "")
+    + f"{'val_loss':>9} {'best_val':>9} {'train':>7} {'clip_freq':>9} {'|g|':>7}  note",
   ]
   for r in rows:
     note = "DIVERGED" if r["diverged"] else ""
@@ -122,7 +147,9 @@ def table(rows: list[dict], fingerprint: dict) -> str:
       note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
     lines.append(
-      f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} {r['final_val_loss']:>9.4f} "
+      f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} "
+      + (f"{r['budget']:>6} {r['steps']:>6} " if budgets else "")
+      + f"{r['final_val_loss']:>9.4f} "
       f"{r['best_val_loss']:>9.4f} {r['final_train_loss']:>7.4f} {r['clip_frequency']:>9.3f} "
       f"{r['mean_grad_norm']:>7.3f}  {note}"
     )

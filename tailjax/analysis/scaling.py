@@ -241,19 +241,28 @@ def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   own grid: `by_setting` holds one fit per setting, each named by its `setting` label; the top-level fields are those
   of the first (`top_level_setting` names it) and the top-level `verdict` has one line per setting.
   """
-  keys = list(dict.fromkeys((r.get("clip"), r.get("weight_decay")) for r in rows))
+  keys = list(dict.fromkeys(setting_of(r) for r in rows))
   fits = [
-    {"clip": c, "weight_decay": wd, **fit_one([r for r in rows if (r.get("clip"), r.get("weight_decay")) == (c, wd)],
-                                               fingerprint, n_boot)}
-    for c, wd in keys
+    {**dict(zip(SETTING_KEYS, key, strict=True)), **fit_one([r for r in rows if setting_of(r) == key], fingerprint,
+                                                           n_boot)}
+    for key in keys
   ]  # fmt: skip
   if len(fits) == 1:
     return fits[0]
-  vary = [k for k in ("clip", "weight_decay") if len({setting_value(f[k]) for f in fits}) > 1]
+  vary = [k for k in SETTING_KEYS if len({setting_value(f[k]) for f in fits}) > 1]
+  short = {"weight_decay": "wd", "b2_ref": "b2"}
   for f in fits:
-    f["setting"] = ", ".join(f"{'wd' if k == 'weight_decay' else k} = {setting_value(f[k])}" for k in vary)
+    f["setting"] = ", ".join(f"{short.get(k, k)} = {setting_value(f[k])}" for k in vary)
   verdict = "\n".join(f"{f['setting']}: {f['verdict']}" for f in fits)
   return {**fits[0], "verdict": verdict, "top_level_setting": fits[0]["setting"], "by_setting": fits}
+
+
+SETTING_KEYS = ("clip", "weight_decay", "b2_ref")  # lane axes besides the LR and the seed: each value its own grid
+
+
+def setting_of(r: dict) -> tuple:
+  """A result's (clip, weight decay, β2 named by the config) setting; the LR grid of each setting is fitted apart."""
+  return tuple(r.get(k) for k in SETTING_KEYS)
 
 
 def setting_value(x) -> str:

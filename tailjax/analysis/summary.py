@@ -5,8 +5,9 @@ import numpy as np
 from absl import logging
 
 from tailjax import files, validate
-from tailjax.analysis import nqm, plots, results, scaling, transfer, weight_norms
+from tailjax.analysis import critical_batch, nqm, plots, results, scaling, transfer, weight_norms
 from tailjax.noise import reports
+from tailjax.training import budget
 
 
 def _all_rows(cfg, done: dict) -> list[dict]:
@@ -18,17 +19,32 @@ def caveats(cfg, fp: dict) -> list[str]:
   on its validation split), and a warmup that does not end before the run does (the LR never reached its nominal
   value, so every optimum is biased upward). Shown at the top of summary.txt and logged as warnings."""
   out = [fp["warning"]] if fp.get("warning") else []
-  if cfg.optim.warmup_steps >= cfg.train.steps:
-    out.append(
-      f"optim.warmup_steps = {cfg.optim.warmup_steps} is not below train.steps = {cfg.train.steps}: the learning "
-      "rate never reached its nominal value, so every optimum is biased upward (shorten the warmup with the run, "
-      "e.g. --config.optim.warmup_steps=" + str(max(cfg.train.steps // 10, 1)) + ")"
-    )
-  elif cfg.optim.warmup_steps > cfg.train.steps // 2:
-    out.append(
-      f"optim.warmup_steps = {cfg.optim.warmup_steps} is more than half of train.steps = {cfg.train.steps}: most of "
-      "the run trained below its nominal learning rate, which biases the optima upward"
-    )
+  if cfg.train.budget == "steps" and cfg.optim.warmup_tokens is None:  # one warmup and one length for every row
+    if cfg.optim.warmup_steps >= cfg.train.steps:
+      out.append(
+        f"optim.warmup_steps = {cfg.optim.warmup_steps} is not below train.steps = {cfg.train.steps}: the learning "
+        "rate never reached its nominal value, so every optimum is biased upward (shorten the warmup with the run, "
+        "e.g. --config.optim.warmup_steps=" + str(max(cfg.train.steps // 10, 1)) + ")"
+      )
+    elif cfg.optim.warmup_steps > cfg.train.steps // 2:
+      out.append(
+        f"optim.warmup_steps = {cfg.optim.warmup_steps} is more than half of train.steps = {cfg.train.steps}: most "
+        "of the run trained below its nominal learning rate, which biases the optima upward"
+      )
+    return out
+  for kind in budget.kinds(cfg):  # the warmup against each row's length at each budget
+    plans = {b: budget.plan(cfg, b) for b in cfg.sweep.batch_sizes}
+    never = [b for b, p in plans.items() if p.warmup_steps >= p.readouts[kind]]
+    half = [b for b, p in plans.items() if p.readouts[kind] // 2 < p.warmup_steps < p.readouts[kind]]
+    if never:
+      out.append(
+        f"at fixed {kind}, the warmup does not end before the run does for B = {never}: their learning "
+        "rate never reached its nominal value, so their optima are biased upward (shorten the warmup)"
+      )
+    if half:
+      out.append(
+        f"at fixed {kind}, the warmup takes more than half of the run for B = {half}, which biases their optima upward"
+      )
   return out
 
 
@@ -38,24 +54,55 @@ def _write_summary(workdir, text: str, notes: list[str] = ()) -> None:
   logging.info("results in %s\n%s", workdir, head + text)
 
 
+def fits_by_budget(rows: list[dict], fp: dict, budgets) -> dict:
+  """{budget: scaling fit of its rows}; rows without a budget column (older results) count as steps."""
+  return {k: scaling.fit([r for r in rows if r.get("budget", "steps") in (k, "")], fp) for k in budgets}
+
+
+def side_by_side(fits: dict) -> str:
+  """One line per budget: β with its interval and how many optima it rests on (summary.txt, the log)."""
+  lines = ["β at each budget (the same lanes, read at fixed steps and at fixed data):"]
+  for k, f in fits.items():
+    ci = f.get("beta_ci")
+    beta = "no fit" if f.get("beta") is None else f"β = {f['beta']:.3f}"
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and f.get("beta") is not None else ""
+    lines.append(f"  fixed {k:<6}: {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
+  return "\n".join(lines)
+
+
 def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   """Writes results.csv, scaling_fit.json, summary.txt, the noise files and the plots; returns the scaling fit.
 
   `done` maps each batch size to its finished row (all auto-extension rounds joined); `fp` is the data fingerprint.
+  With two budgets (train.budget = both) the top-level fit is at fixed steps, `by_budget` holds both, and the plots of
+  the tokens budget carry the suffix _tokens.
   """
   all_rows = _all_rows(cfg, done)
   files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
   if cfg.model.name == "ffn":
     return _injected(cfg, workdir, all_rows)
-  fit = scaling.fit(all_rows, fp)
-  if fp.get("kind") == "quadratic":
-    fit["exact"] = nqm.known_answer(cfg, fit)
+  kinds = budget.kinds(cfg)
+  fits = fits_by_budget(all_rows, fp, kinds)
+  for k, f in fits.items():
+    f["budget"] = k
+    if fp.get("kind") == "quadratic":
+      f["exact"] = nqm.known_answer(cfg, f, k)
+  fit = dict(fits[kinds[0]])
+  if len(kinds) > 1:
+    fit["by_budget"] = fits
   files.write_json(workdir / "scaling_fit.json", fit)
-  text = results.table(all_rows, fp) + "\n\n" + scaling.optima_table(fit) + "\n\n" + fit["verdict"] + "\n"
-  if "exact" in fit:
-    text += "\n" + nqm.known_answer_text(fit["exact"]) + "\n"
+  text = results.table(all_rows, fp) + "\n"
+  for k, f in fits.items():
+    head = f"--- {budget.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
+    text += "\n" + head + scaling.optima_table(f) + "\n\n" + f["verdict"] + "\n"
+    if "exact" in f:
+      text += "\n" + nqm.known_answer_text(f["exact"]) + "\n"
+  if len(kinds) > 1:
+    text += "\n" + side_by_side(fits) + "\n"
+  found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": [], "scale": []}
+  crit = critical_batch.from_sweep(cfg, done, fp, workdir, found.get("scale", []))
+  text += "\n" + crit["summary"] + "\n"
   _write_summary(workdir, text, caveats(cfg, fp))
-  found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": []}
   norms = weight_norms.table(done, cfg)
   if norms:
     mid = sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2]
@@ -65,12 +112,16 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
     if cfg.output.plots:
       weight_norms.plot(workdir / "weight_norm_scaling.png", norms, norm_fit)
   if cfg.output.plots:
-    plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
-    plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
-    plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
-    plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
+    for k, f in fits.items():
+      suffix = "" if k == kinds[0] else f"_{k}"
+      plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
+      plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
+      plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
+      plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
+    if crit.get("targets"):
+      plots.steps_to_target(workdir / "steps_to_target.png", crit, fp)
     if len({r["clip"] for r in all_rows}) > 1:  # clip thresholds as lanes (Phase 3b)
-      plots.clip_study(workdir / "clip_study.png", all_rows)
+      plots.clip_study(workdir / "clip_study.png", [r for r in all_rows if r.get("budget") == kinds[0]])
     curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
     plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
   return fit

@@ -37,7 +37,7 @@ def table(done: dict, cfg) -> list[dict]:
     for path, norms in d.get("matrix_norms", {}).items():
       norms_ExR = np.asarray(norms, float)
       elements = int(np.prod(shapes.get(path, [0])))
-      for r, lane in enumerate(d["rows"]):
+      for r, lane in enumerate(d.get("lane_rows", d["rows"])):  # one per curve column, at the row's whole length
         if lane["diverged"]:
           continue
         last = norms_ExR[-1, r]
@@ -49,8 +49,8 @@ def table(done: dict, cfg) -> list[dict]:
           "origin": lane.get("origin", "grid"), "width": cfg.model.d_model, "optimizer": cfg.optim.name,
           "matrix": path, "kind": param_kinds.group_kind(path.replace(".", "/"), 2), "elements": elements,
           "norm": float(last), "norm_before": float(before), "rel_change": float(change),
-          "decay_timescales": lr * wd * cfg.train.steps,
-          "steady": bool(change < STEADY_TOL and lr * wd * cfg.train.steps >= MIN_TIMESCALES),
+          "decay_timescales": lr * wd * lane.get("steps", cfg.train.steps),
+          "steady": bool(change < STEADY_TOL and lr * wd * lane.get("steps", cfg.train.steps) >= MIN_TIMESCALES),
           "study_predictor": math.sqrt(lr / wd) * cfg.model.d_model**0.75 if wd > 0 else math.nan,
           "kosson_prediction": math.sqrt(lr * elements / (2 * wd)) if wd > 0 else math.nan,
         })  # fmt: skip

@@ -1,6 +1,6 @@
 """The engine: one compiled program trains every lane of a row (one batch size).
 
-A lane is one (learning rate, clip, weight decay, seed) combination; every lane-indexed array has a leading axis R.
+A lane is one (learning rate, clip, weight decay, β2, seed) combination; every lane-indexed array has a leading axis R.
 Steps run in `lax.scan` chunks that end with a validation pass; batches are drawn inside the program from the token
 array that lives on the device, with a key derived from (seed, step), so lanes with equal seeds see the same batches
 and start from the same parameters. A lane whose loss or gradient goes non-finite is frozen and flagged; the others
@@ -17,6 +17,7 @@ with fewer lanes than devices uses as many devices as it has lanes; otherwise th
 last lane to a multiple of the device count, and the copies are dropped from every result.
 """
 
+import copy
 import dataclasses
 import functools
 
@@ -93,7 +94,9 @@ class Row:
 
   @classmethod
   def create(cls, cfg, vocab_size: int, batch_size: int, devices: int = 1, first_device: int = 0) -> "Row":
-    frozen = ml_collections.FrozenConfigDict(cfg)
+    # A copy: FrozenConfigDict compares (and hashes) through the ConfigDict it was made from, so a config changed
+    # after this row was built would make the two rows equal, and share a compiled program that is not theirs.
+    frozen = ml_collections.FrozenConfigDict(copy.deepcopy(cfg))
     strategy = resolve_lane_strategy(cfg.sweep.lane_strategy)
     return cls(frozen, vocab_size, batch_size, strategy, devices, first_device)
 
@@ -160,8 +163,8 @@ class Row:
     return registry.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
 
   # ---------------------------------------------------------------- one lane
-  def _tx(self, lr, clip, wd):
-    return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd)
+  def _tx(self, lr, clip, wd, b2):
+    return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd, b2)
 
   @property
   def injected(self) -> bool:
@@ -200,7 +203,7 @@ class Row:
       return images.sample_batch(train_data, key, n)
     return text.sample_windows(train_data, key, n, self.cfg.data.seq_len)
 
-  def _init_lane(self, seed, lr, clip, wd):
+  def _init_lane(self, seed, lr, clip, wd, b2):
     if self.injected or self.is_quadratic:
       x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
     elif self.is_image_model:
@@ -208,14 +211,14 @@ class Row:
     else:
       x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
     params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
-    return params, self._tx(lr, clip, wd).init(params)
+    return params, self._tx(lr, clip, wd, b2).init(params)
 
-  def _lane_step(self, params, opt_state, diverged, *, lr, clip, wd, seed, step, train_data):
+  def _lane_step(self, params, opt_state, diverged, *, lr, clip, wd, b2, seed, step, train_data):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
     x_BxT, y_BxT = self.draw(key, self.batch_size, train_data)
     loss, grads = jax.value_and_grad(self.loss)(params, x_BxT, y_BxT)
     grad_norm = optim.global_norm(grads)
-    updates, new_opt_state = self._tx(lr, clip, wd).update(grads, opt_state, params)
+    updates, new_opt_state = self._tx(lr, clip, wd, b2).update(grads, opt_state, params)
     new_params = optax.apply_updates(params, updates)
     now_diverged = diverged | ~jnp.isfinite(loss) | ~jnp.isfinite(grad_norm)
     keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(now_diverged, o, n), new, old)
@@ -276,8 +279,8 @@ def matrix_norms(params) -> dict:
 
 @functools.partial(jax.jit, static_argnums=0)
 def _init(row: Row, lanes: Lanes) -> RowState:
-  params, opt_state = row.per_device(_over_lanes(row._init_lane, row.strategy), 4)(
-    lanes.seed_R, lanes.lr_R, lanes.clip_R, lanes.weight_decay_R
+  params, opt_state = row.per_device(_over_lanes(row._init_lane, row.strategy), 5)(
+    lanes.seed_R, lanes.lr_R, lanes.clip_R, lanes.weight_decay_R, lanes.b2_R
   )
   return RowState(
     params=params,
@@ -291,17 +294,19 @@ def _init(row: Row, lanes: Lanes) -> RowState:
 def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, n_steps: int):
   xs_NxBxT, ys_NxBxT = val_batches
 
-  def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R, step0, train_data, xs_NxBxT, ys_NxBxT):
+  def lane_block(
+    params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, b2_R, seed_R, step0, train_data, xs_NxBxT, ys_NxBxT
+  ):
     """The lanes of one device (all of them, on one device)."""
 
-    def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, seed):
+    def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, b2, seed):
       """One lane: `n_steps` steps in a scan, then its validation loss."""
 
       def body(carry, step):
         params, opt_state, diverged_at = carry
         before = diverged_at >= 0
         params, opt_state, now, metrics = row._lane_step(
-          params, opt_state, before, lr=lr, clip=clip, wd=wd, seed=seed, step=step, train_data=train_data
+          params, opt_state, before, lr=lr, clip=clip, wd=wd, b2=b2, seed=seed, step=step, train_data=train_data
         )
         return (params, opt_state, jnp.where(now & ~before, step, diverged_at)), metrics
 
@@ -312,15 +317,16 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, 
 
     # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
     # lanes advance together, one batched step at a time.
-    return _over_lanes(lane_chunk, row.strategy)(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, seed_R)
+    return _over_lanes(lane_chunk, row.strategy)(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, b2_R, seed_R)
 
-  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = row.per_device(lane_block, 7, 4)(
+  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = row.per_device(lane_block, 8, 4)(
     state.params,
     state.opt_state,
     state.diverged_at_R,
     lanes.lr_R,
     lanes.clip_R,
     lanes.weight_decay_R,
+    lanes.b2_R,
     lanes.seed_R,
     state.step,
     train_data,

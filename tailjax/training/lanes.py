@@ -1,4 +1,4 @@
-"""A row's lanes: the table of (learning rate, clip, weight decay, seed) as exact Python values, the same as device
+"""A row's lanes: the table of (learning rate, clip, weight decay, β2, seed) as exact Python values, the same as device
 arrays with a leading lane axis R (`Lanes`), and how the table is laid over devices."""
 
 import flax.struct
@@ -17,6 +17,7 @@ class Lanes:
   clip_R: jax.Array
   weight_decay_R: jax.Array
   seed_R: jax.Array
+  b2_R: jax.Array  # Adam's β2 per lane; NaN = the config's optim.b2
 
   @property
   def size(self) -> int:
@@ -31,19 +32,23 @@ class Lanes:
       clip_R=jnp.asarray([optim.clip_value(lane["clip"]) for lane in table], jnp.float32),
       weight_decay_R=col("weight_decay", jnp.float32),
       seed_R=col("seed", jnp.uint32),
+      b2_R=jnp.asarray([np.nan if lane.get("b2") is None else lane["b2"] for lane in table], jnp.float32),
     )
 
 
-def lane_table(lrs, clips, weight_decays, seeds) -> list[dict]:
-  """The lanes of a row, as exact Python values, in the order lr (outer), clip, weight decay, seed (inner).
+def lane_table(lrs, clips, weight_decays, seeds, b2s=((None, None),)) -> list[dict]:
+  """The lanes of a row, as exact Python values, in the order lr (outer), clip, weight decay, β2, seed (inner).
 
-  `weight_decays` is a sequence, or one number for every lane."""
+  `weight_decays` is a sequence, or one number for every lane. `b2s` holds (β2 named by the config, β2 this row
+  trains with) pairs (`optim.b2_for_batch`); (None, None) = the config's optim.b2, and no β2 for SGD."""
   wds = (weight_decays,) if isinstance(weight_decays, (int, float)) else weight_decays
+  num = lambda x: None if x is None else float(x)
   return [
-    {"lr": float(lr), "clip": None if c is None else float(c), "weight_decay": float(wd), "seed": int(s)}
+    {"lr": float(lr), "clip": num(c), "weight_decay": float(wd), "b2_ref": num(ref), "b2": num(b2), "seed": int(s)}
     for lr in lrs
     for c in clips
     for wd in wds
+    for ref, b2 in b2s
     for s in seeds
   ]
 

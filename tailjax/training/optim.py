@@ -55,7 +55,17 @@ def muon_dims(params):
   return traverse_util.unflatten_dict(dims)
 
 
-def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransformation:
+def b2_for_batch(cfg, b2: float, batch_size: int, b2_batch: int) -> float:
+  """β2 of a row of batch size B: `b2` itself (rule fixed), or b2^(B / b2_batch) (rule half_life_tokens), which keeps
+  the second moment's half-life in tokens, B·T·ln ½ / ln β2, the same at every B (Marek et al. 2025)."""
+  if cfg.b2_rule == "fixed":
+    return float(b2)
+  if cfg.b2_rule == "half_life_tokens":
+    return float(b2) ** (batch_size / b2_batch)
+  raise UserError(f"optim.b2_rule must be one of {', '.join(training.B2_RULES)}, not {cfg.b2_rule!r}")
+
+
+def make(cfg, total_steps: int, lr, clip, weight_decay, b2=None) -> optax.GradientTransformation:
   """The chain for one lane: clip by global norm, then the optimizer named by `cfg.name`.
 
   Weight decay is decoupled for all three (each step shrinks a decayed weight by lr·λ·w), so η/λ means the same
@@ -65,11 +75,13 @@ def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransfo
     cfg: the `optim` config section (static settings).
     total_steps: length of training, for the cosine schedule.
     lr, clip, weight_decay: this lane's values (Python floats or traced scalars); clip = NO_CLIP turns clipping off.
+    b2: this lane's Adam β2 (adamw, and muon's AdamW part); None or NaN = cfg.b2.
   """
+  b2 = cfg.b2 if b2 is None else jnp.where(jnp.isnan(b2), cfg.b2, b2)
   schedule = lr_multiplier(cfg, total_steps)
   lr_fn = lambda count: lr * schedule(count)
   if cfg.name == "adamw":
-    opt = optax.adamw(lr_fn, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps, weight_decay=weight_decay, mask=decay_mask)
+    opt = optax.adamw(lr_fn, b1=cfg.b1, b2=b2, eps=cfg.eps, weight_decay=weight_decay, mask=decay_mask)
   elif cfg.name == "sgd":  # heavy-ball (or Nesterov) momentum, then decoupled decay, then -lr
     opt = optax.chain(
       optax.trace(decay=cfg.momentum, nesterov=cfg.nesterov),
@@ -85,7 +97,7 @@ def make(cfg, total_steps: int, lr, clip, weight_decay) -> optax.GradientTransfo
       weight_decay=weight_decay,
       weight_decay_mask=decay_mask,
       adam_b1=cfg.b1,
-      adam_b2=cfg.b2,
+      adam_b2=b2,
       adam_weight_decay=weight_decay,
       adam_learning_rate=lambda count: cfg.muon_adam_lr_ratio * lr_fn(count),
       muon_weight_dimension_numbers=muon_dims,

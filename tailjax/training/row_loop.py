@@ -15,38 +15,57 @@ from flax import traverse_util
 
 from tailjax import errors, validate
 from tailjax.analysis import results
-from tailjax.training import checkpoint, engine
+from tailjax.training import checkpoint, engine, optim
 from tailjax.training.lanes import Lanes, lane_table, pad_lanes
 
 
-def chunk_bounds(cfg) -> list[int]:
-  """Steps at which a chunk ends: every eval, checkpoint and measurement point, and the last step."""
+def chunk_bounds(cfg, eval_steps=None) -> list[int]:
+  """Steps at which a chunk ends: every eval (`eval_steps`, or every eval.every), checkpoint and measurement point,
+  and the last step."""
   steps = cfg.train.steps
-  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) | {steps}
+  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) if eval_steps is None else set(eval_steps)
+  ends |= {steps}
   if cfg.checkpoint.every:
     ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
   ends |= {s for s in validate.measure_steps(cfg) if s > 0}
   return sorted(ends)
 
 
-def lane_label(lane: dict, *, many_clips: bool, many_seeds: bool, many_wds: bool = False) -> str:
-  """A lane's name in logs, TensorBoard and plots: its LR, and whichever of clip, weight decay, seed vary."""
+def lane_label(
+  lane: dict, *, many_clips: bool, many_seeds: bool, many_wds: bool = False, many_b2s: bool = False
+) -> str:
+  """A lane's name in logs, TensorBoard and plots: its LR, and whichever of clip, weight decay, β2, seed vary."""
   label = f"lr={lane['lr']:.4g}"
   if many_clips:
     label += ",clip=none" if lane["clip"] is None else f",clip={lane['clip']:g}"
   if many_wds:
     label += f",wd={lane['weight_decay']:g}"
+  if many_b2s:
+    label += f",b2={lane['b2_ref']:g}"
   if many_seeds:
     label += f",seed={lane['seed']}"
   return label
 
 
-def row_lanes(cfg, lrs) -> tuple[list[dict], list[str]]:
-  """(lane table, labels) of a row with learning rates `lrs` × the config's clips, weight decays and seeds."""
+def row_b2s(cfg, batch_size: int) -> list[tuple]:
+  """(β2 named by the config, β2 the row of batch size B trains with) for each of sweep.b2s (or optim.b2); one
+  (None, None) for SGD, which has no β2."""
+  if cfg.optim.name == "sgd":
+    return [(None, None)]
+  b_ref = cfg.optim.b2_batch or min(cfg.sweep.batch_sizes)
+  return [
+    (ref, optim.b2_for_batch(cfg.optim, ref, batch_size, b_ref)) for ref in tuple(cfg.sweep.b2s) or (cfg.optim.b2,)
+  ]
+
+
+def row_lanes(cfg, lrs, batch_size: int) -> tuple[list[dict], list[str]]:
+  """(lane table, labels) of row B with learning rates `lrs` × the config's clips, weight decays, β2s and seeds."""
   clips = tuple(cfg.sweep.clips) or (cfg.optim.clip,)
   wds = tuple(cfg.sweep.weight_decays) or (cfg.optim.weight_decay,)
-  table = lane_table(lrs, clips, wds, cfg.sweep.seeds)
-  many = {"many_clips": len(clips) > 1, "many_seeds": len(cfg.sweep.seeds) > 1, "many_wds": len(wds) > 1}
+  b2s = row_b2s(cfg, batch_size)
+  table = lane_table(lrs, clips, wds, cfg.sweep.seeds, b2s)
+  many = {"many_clips": len(clips) > 1, "many_seeds": len(cfg.sweep.seeds) > 1, "many_wds": len(wds) > 1,
+          "many_b2s": len(b2s) > 1}  # fmt: skip
   return table, [lane_label(lane, **many) for lane in table]
 
 
@@ -81,6 +100,7 @@ def train_row(
   lane_writers: list,
   on_chunk=None,
   progress=None,
+  eval_steps=None,
 ) -> dict:
   """Trains the lanes of `table` on `row` to cfg.train.steps, resuming from the newest checkpoint in
   `checkpoint_dir`; returns the finished row's history and final state.
@@ -92,6 +112,7 @@ def train_row(
     lane_writers: one clu writer per lane (empty without TensorBoard).
     on_chunk: called as on_chunk(step, state) after every chunk, and at step 0 of a fresh row.
     progress: called with the number of steps each chunk trained (the sweep's progress report).
+    eval_steps: the steps that end with a validation pass (`budget.RowPlan.eval_steps`); None = every eval.every.
 
   Returns:
     {"history": arrays [steps or E, n_real], "diverged_at_R": [n_real], "params_R": the final parameters}.
@@ -139,7 +160,7 @@ def train_row(
   every = cfg.checkpoint.every
   ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
   pending, prev = None, start
-  for stop in (s for s in chunk_bounds(cfg) if s > start):
+  for stop in (s for s in chunk_bounds(cfg, eval_steps) if s > start):
     state, metrics, val_R = row.run_chunk(state, lanes, train_data, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
       consume(*pending)
@@ -172,17 +193,21 @@ def _write_scalars(lane_writers, metrics, val_R, *, stop: int, n: int, log_every
 
 
 def finished_part(
-  cfg, *, batch_size: int, table, labels, trained: dict, fingerprint: dict, origin: str, devices
+  cfg, *, batch_size: int, table, labels, trained: dict, fingerprint: dict, origin: str, devices, plan=None
 ) -> dict:
-  """What rows/B{b}[.ext{k}].json holds: per-lane results, labels, the devices, weight norms and curves."""
+  """What rows/B{b}[.ext{k}].json holds: per-lane results (one per lane and budget of the row's `plan`), labels, the
+  devices, weight norms and curves."""
   hist = trained["history"]
+  hist_eval = {k: v for k, v in hist.items() if not k.startswith(engine.NORM_PREFIX)}
   rows = results.row_results(
     cfg,
     batch_size=batch_size,
     table=table,
-    history=hist,
+    history=hist_eval,
     diverged_at_R=trained["diverged_at_R"],
     fingerprint=fingerprint,
+    readouts=None if plan is None else plan.readouts,
+    tokens_per_step=None if plan is None else plan.tokens_per_step,
   )
   for r in rows:
     r["origin"] = origin
@@ -192,8 +217,10 @@ def finished_part(
     for path, v in traverse_util.flatten_dict(trained["params_R"]).items()
     if v.ndim >= 3
   }
+  full = [r for r in rows if r["steps"] == hist["loss"].shape[0]][: len(table)]  # read at the row's whole length
   return {
     "rows": rows,
+    "lane_rows": full,  # one per lane, in the order of `labels` and of the curves' columns
     "labels": labels,
     "devices": devices,  # where the row trained
     "matrix_norms": norms,  # {parameter path: [eval point][lane]}

@@ -28,7 +28,7 @@ from absl import logging
 from tailjax import files, validate, workdir
 from tailjax.analysis import extend, nqm, scaling, summary, transfer
 from tailjax.data import loader
-from tailjax.training import distributed, engine, row_loop, writers
+from tailjax.training import budget, distributed, engine, row_loop, writers
 from tailjax.training.lanes import lane_devices
 from tailjax.training.noise_hook import NoiseHook
 
@@ -78,9 +78,10 @@ def run(cfg, workdir_path) -> dict:
       fp["train_tokens"], fp["val_tokens"], fp["sha256"],
     )  # fmt: skip
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
-  groups = _device_groups(cfg, [row_lrs[b] for b in mine])
+  groups = _device_groups(cfg, {b: row_lrs[b] for b in mine})
   done = {}
-  with writers.Writers(wd, cfg, len(mine) * cfg.train.steps) as sweep_writers:
+  logging.info("budget: %s", budget.describe(cfg))
+  with writers.Writers(wd, cfg, sum(budget.plan(cfg, b).steps for b in mine)) as sweep_writers:
     ctx = _Context(
       cfg=cfg,
       workdir=wd,
@@ -115,10 +116,10 @@ def run(cfg, workdir_path) -> dict:
   return summary.sweep(cfg, wd, done, fp)
 
 
-def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
+def _device_groups(cfg, row_lrs: dict) -> list[tuple[int, int]]:
   """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
   devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
-  lanes = max((len(row_loop.row_lanes(cfg, lrs)[0]) for lrs in row_lrs), default=1)
+  lanes = max((len(row_loop.row_lanes(cfg, lrs, b)[0]) for b, lrs in row_lrs.items()), default=1)
   per_row = lane_devices(lanes, cfg.sweep.devices)
   n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
   return [(i * per_row, per_row) for i in range(n)]
@@ -126,9 +127,12 @@ def _device_groups(cfg, row_lrs: list) -> list[tuple[int, int]]:
 
 def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, part: str, origin: str) -> dict:
   """Trains one part of a row (the grid, part "", or extension round k, part ".ext{k}") on the devices of `group`;
-  returns what rows/B{b}{part}.json holds. The gradient noise is measured on the grid only."""
-  cfg = ctx.cfg
-  table, labels = row_loop.row_lanes(cfg, lrs)
+  returns what rows/B{b}{part}.json holds. The gradient noise is measured on the grid only.
+
+  The row trains as a fixed-steps run of its budget's length (`budget.row_config`), evaluated at its plan's points."""
+  plan = budget.plan(ctx.cfg, batch_size)
+  cfg = budget.row_config(ctx.cfg, batch_size)
+  table, labels = row_loop.row_lanes(cfg, lrs, batch_size)
   row = engine.Row.create(cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1]), group[0])
   measuring = validate.measure_steps(cfg) and not part
   hook = (
@@ -150,6 +154,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
       lane_writers=lane_writers,
       on_chunk=hook,
       progress=progress,
+      eval_steps=plan.eval_steps,
     )
   return row_loop.finished_part(
     cfg,
@@ -160,6 +165,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
     fingerprint=ctx.corpus.fingerprint,
     origin=origin,
     devices=[str(d) for d in row.mesh.devices.flat],
+    plan=plan,
   )
 
 
@@ -182,7 +188,13 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       break
     average = scaling.seed_average(ctx.corpus.fingerprint)
     done_rows = [r for p in parts for r in p["rows"]]
-    plan = extend.next_points(done_rows, extend.grid_ratio(cfg), cfg.sweep.extend_points, average=average)
+    plans = [  # each budget's grid is extended where its own optimum is censored
+      extend.next_points([r for r in done_rows if r.get("budget", "steps") == k], extend.grid_ratio(cfg),
+                         cfg.sweep.extend_points, average=average)
+      for k in budget.kinds(cfg)
+    ]  # fmt: skip
+    plans = [p for p in plans if p is not None]
+    plan = (sorted({x for p in plans for x in p[0]}), "; ".join(p[1] for p in plans)) if plans else None
     if plan is None:
       break
     if k == cfg.sweep.max_extensions:
@@ -193,6 +205,7 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
     logging.info("B=%d: %s; adding learning rates %s", b, origin, ", ".join(f"{x:.4g}" for x in lrs))
   return {
     "rows": [r for p in parts for r in p["rows"]],
+    "lane_rows": [r for p in parts for r in p.get("lane_rows", p["rows"])],
     "labels": [lab for p in parts for lab in p["labels"]],
     "eval_step": parts[0]["eval_step"],
     "val_loss": np.concatenate([np.array(p["val_loss"], float) for p in parts], axis=1).tolist(),

@@ -1,0 +1,322 @@
+"""Steps to a target loss and the critical batch size (issue 16), from the validation curves every sweep records.
+
+Shallue et al. (2019) and McCandlish et al. (2018): the steps S a batch size needs to reach a target loss, at the
+learning rate that gets there first (chosen per target and batch size), follow S = S_min (1 + B_crit / B), and the
+examples (tokens) E = B·S follow E = E_min (1 + B / B_crit), E_min = S_min·B_crit: below B_crit doubling the batch
+halves the steps; above it, it only doubles the data. Merrill et al. (2025) measure B_crit this way and warn that the
+gradient noise scale B_simple = tr(Σ)/|G|² (McCandlish) is only a rough proxy for it; both are reported, side by side.
+
+How it is read from the curves:
+- a lane's steps to a target are where its validation curve first reaches it, interpolated linearly in ln(step)
+  between the two evaluations around the crossing (never extrapolated: a curve already below the target at its
+  first evaluation is censored, and the automatic targets are chosen so that none is);
+- each (LR, clip, weight decay, β2) candidate's curve is its seeds' average (the median where the loss has no mean),
+  and a batch size's S is the smallest over candidates;
+- automatic targets (analysis.target_losses = ()) are 4 losses evenly inside (every row's best loss, every curve's
+  first evaluation): each row reaches them, and none has reached them before its first evaluation;
+- the fit is least squares on ln S (relative errors) over the batch sizes that reached the target, with S_min in
+  closed form for each B_crit and B_crit by a bounded search over ln B_crit; a B_crit outside the swept batch sizes
+  is a bound, and is called one;
+- the interval resamples each row's seeds (with two or more) and refits; with one seed it resamples the fit's
+  residuals in ln S, and says so.
+
+Written by hand: no library fits this model to censored, interpolated crossings. Jax-free.
+"""
+
+import math
+
+import numpy as np
+
+from tailjax import files
+from tailjax.analysis import scaling
+
+N_AUTO_TARGETS = 4
+MIN_POINTS = 3  # a two-parameter curve through two points fits them exactly
+_MEDIAN_NOTE = "seed median (the loss has no mean under stable noise)"
+
+
+def crossing(steps_E, loss_E, target: float) -> float:
+  """Steps for a curve to first reach `target`: interpolated in ln(step) between the evaluations around the
+  crossing; inf if it never does; nan if it is already there at its first evaluation (censored)."""
+  steps_E, loss_E = np.asarray(steps_E, float), np.asarray(loss_E, float)
+  hit = np.flatnonzero(np.isfinite(loss_E) & (loss_E <= target))
+  if not len(hit):
+    return math.inf
+  j = int(hit[0])
+  if j == 0:
+    return math.nan
+  l0, l1 = loss_E[j - 1], loss_E[j]
+  if not np.isfinite(l0):
+    return math.nan
+  u0, u1 = math.log(steps_E[j - 1]), math.log(steps_E[j])
+  frac = (l0 - target) / (l0 - l1) if l0 > l1 else 1.0
+  return float(math.exp(u0 + frac * (u1 - u0)))
+
+
+def lane_groups(row: dict) -> dict:
+  """{(lr, setting): {seed: the lane's validation curve [E]}} of one finished row (`done[b]`)."""
+  val_ExR = np.asarray(row["val_loss"], float)
+  groups = {}
+  for r, lane in enumerate(row.get("lane_rows", row["rows"])):
+    groups.setdefault((lane["lr"], scaling.setting_of(lane)), {})[lane["seed"]] = val_ExR[:, r]
+  return groups
+
+
+def candidate_curves(groups: dict, average: str, seeds_pick=None) -> dict:
+  """{(lr, setting): seed-averaged validation curve [E], made non-increasing} from `lane_groups`, over the seeds in
+  `seeds_pick` (a list, repeats allowed: a bootstrap resample) or all of them."""
+  out = {}
+  for key, by_seed in groups.items():
+    seeds = list(by_seed) if seeds_pick is None else [s for s in seeds_pick if s in by_seed]
+    stack = np.array([by_seed[s] for s in seeds])  # [seeds, E]; a NaN (diverged) spreads to the average
+    out[key] = _non_increasing(np.median(stack, axis=0) if average == "median" else stack.mean(axis=0))
+  return out
+
+
+def _non_increasing(loss_E):
+  """The closest non-increasing curve (least squares: scipy's isotonic regression) to a curve's finite prefix; the
+  rest (a diverged lane's NaN) is kept. Near its best LR a curve meets the target at a shallow angle, where the seeds'
+  noise makes a raw curve dip below it early: the first passage of a noisy curve comes before that of its mean (on
+  the noisy quadratic model with 8 seeds, 20% early at B = 4). Pooling the dips with their neighbours removes most of
+  that bias (tests/test_critical_batch.py)."""
+  from scipy.optimize import isotonic_regression
+
+  loss_E = np.array(loss_E, float)
+  finite = np.isfinite(loss_E)
+  n = len(loss_E) if finite.all() else int(np.argmin(finite))
+  if n > 1:
+    loss_E[:n] = isotonic_regression(loss_E[:n], increasing=False).x
+  return loss_E
+
+
+def row_steps(row: dict, targets, average: str, seeds_pick=None, groups=None) -> tuple[list, list]:
+  """Per target: (S, the (lr, setting) that got there first) for one row; S = inf where no candidate reached it,
+  nan where the first one to reach it was already there at its first evaluation."""
+  steps_E = row["eval_step"]
+  curves = candidate_curves(groups or lane_groups(row), average, seeds_pick)
+  best, which = [], []
+  for t in targets:
+    s_K = {k: crossing(steps_E, c, t) for k, c in curves.items()}
+    if any(math.isnan(v) for v in s_K.values()):  # reached before its first evaluation: before any finite crossing
+      k = next(k for k, v in s_K.items() if math.isnan(v))
+    else:
+      k = min(s_K, key=s_K.get)
+    best.append(s_K[k])
+    which.append(k)
+  return best, which
+
+
+def auto_targets(done: dict, average: str, n: int = N_AUTO_TARGETS) -> tuple[list[float], dict]:
+  """n target losses evenly inside (the best loss every row reaches, the lowest first evaluation of any curve)."""
+  firsts, bests = [], []
+  for row in done.values():
+    curves = [c for c in candidate_curves(lane_groups(row), average).values() if np.isfinite(c).any()]
+    if not curves:
+      continue
+    firsts += [c[0] for c in curves if np.isfinite(c[0])]
+    bests.append(min(float(np.nanmin(c)) for c in curves))
+  if not firsts or len(bests) < len(done):
+    return [], {"low": None, "high": None}
+  lo, hi = max(bests), min(firsts)
+  if not hi > lo:
+    return [], {"low": lo, "high": hi}
+  return [float(hi - (hi - lo) * j / (n + 1)) for j in range(1, n + 1)], {"low": lo, "high": hi}
+
+
+def fit(bs, steps) -> dict:
+  """S = S_min (1 + B_crit / B) by least squares on ln S; B_crit searched over ln B in [ln B_min − 7, ln B_max + 7]
+  (a thousand times past the swept range: at the edges the curve is a pure 1/B or a constant, and B_crit a bound)."""
+  import scipy.optimize  # the bounded scalar search
+
+  b = np.asarray(bs, float)
+  ln_s = np.log(np.asarray(steps, float))
+
+  def sse(u):
+    shape = np.log1p(math.exp(u) / b)
+    ln_smin = float(np.mean(ln_s - shape))
+    return float(np.sum((ln_s - ln_smin - shape) ** 2)), ln_smin
+
+  lo, hi = math.log(b.min()) - 7, math.log(b.max()) + 7
+  grid = np.linspace(lo, hi, 141)
+  shape_GxB = np.log1p(np.exp(grid)[:, None] / b[None, :])
+  resid_GxB = ln_s[None, :] - shape_GxB
+  i = int(np.argmin(np.sum((resid_GxB - resid_GxB.mean(axis=1, keepdims=True)) ** 2, axis=1)))
+  res = scipy.optimize.minimize_scalar(lambda u: sse(u)[0], bounds=(grid[max(i - 1, 0)], grid[min(i + 1, 140)]),
+                                       method="bounded", options={"xatol": 1e-6})  # fmt: skip
+  u = float(res.x)
+  err, ln_smin = sse(u)
+  b_crit, s_min = math.exp(u), math.exp(ln_smin)
+  where = "inside" if b.min() <= b_crit <= b.max() else ("above" if b_crit > b.max() else "below")
+  return {
+    "b_crit": b_crit,
+    "s_min": s_min,
+    "e_min": s_min * b_crit,  # in examples (× T for tokens)
+    "rmse_ln_s": math.sqrt(err / len(b)),
+    "b_crit_vs_swept": where,
+    "residuals_ln_s": (ln_s - ln_smin - np.log1p(b_crit / b)).tolist(),
+  }
+
+
+def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_boot: int, seed: int) -> dict:
+  """A percentile interval for B_crit: each row's seeds resampled (two or more seeds), else the residuals in ln S."""
+  rng = np.random.default_rng(seed)
+  groups = {b: lane_groups(done[b]) for b in bs}
+  seeds = {b: sorted({lane["seed"] for lane in done[b].get("lane_rows", done[b]["rows"])}) for b in bs}
+  by_seeds = min(len(s) for s in seeds.values()) >= 2
+  found = []
+  for _ in range(n_boot):
+    if by_seeds:
+      s_B = [
+        row_steps(done[b], [target], average, list(rng.choice(seeds[b], len(seeds[b]))), groups[b])[0][0] for b in bs
+      ]
+    else:
+      res = np.asarray(point["residuals_ln_s"]) * math.sqrt(len(bs) / max(len(bs) - 2, 1))
+      fitted = np.log(point["s_min"]) + np.log1p(point["b_crit"] / np.asarray(bs, float))
+      s_B = np.exp(fitted + rng.choice(res, len(bs))).tolist()
+    if all(np.isfinite(s_B)):
+      found.append(fit(bs, s_B)["b_crit"])
+  if len(found) < n_boot // 2:
+    return {"b_crit_ci": None, "n_boot": len(found), "resampled": "seeds" if by_seeds else "residuals in ln S"}
+  lo, hi = np.percentile(found, [2.5, 97.5])
+  return {"b_crit_ci": [float(lo), float(hi)], "n_boot": len(found), "resampled": "seeds" if by_seeds else
+          "residuals in ln S (one seed: the interval holds the fit's scatter only, not the seeds' noise)"}  # fmt: skip
+
+
+def analyse(done: dict, fingerprint: dict, *, tokens_per_step: dict, targets=(), n_boot: int = 200) -> dict:
+  """critical_batch.json: per target, S and E per batch size, the fit and its interval.
+
+  Args:
+    done: {B: finished row} (eval_step, val_loss [E][R], lane_rows).
+    tokens_per_step: {B: B·T (or B)}, to turn steps into tokens (examples).
+    targets: target losses; () = `auto_targets`.
+  """
+  average = scaling.seed_average(fingerprint)
+  bs = sorted(done)
+  auto = not targets
+  chosen, window = auto_targets(done, average) if auto else (sorted(targets, reverse=True), None)
+  out = {"average": _MEDIAN_NOTE if average == "median" else "seed mean", "targets_chosen": "auto" if auto else
+         "analysis.target_losses", "target_window": window, "targets": []}  # fmt: skip
+  if not chosen:
+    out["note"] = (
+      "no target loss that every row reaches after its first evaluation: the curves of different batch sizes do not "
+      "overlap between evaluations (evaluate more often, eval.every / eval.every_tokens, or train longer)"
+    )
+    return out
+  steps_BxT, which_BxT = zip(*(row_steps(done[b], chosen, average) for b in bs), strict=True)
+  for t_i, target in enumerate(chosen):
+    s_B = [steps_BxT[j][t_i] for j in range(len(bs))]
+    use = [j for j, s in enumerate(s_B) if np.isfinite(s)]
+    entry = {
+      "target": target,
+      "per_batch_size": [
+        {
+          "batch_size": b,
+          "steps": s_B[j] if np.isfinite(s_B[j]) else None,
+          "tokens": s_B[j] * tokens_per_step[b] if np.isfinite(s_B[j]) else None,
+          "lr": which_BxT[j][t_i][0],
+          "status": "reached" if np.isfinite(s_B[j]) else ("not reached" if s_B[j] == math.inf else "censored: "
+                                                           "below the target at its first evaluation"),
+        }
+        for j, b in enumerate(bs)
+      ],
+    }  # fmt: skip
+    if len(use) >= MIN_POINTS:
+      b_use = [bs[j] for j in use]
+      entry["fit"] = fit(b_use, [s_B[j] for j in use])
+      entry["fit"] |= _bootstrap(done, target, average, entry["fit"], b_use, n_boot=n_boot, seed=t_i)
+      tps = [tokens_per_step[b] / b for b in b_use]  # T per example (1 for non-text models)
+      entry["fit"]["e_min_tokens"] = entry["fit"]["e_min"] * float(np.mean(tps))
+    else:
+      entry["note"] = f"{len(use)} batch sizes reached it; the fit needs {MIN_POINTS}"
+    out["targets"].append(entry)
+  return out
+
+
+def b_simple_rows(scale_rows: list[dict]) -> list[dict]:
+  """B_simple = tr(Σ)/|G|² per measurement step: the median over the measured lanes of every row, and its range."""
+  by_step = {}
+  for r in scale_rows:
+    v = float(r.get("b_simple", math.nan))
+    if math.isfinite(v) and v > 0:
+      by_step.setdefault(int(r["step"]), []).append(v)
+  return [
+    {"step": s, "median": float(np.median(v)), "min": float(min(v)), "max": float(max(v)), "lanes": len(v)}
+    for s, v in sorted(by_step.items())
+  ]
+
+
+def known_answer(cfg, crit: dict, done: dict) -> dict:
+  """On the noisy quadratic model with SGD: the exact steps to each target at each batch size (the closed form of
+  E[L_N], the LR chosen from the same LRs each row swept), their critical-batch fit, and whether the measured
+  interval covers its B_crit; B_simple at the start, exact."""
+  from tailjax.analysis import nqm
+
+  why_not = nqm.closed_form_applies(cfg)
+  if why_not:
+    return {"note": why_not}
+  lrs = sorted({lane["lr"] for row in done.values() for lane in row.get("lane_rows", row["rows"])})
+  bs = sorted(done)
+  exact = nqm.exact_critical_batch([e["target"] for e in crit["targets"]], bs, d=cfg.model.d_model,
+                                   power=cfg.data.spectrum_power, theta0=cfg.model.theta0, lrs=lrs)  # fmt: skip
+  for e, x in zip(crit["targets"], exact["targets"], strict=True):
+    ci = (e.get("fit") or {}).get("b_crit_ci")
+    x["measured_ci_covers_it"] = None if not (ci and x["fit"]) else bool(ci[0] <= x["fit"]["b_crit"] <= ci[1])
+  return exact
+
+
+def text(crit: dict, unit: str = "tokens") -> str:
+  """summary.txt's lines on the critical batch size."""
+  lines = ["critical batch size (steps to a target loss at the best LR per batch size; S = S_min (1 + B_crit/B)):"]
+  if crit.get("note"):
+    lines.append(f"  none: {crit['note']}")
+  for e in crit.get("targets", []):
+    f = e.get("fit")
+    if not f:
+      lines.append(f"  target {e['target']:.4g}: no fit ({e['note']})")
+      continue
+    ci = f.get("b_crit_ci")
+    interval = f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else " (no interval)"
+    bound = {"inside": "", "above": " — above every batch size swept: a lower bound; steps still halve with B",
+             "below": " — below every batch size swept: an upper bound; larger batches only cost data"}  # fmt: skip
+    lines.append(
+      f"  target {e['target']:.4g}: B_crit = {f['b_crit']:.3g}{interval}{bound[f['b_crit_vs_swept']]}; "
+      f"S_min = {f['s_min']:.4g} steps, E_min = {f['e_min_tokens']:.4g} {unit} (rms error of ln S {f['rmse_ln_s']:.2f})"
+    )
+  for r in crit.get("b_simple", []):
+    lines.append(
+      f"  B_simple = tr(Σ)/|G|² at step {r['step']}: median {r['median']:.3g} over {r['lanes']} measured lanes "
+      f"(range {r['min']:.3g}–{r['max']:.3g}); a rough proxy for B_crit (McCandlish 2018; Merrill et al. 2025)"
+    )
+  exact = crit.get("exact", {})
+  if exact.get("note"):
+    lines.append(f"  known answer: none here ({exact['note']})")
+  for x in exact.get("targets", []):
+    covers = {True: "the measured interval covers it", False: "the measured interval does NOT cover it",
+              None: "no measured interval"}[x["measured_ci_covers_it"]]  # fmt: skip
+    got = f"B_crit = {x['fit']['b_crit']:.3g}; {covers}" if x["fit"] else "no fit"
+    lines.append(f"  known answer, target {x['target']:.4g}: the exact steps to it (same LRs) give {got}")
+  if "b_simple_at_start" in exact:
+    lines.append(f"  known answer: B_simple at the start = Σh/Σh²θ0² = {exact['b_simple_at_start']:.3g}")
+  if crit.get("targets"):
+    lines.append(f"  (curves averaged by {crit['average']}; interval: {_resampled(crit)})")
+  return "\n".join(lines)
+
+
+def _resampled(crit: dict) -> str:
+  kinds = {e["fit"]["resampled"] for e in crit["targets"] if e.get("fit")}
+  return "; ".join(sorted(kinds)) or "none"
+
+
+def from_sweep(cfg, done: dict, fp: dict, workdir, scale_rows=()) -> dict:
+  """critical_batch.json of a finished sweep (its curves, and B_simple where the noise was measured); returns it with
+  its summary lines under "summary"."""
+  from tailjax.training import budget  # jax-free
+
+  tps = {b: budget.tokens_per_step(cfg, b) for b in done}
+  crit = analyse(done, fp, tokens_per_step=tps, targets=tuple(cfg.analysis.target_losses))
+  crit["b_simple"] = b_simple_rows(list(scale_rows))
+  if fp.get("kind") == "quadratic" and crit["targets"]:
+    crit["exact"] = known_answer(cfg, crit, done)
+  files.write_json(workdir / "critical_batch.json", crit)
+  crit["summary"] = text(crit, budget.unit_name(cfg))
+  return crit
