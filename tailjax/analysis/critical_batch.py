@@ -177,8 +177,12 @@ def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_bo
       found.append(fit(bs, s_B)["b_crit"])
   if len(found) < n_boot // 2:
     return {"b_crit_ci": None, "n_boot": len(found), "resampled": "seeds" if by_seeds else "residuals in ln S"}
-  lo, hi = np.percentile(found, [2.5, 97.5])
-  return {"b_crit_ci": [float(lo), float(hi)], "n_boot": len(found), "resampled": "seeds" if by_seeds else
+  lo, hi = np.percentile(np.log(found), [2.5, 97.5])
+  if by_seeds:  # n seeds resampled have (n−1)/n of the seeds' variance: widen about the estimate by √(n/(n−1))
+    n = min(len(s) for s in seeds.values())
+    mid, widen = math.log(point["b_crit"]), math.sqrt(n / (n - 1))
+    lo, hi = mid + widen * (lo - mid), mid + widen * (hi - mid)
+  return {"b_crit_ci": [math.exp(lo), math.exp(hi)], "n_boot": len(found), "resampled": "seeds" if by_seeds else
           "residuals in ln S (one seed: the interval holds the fit's scatter only, not the seeds' noise)"}  # fmt: skip
 
 
@@ -256,9 +260,11 @@ def known_answer(cfg, crit: dict, done: dict) -> dict:
     return {"note": why_not}
   lrs = sorted({lane["lr"] for row in done.values() for lane in row.get("lane_rows", row["rows"])})
   bs = sorted(done)
-  exact = nqm.exact_critical_batch([e["target"] for e in crit["targets"]], bs, d=cfg.model.d_model,
-                                   power=cfg.data.spectrum_power, theta0=cfg.model.theta0, lrs=lrs)  # fmt: skip
+  exact = nqm.exact_steps_to_target([e["target"] for e in crit["targets"]], bs, d=cfg.model.d_model,
+                                    power=cfg.data.spectrum_power, theta0=cfg.model.theta0, lrs=lrs)  # fmt: skip
   for e, x in zip(crit["targets"], exact["targets"], strict=True):
+    ok = [j for j, s in enumerate(x["steps"]) if math.isfinite(s)]
+    x["fit"] = fit([bs[j] for j in ok], [x["steps"][j] for j in ok]) if len(ok) >= MIN_POINTS else None
     ci = (e.get("fit") or {}).get("b_crit_ci")
     x["measured_ci_covers_it"] = None if not (ci and x["fit"]) else bool(ci[0] <= x["fit"]["b_crit"] <= ci[1])
   return exact

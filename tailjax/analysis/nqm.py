@@ -273,12 +273,10 @@ def steps_to_target(target: float, lr: float, batch_size: int, *, h_D: np.ndarra
   return math.inf
 
 
-def exact_critical_batch(targets, batch_sizes, *, d: int, power: float, theta0: float = 1.0, lrs=None) -> dict:
-  """Per target, the exact steps to it at each batch size, the LR chosen from `lrs` (the swept grid) or from a fine
-  grid over SGD's stable range (lrs = None), and the critical-batch fit of those exact steps; and B_simple at the
-  start, tr(Σ)/|G|² = Σ h_i / Σ h_i² θ0² (unit-variance noise ξ scaled by √h)."""
-  from tailjax.analysis import critical_batch  # the same fit as the measured one
-
+def exact_steps_to_target(targets, batch_sizes, *, d: int, power: float, theta0: float = 1.0, lrs=None) -> dict:
+  """Per target, the exact steps to it at each batch size and the LR that gets there first, chosen from `lrs` (the
+  swept grid) or from a fine grid over SGD's stable range (lrs = None); and B_simple at the start, tr(Σ)/|G|² =
+  Σ h_i / Σ h_i² θ0² (unit-variance noise ξ scaled by √h). `critical_batch.known_answer` fits them."""
   h_D = spectrum(d, power)
   grid = np.geomspace(1e-3, 2.0 / float(np.max(h_D)) * 0.999, 160) if lrs is None else np.asarray(lrs, float)
   out = []
@@ -289,10 +287,7 @@ def exact_critical_batch(targets, batch_sizes, *, d: int, power: float, theta0: 
       i = int(np.argmin(s_L))
       steps_B.append(s_L[i])
       lr_B.append(float(grid[i]))
-    ok = [j for j, s in enumerate(steps_B) if math.isfinite(s)]
-    fit = (critical_batch.fit([batch_sizes[j] for j in ok], [steps_B[j] for j in ok])
-           if len(ok) >= critical_batch.MIN_POINTS else None)  # fmt: skip
-    out.append({"target": float(t), "steps": steps_B, "lr": lr_B, "fit": fit})
+    out.append({"target": float(t), "steps": steps_B, "lr": lr_B})
   return {
     "batch_sizes": list(batch_sizes),
     "lrs": "the swept grid" if lrs is not None else "a fine grid over SGD's stable range",
