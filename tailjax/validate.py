@@ -8,7 +8,7 @@ import difflib
 import math
 import numbers
 
-from tailjax import data, models, noise, training
+from tailjax import budget, data, models, noise, training
 from tailjax.errors import UserError
 
 
@@ -139,7 +139,7 @@ def _optim(o) -> None:
 
 def _budget(c) -> None:
   """train.budget and the fields it reads: a tokens budget gives every row at least one step, its warmup in tokens."""
-  _choice("train.budget", c.train.budget, training.BUDGETS)
+  _choice("train.budget", c.train.budget, tuple(budget.KINDS))
   _integer("eval.every_tokens", c.eval.every_tokens, at_least=0, meaning="0 = ten evaluations over train.tokens")
   w = c.optim.warmup_tokens
   if w is not None:

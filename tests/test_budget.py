@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from tailjax import validate
+from tailjax import budget, validate
 from tailjax.errors import UserError
-from tailjax.training import budget, row_loop
+from tailjax.training import row_loop
 from tailjax.training.lanes import lane_table
 from tests.conftest import run_row
 

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from tailjax import files
+from tailjax import budget, files
 from tailjax.analysis import scaling
 
 N_AUTO_TARGETS = 4
@@ -316,8 +316,6 @@ def _resampled(crit: dict) -> str:
 def from_sweep(cfg, done: dict, fp: dict, workdir, scale_rows=()) -> dict:
   """critical_batch.json of a finished sweep (its curves, and B_simple where the noise was measured); returns it with
   its summary lines under "summary"."""
-  from tailjax.training import budget  # jax-free
-
   tps = {b: budget.tokens_per_step(cfg, b) for b in done}
   crit = analyse(done, fp, tokens_per_step=tps, targets=tuple(cfg.analysis.target_losses))
   crit["b_simple"] = b_simple_rows(list(scale_rows))

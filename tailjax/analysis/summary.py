@@ -4,10 +4,9 @@ plots, written from the finished rows (rows/B{b}*.json as the sweep gathered the
 import numpy as np
 from absl import logging
 
-from tailjax import files, validate
+from tailjax import budget, files, validate
 from tailjax.analysis import critical_batch, nqm, plots, results, scaling, transfer, weight_norms
 from tailjax.noise import reports
-from tailjax.training import budget
 
 
 def _all_rows(cfg, done: dict) -> list[dict]:

@@ -6,5 +6,4 @@ The choice lists below are what `validate` checks before jax loads, so this file
 
 OPTIMIZERS = ("adamw", "sgd", "muon")
 LANE_STRATEGIES = ("auto", "vmap", "map")
-BUDGETS = ("steps", "tokens", "both")
 B2_RULES = ("fixed", "half_life_tokens")

@@ -164,7 +164,7 @@ class Row:
 
   # ---------------------------------------------------------------- one lane
   def _tx(self, lr, clip, wd, b2):
-    return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd, b2)
+    return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd, b2=b2)
 
   @property
   def injected(self) -> bool:

@@ -65,7 +65,7 @@ def b2_for_batch(cfg, b2: float, batch_size: int, b2_batch: int) -> float:
   raise UserError(f"optim.b2_rule must be one of {', '.join(training.B2_RULES)}, not {cfg.b2_rule!r}")
 
 
-def make(cfg, total_steps: int, lr, clip, weight_decay, b2=None) -> optax.GradientTransformation:
+def make(cfg, total_steps: int, lr, clip, weight_decay, *, b2=None) -> optax.GradientTransformation:
   """The chain for one lane: clip by global norm, then the optimizer named by `cfg.name`.
 
   Weight decay is decoupled for all three (each step shrinks a decayed weight by lr·λ·w), so η/λ means the same

@@ -25,10 +25,10 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import files, validate, workdir
+from tailjax import budget, files, validate, workdir
 from tailjax.analysis import extend, nqm, scaling, summary, transfer
 from tailjax.data import loader
-from tailjax.training import budget, distributed, engine, row_loop, writers
+from tailjax.training import distributed, engine, row_loop, writers
 from tailjax.training.lanes import lane_devices
 from tailjax.training.noise_hook import NoiseHook
 
