@@ -53,11 +53,16 @@ def crossing(steps_E, loss_E, target: float) -> float:
   return float(math.exp(u0 + frac * (u1 - u0)))
 
 
+def _lanes(row: dict) -> list[dict]:
+  """One result per curve column (`lane_rows`; rows written before budgets existed have one row per lane)."""
+  return row.get("lane_rows") or row["rows"]
+
+
 def lane_groups(row: dict) -> dict:
   """{(lr, setting): {seed: the lane's validation curve [E]}} of one finished row (`done[b]`)."""
   val_ExR = np.asarray(row["val_loss"], float)
   groups = {}
-  for r, lane in enumerate(row.get("lane_rows", row["rows"])):
+  for r, lane in enumerate(_lanes(row)):
     groups.setdefault((lane["lr"], scaling.setting_of(lane)), {})[lane["seed"]] = val_ExR[:, r]
   return groups
 
@@ -161,7 +166,7 @@ def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_bo
   """A percentile interval for B_crit: each row's seeds resampled (two or more seeds), else the residuals in ln S."""
   rng = np.random.default_rng(seed)
   groups = {b: lane_groups(done[b]) for b in bs}
-  seeds = {b: sorted({lane["seed"] for lane in done[b].get("lane_rows", done[b]["rows"])}) for b in bs}
+  seeds = {b: sorted({lane["seed"] for lane in _lanes(done[b])}) for b in bs}
   by_seeds = min(len(s) for s in seeds.values()) >= 2
   found = []
   for _ in range(n_boot):
@@ -258,7 +263,7 @@ def known_answer(cfg, crit: dict, done: dict) -> dict:
   why_not = nqm.closed_form_applies(cfg)
   if why_not:
     return {"note": why_not}
-  lrs = sorted({lane["lr"] for row in done.values() for lane in row.get("lane_rows", row["rows"])})
+  lrs = sorted({lane["lr"] for row in done.values() for lane in _lanes(row)})
   bs = sorted(done)
   exact = nqm.exact_steps_to_target([e["target"] for e in crit["targets"]], bs, d=cfg.model.d_model,
                                     power=cfg.data.spectrum_power, theta0=cfg.model.theta0, lrs=lrs)  # fmt: skip
