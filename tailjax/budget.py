@@ -122,3 +122,10 @@ def describe(cfg, kind: str | None = None) -> str:
       per_b = ", ".join(f"B={b}: {budget_steps(cfg, b, 'tokens')}" for b in cfg.sweep.batch_sizes)
       out.append(f"fixed {unit_name(cfg)}: every batch size sees train.tokens = {cfg.train.tokens:,} (steps {per_b})")
   return "; ".join(out)
+
+
+def short(cfg, kind: str) -> str:
+  """A budget in a few words, for plot titles: "at fixed steps (5000)" or "at fixed tokens (40,960,000)"."""
+  if kind == "steps":
+    return f"at fixed steps ({cfg.train.steps:,} per batch size)"
+  return f"at fixed {unit_name(cfg)} ({cfg.train.tokens:,} per batch size)"

@@ -48,6 +48,11 @@ def _settings(fit: dict) -> list[tuple[str, dict]]:
   return [(one["setting"], one) for one in fit["by_setting"]] if "by_setting" in fit else [("", fit)]
 
 
+def _budget(fit: dict) -> str:
+  """A title's line naming the budget the fit was read at (runs read at fixed tokens, or at two budgets)."""
+  return f"\n{fit['budget_label']}" if fit.get("budget_label") else ""
+
+
 def _panels(n: int, width: float, height: float):
   """A figure of n panels, two per row from three on; returns (figure, the n axes)."""
   cols = 1 if n == 1 else 2
@@ -122,7 +127,7 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
             f"{fit['beta']:.2f}{ci_text}")  # fmt: skip
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   batch_ticks(ax, bs)
-  title = "optimal learning rate against batch size" + (f"\n{setting}" if setting else "")
+  title = "optimal learning rate against batch size" + _budget(fit) + (f"\n{setting}" if setting else "")
   none = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] in ("learned_nothing", "single_point")]
   if none:
     title += f"\nno optimum (learned nothing, or one LR): B = {none}"
@@ -174,7 +179,8 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
     ax.set_yticks(range(len(opts)), [str(o["batch_size"]) for o in opts])
     ax.set(xlabel="learning rate", ylabel="batch size")
     head = (
-      f"final val loss (seed {average}; * = grid argmin, > < = argmin on the grid's edge: a bound; – not run){refs}\n"
+      f"final val loss (seed {average}; * = grid argmin, > < = argmin on the grid's edge: a bound; – not run){refs}"
+      f"{_budget(fit)}\n"
       if n == 0
       else ""
     )
@@ -260,7 +266,7 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
       ax.set_ylim(*span)
     ax.set(xscale="log", xlabel="learning rate", ylabel=f"final val loss (seed {fit.get('seed_average', 'mean')})")
     _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
-    title = "loss against LR; * optimum reported, > < at the grid edge (bound)"
+    title = "loss against LR; * optimum reported, > < at the grid edge (bound)" + _budget(fit)
     ax.set_title(title + (f"\n{label}" if label else "") + (f"\n{outside}" if outside else ""), fontsize=9)
     ax.legend(fontsize=7)
   files.write_figure(path, fig)
@@ -321,7 +327,7 @@ def scaling_exponent(path, fit: dict) -> None:
       ax.text(x, 0.02, "no β", ha="center", fontsize=8, color="C3", transform=ax.get_xaxis_transform())
       titles.append(no_beta(one))
   if len(sets) == 1:
-    ax.set_title(titles[0], fontsize=9)
+    ax.set_title(titles[0] + _budget(fit), fontsize=9)
   else:
     hollow = any(one["beta"] is not None and not one.get("beta_ci") for _, one in sets)
     ax.set_title("β per lane setting (95% bootstrap intervals" + ("; hollow: none could be had)" if hollow else ")"),

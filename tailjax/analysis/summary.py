@@ -65,7 +65,7 @@ def side_by_side(fits: dict) -> str:
     ci = f.get("beta_ci")
     beta = "no fit" if f.get("beta") is None else f"β = {f['beta']:.3f}"
     interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and f.get("beta") is not None else ""
-    lines.append(f"  fixed {k:<6}: {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
+    lines.append(f"  at fixed {k + ':':<7} {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
   return "\n".join(lines)
 
 
@@ -84,6 +84,9 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   fits = fits_by_budget(all_rows, fp, kinds)
   for k, f in fits.items():
     f["budget"] = k
+    if len(kinds) > 1 or k != "steps":  # the plots say at which budget they were read
+      for one in [f, *f.get("by_setting", [])]:
+        one["budget_label"] = budget.short(cfg, k)
     if fp.get("kind") == "quadratic":
       f["exact"] = nqm.known_answer(cfg, f, k)
   fit = dict(fits[kinds[0]])
