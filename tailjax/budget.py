@@ -120,7 +120,8 @@ def describe(cfg, kind: str | None = None) -> str:
       out.append(f"fixed steps: every batch size trains train.steps = {cfg.train.steps} steps")
     else:
       per_b = ", ".join(f"B={b}: {budget_steps(cfg, b, 'tokens')}" for b in cfg.sweep.batch_sizes)
-      out.append(f"fixed {unit_name(cfg)}: every batch size sees train.tokens = {cfg.train.tokens:,} (steps {per_b})")
+      out.append(f"fixed {unit_name(cfg)}: every batch size sees train.tokens = {cfg.train.tokens:,}, in whole steps "
+                 f"(floor(tokens / {'B·T' if unit_name(cfg) == 'tokens' else 'B'}) steps: {per_b})")  # fmt: skip
   return "; ".join(out)
 
 

@@ -120,7 +120,12 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   assert fit["budget"] == "steps" and set(fit["by_budget"]) == {"steps", "tokens"}
   assert fit["by_budget"]["tokens"]["budget"] == "tokens"
   summary = (tmp_path / "p2" / "summary.txt").read_text()
-  assert "β at each budget" in summary and "at fixed steps:  β" in summary and "at fixed tokens: " in summary
+  assert (
+    "β at each budget" in summary
+    and "at fixed steps:   β" in summary
+    and "at fixed tokens:  " in summary
+    and "protocol: fixed steps" in summary
+  )
   assert "critical batch size" in summary
   for name in ("lr_vs_batch.png", "lr_vs_batch_tokens.png", "critical_batch.json"):
     assert (tmp_path / "p2" / name).exists(), name

@@ -16,7 +16,7 @@ from absl import logging
 
 from tailjax import files
 from tailjax import workdir as workdir_lib
-from tailjax.analysis import plots, scaling
+from tailjax.analysis import plots, scaling, summary
 from tailjax.errors import UserError
 
 REQUIRED = ("batch_size", "lr", "final_val_loss")
@@ -79,14 +79,22 @@ def run(cfg, workdir) -> dict:
   fit = dict(fits[kinds[0]], budget=kinds[0]) | ({"by_budget": fits} if len(kinds) > 1 else {})
   files.write_json(workdir / "scaling_fit.json", fit)
   if cfg.output.plots:
-    plots.lr_vs_batch(workdir / "lr_vs_batch.png", fit)
-    plots.loss_heatmap(workdir / "loss_heatmap.png", fit, fp)
-    plots.loss_vs_lr(workdir / "loss_vs_lr.png", fit, fp)
-    plots.scaling_exponent(workdir / "scaling_exponent.png", fit)
+    for k, f in fits.items():
+      suffix = "" if k == kinds[0] else f"_{k}"
+      if len(kinds) > 1:
+        f["budget_label"] = f"at fixed {k}"
+      plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
+      plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
+      plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
+      plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
   text = "\n\n".join(
     (f"--- fixed {k} ---\n" if len(kinds) > 1 else "") + scaling.optima_table(f) + "\n\n" + f["verdict"]
     for k, f in fits.items()
   )
+  if len(kinds) > 1:
+    text += "\n\n" + summary.side_by_side(fits)
+  text += ("\n\n(steps to target and the critical batch size need the validation curves, which results.csv does not "
+           "hold: critical_batch.json is written by the run itself)")  # fmt: skip
   files.write_text(workdir / "summary.txt", f"analysis of {cfg.analysis.results}\n\n{text}\n")
   logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
   print(text)

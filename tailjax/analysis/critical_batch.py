@@ -13,7 +13,9 @@ How it is read from the curves:
 - each (LR, clip, weight decay, β2) candidate's curve is its seeds' average (the median where the loss has no mean),
   and a batch size's S is the smallest over candidates;
 - automatic targets (analysis.target_losses = ()) are 4 losses evenly inside (every row's best loss, every curve's
-  first evaluation): each row reaches them, and none has reached them before its first evaluation;
+  first evaluation after its row's warmup): each row reaches them, and none before its warmup ends (steps count from
+  step 0, warmup included; a given target reached during a row's warmup measures the warmup and is left out);
+- a winning LR at its grid's edge is flagged: a faster one may lie beyond it, so that S is an upper bound;
 - the fit is least squares on ln S (relative errors) over the batch sizes that reached the target, with S_min in
   closed form for each B_crit and B_crit by a bounded search over ln B_crit; a B_crit outside the swept batch sizes
   is a bound, and is called one;
@@ -111,14 +113,16 @@ def row_steps(row: dict, targets, average: str, seeds_pick=None, groups=None) ->
   return best, which
 
 
-def auto_targets(done: dict, average: str, n: int = N_AUTO_TARGETS) -> tuple[list[float], dict]:
-  """n target losses evenly inside (the best loss every row reaches, the lowest first evaluation of any curve)."""
+def auto_targets(done: dict, average: str, n: int = N_AUTO_TARGETS, warmup=None) -> tuple[list[float], dict]:
+  """n target losses evenly inside (the best loss every row reaches, the lowest value of any curve at its row's first
+  evaluation once the warmup is over): every row reaches them, and none before the end of its warmup."""
   firsts, bests = [], []
-  for row in done.values():
+  for b, row in done.items():
     curves = [c for c in candidate_curves(lane_groups(row), average).values() if np.isfinite(c).any()]
     if not curves:
       continue
-    firsts += [c[0] for c in curves if np.isfinite(c[0])]
+    after = [i for i, s in enumerate(row["eval_step"]) if s >= (warmup or {}).get(b, 0)] or [len(row["eval_step"]) - 1]
+    firsts += [c[after[0]] for c in curves if np.isfinite(c[after[0]])]
     bests.append(min(float(np.nanmin(c)) for c in curves))
   if not firsts or len(bests) < len(done):
     return [], {"low": None, "high": None}
@@ -162,7 +166,30 @@ def fit(bs, steps) -> dict:
   }
 
 
-def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_boot: int, seed: int) -> dict:
+def _after_warmup(s: float, warmup: int) -> float:
+  """S, or nan where the target was reached before the row's warmup ended."""
+  return math.nan if np.isfinite(s) and s <= warmup else s
+
+
+def _status(s: float, warmup: int) -> str:
+  if s == math.inf:
+    return "not reached"
+  if math.isnan(s):
+    return "censored: below the target at its first evaluation"
+  if s <= warmup:
+    return f"reached during its warmup ({warmup} steps): measures the warmup, left out of the fit"
+  return "reached"
+
+
+def _grid_edges(row: dict) -> dict:
+  """{setting: (smallest LR, largest LR)} of a row's lanes."""
+  lrs = {}
+  for lr, setting in lane_groups(row):
+    lrs.setdefault(setting, []).append(lr)
+  return {k: (min(v), max(v)) for k, v in lrs.items()}
+
+
+def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_boot: int, seed: int, warm=None) -> dict:
   """A percentile interval for B_crit: each row's seeds resampled (two or more seeds), else the residuals in ln S."""
   rng = np.random.default_rng(seed)
   groups = {b: lane_groups(done[b]) for b in bs}
@@ -172,7 +199,11 @@ def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_bo
   for _ in range(n_boot):
     if by_seeds:
       s_B = [
-        row_steps(done[b], [target], average, list(rng.choice(seeds[b], len(seeds[b]))), groups[b])[0][0] for b in bs
+        _after_warmup(
+          row_steps(done[b], [target], average, list(rng.choice(seeds[b], len(seeds[b]))), groups[b])[0][0],
+          (warm or {}).get(b, 0),
+        )
+        for b in bs
       ]
     else:
       res = np.asarray(point["residuals_ln_s"]) * math.sqrt(len(bs) / max(len(bs) - 2, 1))
@@ -191,18 +222,23 @@ def _bootstrap(done: dict, target: float, average: str, point: dict, bs, *, n_bo
           "residuals in ln S (one seed: the interval holds the fit's scatter only, not the seeds' noise)"}  # fmt: skip
 
 
-def analyse(done: dict, fingerprint: dict, *, tokens_per_step: dict, targets=(), n_boot: int = 200) -> dict:
+def analyse(
+  done: dict, fingerprint: dict, *, tokens_per_step: dict, targets=(), n_boot: int = 200, warmup=None
+) -> dict:
   """critical_batch.json: per target, S and E per batch size, the fit and its interval.
 
   Args:
     done: {B: finished row} (eval_step, val_loss [E][R], lane_rows).
     tokens_per_step: {B: B·T (or B)}, to turn steps into tokens (examples).
     targets: target losses; () = `auto_targets`.
+    warmup: {B: warmup steps}; a target reached before a row's warmup ends measures the warmup, not the batch size,
+      and is left out of the fit.
   """
   average = scaling.seed_average(fingerprint)
   bs = sorted(done)
+  warm = {b: (warmup or {}).get(b, 0) for b in bs}
   auto = not targets
-  chosen, window = auto_targets(done, average) if auto else (sorted(targets, reverse=True), None)
+  chosen, window = auto_targets(done, average, warmup=warm) if auto else (sorted(targets, reverse=True), None)
   out = {"average": _MEDIAN_NOTE if average == "median" else "seed mean", "targets_chosen": "auto" if auto else
          "analysis.target_losses", "target_window": window, "targets": []}  # fmt: skip
   if not chosen:
@@ -211,28 +247,37 @@ def analyse(done: dict, fingerprint: dict, *, tokens_per_step: dict, targets=(),
       "overlap between evaluations (evaluate more often, eval.every / eval.every_tokens, or train longer)"
     )
     return out
+  out["warmup_steps"] = warm
   steps_BxT, which_BxT = zip(*(row_steps(done[b], chosen, average) for b in bs), strict=True)
+  edges = {b: _grid_edges(done[b]) for b in bs}
   for t_i, target in enumerate(chosen):
-    s_B = [steps_BxT[j][t_i] for j in range(len(bs))]
+    s_B = [_after_warmup(steps_BxT[j][t_i], warm[b]) for j, b in enumerate(bs)]
     use = [j for j, s in enumerate(s_B) if np.isfinite(s)]
-    entry = {
-      "target": target,
-      "per_batch_size": [
-        {
-          "batch_size": b,
-          "steps": s_B[j] if np.isfinite(s_B[j]) else None,
-          "tokens": s_B[j] * tokens_per_step[b] if np.isfinite(s_B[j]) else None,
-          "lr": which_BxT[j][t_i][0],
-          "status": "reached" if np.isfinite(s_B[j]) else ("not reached" if s_B[j] == math.inf else "censored: "
-                                                           "below the target at its first evaluation"),
-        }
-        for j, b in enumerate(bs)
-      ],
-    }  # fmt: skip
+    per_b = []
+    for j, b in enumerate(bs):
+      lr, setting = which_BxT[j][t_i]
+      edge = edges[b][setting]
+      per_b.append({
+        "batch_size": b,
+        "steps": s_B[j] if np.isfinite(s_B[j]) else None,
+        "tokens": s_B[j] * tokens_per_step[b] if np.isfinite(s_B[j]) else None,
+        "lr": lr,
+        **dict(zip(scaling.SETTING_KEYS, setting, strict=True)),
+        "lr_at_edge": "top" if lr == edge[1] else ("bottom" if lr == edge[0] else None),
+        "status": _status(steps_BxT[j][t_i], warm[b]),
+      })  # fmt: skip
+    entry = {"target": target, "per_batch_size": per_b}
     if len(use) >= MIN_POINTS:
       b_use = [bs[j] for j in use]
       entry["fit"] = fit(b_use, [s_B[j] for j in use])
-      entry["fit"] |= _bootstrap(done, target, average, entry["fit"], b_use, n_boot=n_boot, seed=t_i)
+      entry["fit"] |= _bootstrap(done, target, average, entry["fit"], b_use, n_boot=n_boot, seed=t_i, warm=warm)
+      s_use = [s_B[j] for j in use]
+      rises = [(b_use[i], b_use[i + 1]) for i in range(len(use) - 1) if s_use[i + 1] > 1.1 * s_use[i]]
+      if rises:
+        entry["fit"]["warning"] = (
+          f"S rises with B (B = {', '.join(f'{a}→{b}' for a, b in rises)}): S_min (1 + B_crit/B) cannot fall and rise, "
+          "so this B_crit describes the points poorly"
+        )
       tps = [tokens_per_step[b] / b for b in b_use]  # T per example (1 for non-text models)
       entry["fit"]["e_min_tokens"] = entry["fit"]["e_min"] * float(np.mean(tps))
     else:
@@ -275,29 +320,62 @@ def known_answer(cfg, crit: dict, done: dict) -> dict:
   return exact
 
 
+def _b_crit_line(e: dict, unit: str) -> str:
+  """One target's B_crit, said as a bound where the fit lies outside the batch sizes swept."""
+  f = e["fit"]
+  ci = f.get("b_crit_ci")
+  bs = [p["batch_size"] for p in e["per_batch_size"] if p["steps"] is not None]
+  if f["b_crit_vs_swept"] == "inside":
+    head = f"B_crit = {f['b_crit']:.3g}" + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else " (no interval)")
+  elif f["b_crit_vs_swept"] == "below":  # the interval's low end is the search's floor, not a measurement
+    head = (f"B_crit below the smallest batch size swept ({min(bs)}): the fit puts it at {f['b_crit']:.3g}"
+            + (f", 95% upper limit {ci[1]:.3g}" if ci else "") + " (an upper bound, not a value)")  # fmt: skip
+  else:
+    head = (f"B_crit above the largest batch size swept ({max(bs)}): the fit puts it at {f['b_crit']:.3g}"
+            + (f", 95% lower limit {ci[0]:.3g}" if ci else "")
+            + " (a lower bound: steps still fall as B grows)")  # fmt: skip
+  return (
+    f"  target {e['target']:.4g}: {head}; S_min = {f['s_min']:.4g} steps, E_min = {f['e_min_tokens']:.4g} {unit} "
+    f"(rms error of ln S {f['rmse_ln_s']:.2f})"
+  )
+
+
 def text(crit: dict, unit: str = "tokens") -> str:
   """summary.txt's lines on the critical batch size."""
   lines = ["critical batch size (steps to a target loss at the best LR per batch size; S = S_min (1 + B_crit/B)):"]
   if crit.get("note"):
     lines.append(f"  none: {crit['note']}")
   for e in crit.get("targets", []):
-    f = e.get("fit")
-    if not f:
+    if not e.get("fit"):
       lines.append(f"  target {e['target']:.4g}: no fit ({e['note']})")
       continue
-    ci = f.get("b_crit_ci")
-    interval = f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else " (no interval)"
-    bound = {"inside": "", "above": " — above every batch size swept: a lower bound; steps still halve with B",
-             "below": " — below every batch size swept: an upper bound; larger batches only cost data"}  # fmt: skip
-    lines.append(
-      f"  target {e['target']:.4g}: B_crit = {f['b_crit']:.3g}{interval}{bound[f['b_crit_vs_swept']]}; "
-      f"S_min = {f['s_min']:.4g} steps, E_min = {f['e_min_tokens']:.4g} {unit} (rms error of ln S {f['rmse_ln_s']:.2f})"
-    )
+    lines.append(_b_crit_line(e, unit))
+    if e["fit"].get("warning"):
+      lines.append(f"    CAVEAT: {e['fit']['warning']}")
+    edge = [f"B={p['batch_size']} ({p['lr_at_edge']})" for p in e["per_batch_size"] if p.get("lr_at_edge")]
+    if edge:
+      lines.append(f"    the fastest LR is at its grid's edge for {', '.join(edge)}: a faster one may lie beyond, so "
+                   "those S are upper bounds")  # fmt: skip
+    warm = [f"B={p['batch_size']}" for p in e["per_batch_size"] if p["status"].startswith("reached during")]
+    if warm:
+      lines.append(f"    reached during the warmup, left out: {', '.join(warm)}")
+  warm = crit.get("warmup_steps", {})
+  if crit.get("targets") and any(warm.values()):
+    lines.append("  steps count from step 0 and include each row's warmup ("
+                 + ", ".join(f"B={b}: {w}" for b, w in warm.items()) + " steps); the automatic targets lie below "
+                 "every curve at its first evaluation after the warmup")  # fmt: skip
+  settings = {
+    tuple(p.get(k) for k in scaling.SETTING_KEYS) for e in crit.get("targets", []) for p in e["per_batch_size"]
+  }
+  if len(settings) > 1:
+    lines.append("  each S is the fastest over every lane setting (LR × clip × weight decay × β2), as Shallue et al. "
+                 "tune all of them; critical_batch.json names the winner per batch size")  # fmt: skip
   for r in crit.get("b_simple", []):
-    lines.append(
-      f"  B_simple = tr(Σ)/|G|² at step {r['step']}: median {r['median']:.3g} over {r['lanes']} measured lanes "
-      f"(range {r['min']:.3g}–{r['max']:.3g}); a rough proxy for B_crit (McCandlish 2018; Merrill et al. 2025)"
-    )
+    spread = (f"median {r['median']:.3g} over {r['lanes']} measured lanes (range {r['min']:.3g}–{r['max']:.3g})"
+              if r["min"] != r["max"] else f"{r['median']:.3g} (one value: the {r['lanes']} measured lanes read the "
+              "same examples at the same parameters)")  # fmt: skip
+    lines.append(f"  B_simple = tr(Σ)/|G|² at step {r['step']}: {spread}; a rough proxy for B_crit (McCandlish 2018; "
+                 "Merrill et al. 2025)")  # fmt: skip
   exact = crit.get("exact", {})
   if exact.get("note"):
     lines.append(f"  known answer: none here ({exact['note']})")
@@ -307,7 +385,13 @@ def text(crit: dict, unit: str = "tokens") -> str:
     got = f"B_crit = {x['fit']['b_crit']:.3g}; {covers}" if x["fit"] else "no fit"
     lines.append(f"  known answer, target {x['target']:.4g}: the exact steps to it (same LRs) give {got}")
   if "b_simple_at_start" in exact:
-    lines.append(f"  known answer: B_simple at the start = Σh/Σh²θ0² = {exact['b_simple_at_start']:.3g}")
+    at0 = [r for r in crit.get("b_simple", []) if r["step"] == 0]
+    vs = (
+      f"; measured at step 0: {at0[0]['median']:.3g} ({at0[0]['median'] / exact['b_simple_at_start']:.2f}×)"
+      if at0
+      else ""
+    )
+    lines.append(f"  known answer: B_simple at the start = Σh/Σh²θ0² = {exact['b_simple_at_start']:.3g}{vs}")
   if crit.get("targets"):
     lines.append(f"  (curves averaged by {crit['average']}; interval: {_resampled(crit)})")
   return "\n".join(lines)
@@ -322,7 +406,8 @@ def from_sweep(cfg, done: dict, fp: dict, workdir, scale_rows=()) -> dict:
   """critical_batch.json of a finished sweep (its curves, and B_simple where the noise was measured); returns it with
   its summary lines under "summary"."""
   tps = {b: budget.tokens_per_step(cfg, b) for b in done}
-  crit = analyse(done, fp, tokens_per_step=tps, targets=tuple(cfg.analysis.target_losses))
+  warm = {b: budget.plan(cfg, b).warmup_steps for b in done}
+  crit = analyse(done, fp, tokens_per_step=tps, targets=tuple(cfg.analysis.target_losses), warmup=warm)
   crit["b_simple"] = b_simple_rows(list(scale_rows))
   if fp.get("kind") == "quadratic" and crit["targets"]:
     crit["exact"] = known_answer(cfg, crit, done)

@@ -155,7 +155,10 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
         ran[i, lrs.index(lr)] = True
     panels.append((label, opts, lrs, np.ma.masked_array(grid, ~ran)))
   finite = np.concatenate([g.data[np.isfinite(g.data)] for *_, g in panels])
-  norm = matplotlib.colors.Normalize(*(_loss_range(finite) or (0, 1)))
+  if fp.get("ln_vocab") and len(finite):  # a lane blowing up (finite, far above the start) must not flatten the rest
+    cap = 2 * fp["ln_vocab"]
+    finite = finite[finite <= cap] if (finite <= cap).any() else finite
+  norm = matplotlib.colors.Normalize(*(_loss_range(finite) or (0, 1)), clip=True)
   width = 1.2 + 1.1 * max(len(lrs) for _, _, lrs, _ in panels)
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
@@ -171,7 +174,8 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
         if grid.mask[i, j]:
           txt = "–"  # not run at this batch size
         else:
-          txt = "div" if np.isnan(grid[i, j]) else f"{grid[i, j]:.3f}"
+          v = grid[i, j]
+          txt = "div" if np.isnan(v) else (f"{v:.3f}" if v < 1e4 else f"{v:.1e}")
         at = lrs[j] == o.get("lr_opt_grid", o["lr_opt"]) and o["censored"] in (None, "high", "low")
         star = {None: "*", "high": ">", "low": "<"}[o["censored"]] if at else ""
         ax.text(j, i, txt + star, ha="center", va="center", fontsize=7, color=_ink(im, grid.data[i, j]))
@@ -397,8 +401,9 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
       )
     else:
       label = f"target {e['target']:.4g} {loss}: no fit ({len(pts)} points)"
-    ax_s.plot(b, [p["steps"] for p in pts], "o", color=color, label=label)
-    ax_e.plot(b, [p["tokens"] for p in pts], "o", color=color)
+    hollow = ["none" if p.get("lr_at_edge") else color for p in pts]
+    ax_s.scatter(b, [p["steps"] for p in pts], color=color, facecolors=hollow, label=label, zorder=3)
+    ax_e.scatter(b, [p["tokens"] for p in pts], color=color, facecolors=hollow, zorder=3)
     if f:
       bb = np.geomspace(min(bs_all), max(bs_all), 100)
       s_fit = f["s_min"] * (1 + f["b_crit"] / bb)
@@ -416,11 +421,18 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
     if bs_all:
       batch_ticks(ax, bs_all)
     plain_log_ticks(ax.yaxis)
-  ax_s.set_title("S = S_min (1 + B_crit/B): steps halve with B below B_crit", fontsize=10)
-  ax_e.set_title(f"E = E_min (1 + B/B_crit): {unit} grow with B above B_crit", fontsize=10)
+    lo, hi = ax.get_ylim()
+    if hi / lo < 10:  # under a decade: label every minor tick too, or the axis has one or two numbers
+      ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+      ax.tick_params(axis="y", which="minor", labelsize=7)
+  ax_s.set_title("S = S_min (1 + B_crit/B): below B_crit, doubling B halves the steps", fontsize=10)
+  ax_e.set_title(f"E = E_min (1 + B/B_crit): above B_crit, doubling B doubles the {unit}", fontsize=10)
   if crit["targets"]:
-    ax_s.legend(fontsize=7, loc="best")
-  fig.suptitle(f"steps to target at the best LR per batch size (dotted: B_crit; curves: {crit['average']})",
+    fig.legend(*ax_s.get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncols=2)
+  dotted = any((e.get("fit") or {}).get("b_crit_vs_swept") == "inside" for e in crit["targets"])
+  edge = any(p.get("lr_at_edge") for e in crit["targets"] for p in e["per_batch_size"])
+  fig.suptitle(f"steps to target at the best LR per batch size ({'dotted: B_crit; ' if dotted else ''}"
+               f"{'hollow: the best LR is at its grid edge, S a bound; ' if edge else ''}curves: {crit['average']})",
                fontsize=10)  # fmt: skip
   files.write_figure(path, fig)
   plt.close(fig)

@@ -134,9 +134,11 @@ def reference_losses(fingerprint: dict) -> str:
 def table(rows: list[dict], fingerprint: dict) -> str:
   """A plain-text table of the results, with the two reference losses above it."""
   budgets = len({r.get("budget") for r in rows}) > 1  # both budgets: a column says at which each line is read
+  b2s = len({r.get("b2") for r in rows}) > 1  # β2 as lanes, or following B: the value each lane trained with
   lines = [
     reference_losses(fingerprint),
     f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} "
+    + (f"{'b2':>7} " if b2s else "")
     + (f"{'budget':>6} {'steps':>6} " if budgets else "")
     + f"{'val_loss':>9} {'best_val':>9} {'train':>7} {'clip_freq':>9} {'|g|':>7}  note",
   ]
@@ -148,6 +150,7 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
     lines.append(
       f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} "
+      + (f"{r['b2']:>7.4g} " if b2s else "")
       + (f"{r['budget']:>6} {r['steps']:>6} " if budgets else "")
       + f"{r['final_val_loss']:>9.4f} "
       f"{r['best_val_loss']:>9.4f} {r['final_train_loss']:>7.4f} {r['clip_frequency']:>9.3f} "
@@ -155,7 +158,8 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     )
   lines.append(
     "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
-    "train.stats_window steps; clip_freq: fraction of steps clipped; |g|: mean gradient norm before clipping; "
+    "train.stats_window steps; b2: Adam's β2 the lane trained with; clip_freq: fraction of steps clipped; "
+    "|g|: mean gradient norm before clipping; "
     "losses in nats, one row per lane)"
   )
   return "\n".join(lines)

@@ -324,8 +324,10 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
       verdict += "; the interval holds 1/2, 2/3 and 1 alike: it cannot tell the theories apart"
     elif ci:
       verdict += "; inside the interval: " + (", ".join(inside) if inside else "none of 1/2, 2/3, 1")
-    if main["beta"] < 0:
+    if main["beta"] < 0 and ci and ci[1] < 0:
       verdict += "; β < 0: the optimal LR falls as the batch grows"
+    elif main["beta"] < 0:
+      verdict += "; β < 0, but its interval reaches above 0: whether the optimal LR falls with B is not settled"
     if "best_by_aic" in forms:
       verdict += f"; of power law, McCandlish and surge forms the AIC prefers {forms['best_by_aic']}"
     if censored:

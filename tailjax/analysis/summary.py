@@ -31,6 +31,17 @@ def caveats(cfg, fp: dict) -> list[str]:
         "of the run trained below its nominal learning rate, which biases the optima upward"
       )
     return out
+  if cfg.train.budget == "both" and cfg.optim.warmup_tokens is None and cfg.optim.warmup_steps:
+    out.append(
+      f"the warmup is {cfg.optim.warmup_steps} steps at every batch size, so at fixed "  # fmt: skip
+      f"{budget.unit_name(cfg)} small batches warm up on less data than large ones, which biases that "
+      "reading's optima; give it in tokens (optim.warmup_tokens) to compare batch sizes at fixed data"
+    )
+  short = sorted({p for b in cfg.sweep.batch_sizes for p in budget.plan(cfg, b).readouts.values()})
+  if cfg.train.stats_window > short[0]:
+    out.append(f"train.stats_window = {cfg.train.stats_window} steps is longer than the shortest reading "
+               f"({short[0]} steps): there final_train_loss, train_loss_std and converged average from step 0, "
+               "warmup included")  # fmt: skip
   for kind in budget.kinds(cfg):  # the warmup against each row's length at each budget
     plans = {b: budget.plan(cfg, b) for b in cfg.sweep.batch_sizes}
     never = [b for b, p in plans.items() if p.warmup_steps >= p.readouts[kind]]
@@ -58,14 +69,40 @@ def fits_by_budget(rows: list[dict], fp: dict, budgets) -> dict:
   return {k: scaling.fit([r for r in rows if r.get("budget", "steps") in (k, "")], fp) for k in budgets}
 
 
-def side_by_side(fits: dict) -> str:
-  """One line per budget: β with its interval and how many optima it rests on (summary.txt, the log)."""
+def protocol(cfg) -> str:
+  """What the run held fixed, in words: the budget, the warmup, Adam's β2 (summary.txt's first lines)."""
+  bs = sorted(cfg.sweep.batch_sizes)
+  plans = [budget.plan(cfg, b) for b in bs]
+  lines = [f"protocol: {budget.describe(cfg)}"]
+  if cfg.optim.warmup_tokens is not None:
+    lines.append(f"  warmup {cfg.optim.warmup_tokens:,} {budget.unit_name(cfg)} at every batch size ("
+                 + ", ".join(f"B={p.batch_size}: {p.warmup_steps}" for p in plans) + " steps)")  # fmt: skip
+  else:
+    lines.append(f"  warmup {cfg.optim.warmup_steps} steps at every batch size")
+  if cfg.optim.name != "sgd":
+    if cfg.optim.b2_rule == "fixed":
+      lines.append(
+        f"  Adam's β2 the same at every batch size: {', '.join(f'{x:g}' for x in cfg.sweep.b2s or (cfg.optim.b2,))}"
+      )
+    else:
+      b_ref = cfg.optim.b2_batch or bs[0]
+      for ref in cfg.sweep.b2s or (cfg.optim.b2,):
+        per = ", ".join(f"B={b}: {ref ** (b / b_ref):.4g}" for b in bs)
+        lines.append(f"  Adam's β2 follows the batch size (half-life fixed in tokens): b2 = {ref:g} at B = {b_ref}, "
+                     f"so {per} (the b2 = … settings below name the value at B = {b_ref})")  # fmt: skip
+  return "\n".join(lines)
+
+
+def side_by_side(fits: dict, names=None) -> str:
+  """One line per budget: β with its interval and how many optima it rests on (summary.txt, the log); `names` maps a
+  budget to its words ("tokens" → "examples" for non-text models)."""
   lines = ["β at each budget (the same lanes, read at fixed steps and at fixed data):"]
   for k, f in fits.items():
+    name = (names or {}).get(k, k)
     ci = f.get("beta_ci")
     beta = "no fit" if f.get("beta") is None else f"β = {f['beta']:.3f}"
     interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and f.get("beta") is not None else ""
-    lines.append(f"  at fixed {k + ':':<7} {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
+    lines.append(f"  at fixed {name + ':':<9} {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
   return "\n".join(lines)
 
 
@@ -93,14 +130,14 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   if len(kinds) > 1:
     fit["by_budget"] = fits
   files.write_json(workdir / "scaling_fit.json", fit)
-  text = results.table(all_rows, fp) + "\n"
+  text = protocol(cfg) + "\n\n" + results.table(all_rows, fp) + "\n"
   for k, f in fits.items():
     head = f"--- {budget.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
     text += "\n" + head + scaling.optima_table(f) + "\n\n" + f["verdict"] + "\n"
     if "exact" in f:
       text += "\n" + nqm.known_answer_text(f["exact"]) + "\n"
   if len(kinds) > 1:
-    text += "\n" + side_by_side(fits) + "\n"
+    text += "\n" + side_by_side(fits, {"tokens": budget.unit_name(cfg)}) + "\n"
   found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": [], "scale": []}
   crit = critical_batch.from_sweep(cfg, done, fp, workdir, found.get("scale", []))
   text += "\n" + crit["summary"] + "\n"
