@@ -4,6 +4,7 @@ Phase 2 run at both budgets writes both fits."""
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -120,12 +121,8 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   assert fit["budget"] == "steps" and set(fit["by_budget"]) == {"steps", "tokens"}
   assert fit["by_budget"]["tokens"]["budget"] == "tokens"
   summary = (tmp_path / "p2" / "summary.txt").read_text()
-  assert (
-    "β at each budget" in summary
-    and "at fixed steps:   β" in summary
-    and "at fixed tokens:  " in summary
-    and "protocol: fixed steps" in summary
-  )
+  assert "β at each budget" in summary and "protocol: fixed steps" in summary
+  assert re.search(r"at fixed steps: +(β =|no fit)", summary) and re.search(r"at fixed tokens: +(β =|no fit)", summary)
   assert "critical batch size" in summary
   for name in ("lr_vs_batch.png", "lr_vs_batch_tokens.png", "critical_batch.json"):
     assert (tmp_path / "p2" / name).exists(), name

@@ -69,6 +69,20 @@ def test_automatic_targets_lie_where_every_row_crosses_between_evaluations_and_a
   crit = critical_batch.analyse(few, {}, tokens_per_step={b: b for b in few}, targets=(1.5,), n_boot=20)
   assert crit["targets"][0]["fit"]["b_crit_vs_swept"] == "above"
   assert "a lower bound" in critical_batch.text(crit)
+  # a target a row reaches inside its warmup measures the warmup: named, and left out of the fit
+  warm = critical_batch.analyse(done, {}, tokens_per_step={b: b for b in BS}, targets=(2.0,), n_boot=20,
+                                warmup={b: 400 if b == 4 else 0 for b in BS})  # fmt: skip
+  (e,) = warm["targets"]
+  assert e["per_batch_size"][0]["status"].startswith("reached during its warmup (400 steps)")
+  assert e["per_batch_size"][0]["steps"] is None and e["fit"]["b_crit"] == pytest.approx(B_CRIT, rel=0.15)
+  assert "reached during the warmup, left out: B=4" in critical_batch.text(warm)
+  # the winner's lane setting is named, and a winner at its grid's edge flagged (here the middle LR wins)
+  assert e["per_batch_size"][1]["b2_ref"] == 0.999 and not any(p["lr_at_edge"] for p in e["per_batch_size"])
+  fast_top = {b: {**done[b], "lane_rows": [dict(r, lr=0.1) if r["lr"] == 3e-3 else r for r in done[b]["lane_rows"]]}
+              for b in BS}  # fmt: skip
+  top = critical_batch.analyse(fast_top, {}, tokens_per_step={b: b for b in BS}, targets=(2.0,), n_boot=20)
+  assert {p["lr_at_edge"] for p in top["targets"][0]["per_batch_size"]} == {"top"}
+  assert "a faster one may lie beyond" in critical_batch.text(top)
   flat = {b: {**done[b], "eval_step": [500]} | {"val_loss": [done[b]["val_loss"][-1]]} for b in BS}
   assert "no target loss" in critical_batch.analyse(flat, {}, tokens_per_step={b: b for b in BS})["note"]
 
