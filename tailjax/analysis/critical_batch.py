@@ -250,6 +250,7 @@ def analyse(
   out["warmup_steps"] = warm
   steps_BxT, which_BxT = zip(*(row_steps(done[b], chosen, average) for b in bs), strict=True)
   edges = {b: _grid_edges(done[b]) for b in bs}
+  b2_of = {b: {(r["lr"], scaling.setting_of(r)): r.get("b2") for r in _lanes(done[b])} for b in bs}
   for t_i, target in enumerate(chosen):
     s_B = [_after_warmup(steps_BxT[j][t_i], warm[b]) for j, b in enumerate(bs)]
     use = [j for j, s in enumerate(s_B) if np.isfinite(s)]
@@ -263,6 +264,7 @@ def analyse(
         "tokens": s_B[j] * tokens_per_step[b] if np.isfinite(s_B[j]) else None,
         "lr": lr,
         **dict(zip(scaling.SETTING_KEYS, setting, strict=True)),
+        "b2": b2_of[b].get((lr, setting)),  # the β2 the winner trained with (b2_ref names the config's)
         "lr_at_edge": "top" if lr == edge[1] else ("bottom" if lr == edge[0] else None),
         "status": _status(steps_BxT[j][t_i], warm[b]),
       })  # fmt: skip
@@ -321,22 +323,36 @@ def known_answer(cfg, crit: dict, done: dict) -> dict:
 
 
 def _b_crit_line(e: dict, unit: str) -> str:
-  """One target's B_crit, said as a bound where the fit lies outside the batch sizes swept."""
+  """One target's B_crit, said as a bound where the fit lies outside the batch sizes swept (and E_min, S_min·B_crit,
+  only where it is a value)."""
   f = e["fit"]
   ci = f.get("b_crit_ci")
   bs = [p["batch_size"] for p in e["per_batch_size"] if p["steps"] is not None]
+  e_min = f"E_min = {f['e_min_tokens']:.4g} {unit}, "
   if f["b_crit_vs_swept"] == "inside":
     head = f"B_crit = {f['b_crit']:.3g}" + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else " (no interval)")
   elif f["b_crit_vs_swept"] == "below":  # the interval's low end is the search's floor, not a measurement
-    head = (f"B_crit below the smallest batch size swept ({min(bs)}): the fit puts it at {f['b_crit']:.3g}"
-            + (f", 95% upper limit {ci[1]:.3g}" if ci else "") + " (an upper bound, not a value)")  # fmt: skip
+    head = f"B_crit ≤ {ci[1]:.3g}" if ci else "B_crit: no interval"
+    head += f" (the fit puts it at {f['b_crit']:.3g}, below the smallest batch size swept, {min(bs)}"
+    head += (
+      "; the upper limit lies inside the swept range, so 'below' is not established)"
+      if ci and ci[1] >= min(bs)
+      else ")"
+    )
+    e_min = ""
   else:
-    head = (f"B_crit above the largest batch size swept ({max(bs)}): the fit puts it at {f['b_crit']:.3g}"
-            + (f", 95% lower limit {ci[0]:.3g}" if ci else "")
-            + " (a lower bound: steps still fall as B grows)")  # fmt: skip
+    head = f"B_crit ≥ {ci[0]:.3g}" if ci else "B_crit: no interval"
+    head += f" (the fit puts it at {f['b_crit']:.3g}, above the largest batch size swept, {max(bs)}"
+    head += (
+      "; the lower limit lies inside the swept range, so 'above' is not established)"
+      if ci and ci[0] <= max(bs)
+      else "; steps still fall as B grows)"
+    )
+    e_min = ""
   return (
-    f"  target {e['target']:.4g}: {head}; S_min = {f['s_min']:.4g} steps, E_min = {f['e_min_tokens']:.4g} {unit} "
-    f"(rms error of ln S {f['rmse_ln_s']:.2f})"
+    f"  target {e['target']:.4g}: {head}; S_min = {f['s_min']:.4g} steps, {e_min}rms error of ln S "
+    f"{f['rmse_ln_s']:.2f}, from {len(bs)} batch sizes"
+    + (" (one degree of freedom: the interval means little)" if len(bs) == MIN_POINTS else "")
   )
 
 
@@ -348,9 +364,9 @@ def text(crit: dict, unit: str = "tokens") -> str:
   for e in crit.get("targets", []):
     if not e.get("fit"):
       lines.append(f"  target {e['target']:.4g}: no fit ({e['note']})")
-      continue
-    lines.append(_b_crit_line(e, unit))
-    if e["fit"].get("warning"):
+    else:
+      lines.append(_b_crit_line(e, unit))
+    if (e.get("fit") or {}).get("warning"):
       lines.append(f"    CAVEAT: {e['fit']['warning']}")
     edge = [f"B={p['batch_size']} ({p['lr_at_edge']})" for p in e["per_batch_size"] if p.get("lr_at_edge")]
     if edge:
@@ -362,8 +378,12 @@ def text(crit: dict, unit: str = "tokens") -> str:
   warm = crit.get("warmup_steps", {})
   if crit.get("targets") and any(warm.values()):
     lines.append("  steps count from step 0 and include each row's warmup ("
-                 + ", ".join(f"B={b}: {w}" for b, w in warm.items()) + " steps); the automatic targets lie below "
-                 "every curve at its first evaluation after the warmup")  # fmt: skip
+                 + ", ".join(f"B={b}: {w}" for b, w in warm.items()) + " steps)"
+                 + ("; the automatic targets lie below every curve at its first evaluation after the warmup"
+                    if crit.get("targets_chosen") == "auto" else ""))  # fmt: skip
+  if crit.get("targets"):
+    lines.append("  the curves are each row's whole run (under train.budget=both, the longer budget): S and B_crit do "
+                 "not depend on the budget a fit is read at")  # fmt: skip
   settings = {
     tuple(p.get(k) for k in scaling.SETTING_KEYS) for e in crit.get("targets", []) for p in e["per_batch_size"]
   }

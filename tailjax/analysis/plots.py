@@ -256,6 +256,10 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
   for ax, (label, one) in zip(axes, sets, strict=True):
     rows = [o for o in one["per_batch_size"] if "grid" in o]
     finite = np.array([v for o in rows for v in o["mean_val_loss"] if np.isfinite(v)])
+    blown = ""
+    if fp.get("ln_vocab") and (finite > 2 * fp["ln_vocab"]).any() and (finite <= 2 * fp["ln_vocab"]).any():
+      finite = finite[finite <= 2 * fp["ln_vocab"]]  # a lane blowing up (finite, far above the start) is left off
+      blown = "(losses above twice the start are off the axis: blowing up)"
     for i, o in enumerate(rows):
       color = f"C{i % 10}"
       ax.plot(o["grid"], o["mean_val_loss"], "o-", color=color, ms=3, label=f"B = {o['batch_size']}")
@@ -271,7 +275,8 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
     ax.set(xscale="log", xlabel="learning rate", ylabel=f"final val loss (seed {fit.get('seed_average', 'mean')})")
     _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
     title = "loss against LR; * optimum reported, > < at the grid edge (bound)" + _budget(fit)
-    ax.set_title(title + (f"\n{label}" if label else "") + (f"\n{outside}" if outside else ""), fontsize=9)
+    notes = " ".join(x for x in (outside, blown) if x)
+    ax.set_title(title + (f"\n{label}" if label else "") + (f"\n{notes}" if notes else ""), fontsize=9)
     ax.legend(fontsize=7)
   files.write_figure(path, fig)
   plt.close(fig)
@@ -380,7 +385,7 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
   per batch size and target) and the fitted S = S_min (1 + B_crit/B), E = E_min (1 + B/B_crit), with B_crit marked
   where it lies inside the swept range; a target without a fit shows its points only."""
   unit = "examples" if fp.get("kind") in ("images", "quadratic") else "tokens"
-  loss = "L" if fp.get("kind") == "quadratic" else "nats"
+  loss = "(loss L)" if fp.get("kind") == "quadratic" else "nats"
   fig, (ax_s, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
   colors = plt.cm.viridis(np.linspace(0.05, 0.85, max(len(crit["targets"]), 1)))
   bs_all = set()
@@ -394,11 +399,13 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
     if f:
       ci = f.get("b_crit_ci")
       where = {"inside": "", "above": " (> swept: a bound)", "below": " (< swept: a bound)"}[f["b_crit_vs_swept"]]
-      label = (
-        f"target {e['target']:.4g} {loss}: B_crit = {f['b_crit']:.3g}"
-        + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "")
-        + where
-      )
+      if f["b_crit_vs_swept"] == "inside" or not ci:
+        label = f"target {e['target']:.4g} {loss}: B_crit = {f['b_crit']:.3g}" + (
+          f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "") + where  # fmt: skip
+      elif f["b_crit_vs_swept"] == "below":
+        label = f"target {e['target']:.4g} {loss}: B_crit ≤ {ci[1]:.3g} (fit {f['b_crit']:.3g}, below swept)"
+      else:
+        label = f"target {e['target']:.4g} {loss}: B_crit ≥ {ci[0]:.3g} (fit {f['b_crit']:.3g}, above swept)"
     else:
       label = f"target {e['target']:.4g} {loss}: no fit ({len(pts)} points)"
     hollow = ["none" if p.get("lr_at_edge") else color for p in pts]
@@ -422,7 +429,7 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
       batch_ticks(ax, bs_all)
     plain_log_ticks(ax.yaxis)
     lo, hi = ax.get_ylim()
-    if hi / lo < 10:  # under a decade: label every minor tick too, or the axis has one or two numbers
+    if hi / lo < 30:  # under ~a decade and a half: label the minor ticks too, or the axis has one or two numbers
       ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
       ax.tick_params(axis="y", which="minor", labelsize=7)
   ax_s.set_title("S = S_min (1 + B_crit/B): below B_crit, doubling B halves the steps", fontsize=10)

@@ -147,6 +147,9 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     quadratic = fingerprint.get("kind") == "quadratic"  # its "unigram entropy" is the minimum, 0
     if not r["diverged"] and not quadratic and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
       note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
+    start = fingerprint.get("ln_vocab")
+    if not r["diverged"] and start and r["final_val_loss"] > 2 * start:  # finite, but far above where it started
+      note = "blowing up: loss above twice the start"
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
     lines.append(
       f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} "

@@ -89,7 +89,8 @@ def protocol(cfg) -> str:
       for ref in cfg.sweep.b2s or (cfg.optim.b2,):
         per = ", ".join(f"B={b}: {ref ** (b / b_ref):.4g}" for b in bs)
         lines.append(f"  Adam's β2 follows the batch size (half-life fixed in tokens): b2 = {ref:g} at B = {b_ref}, "
-                     f"so {per} (the b2 = … settings below name the value at B = {b_ref})")  # fmt: skip
+                     f"so {per}" + (f" (the b2 = … settings below name the value at B = {b_ref})"
+                                    if cfg.sweep.b2s else ""))  # fmt: skip
   return "\n".join(lines)
 
 
@@ -121,9 +122,13 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   fits = fits_by_budget(all_rows, fp, kinds)
   for k, f in fits.items():
     f["budget"] = k
-    if len(kinds) > 1 or k != "steps":  # the plots say at which budget they were read
+    if len(kinds) > 1 or k != "steps" or cfg.optim.b2_rule != "fixed":  # the plots say how they were read
       for one in [f, *f.get("by_setting", [])]:
-        one["budget_label"] = budget.short(cfg, k)
+        one["budget_label"] = budget.short(cfg, k) + (
+          f"; β2 follows B (b2 at B = {cfg.optim.b2_batch or min(cfg.sweep.batch_sizes)})"
+          if cfg.optim.b2_rule != "fixed" and cfg.optim.name != "sgd"
+          else ""
+        )
     if fp.get("kind") == "quadratic":
       f["exact"] = nqm.known_answer(cfg, f, k)
   fit = dict(fits[kinds[0]])
