@@ -126,4 +126,9 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   assert "critical batch size" in summary
   for name in ("lr_vs_batch.png", "lr_vs_batch_tokens.png", "critical_batch.json"):
     assert (tmp_path / "p2" / name).exists(), name
-  assert len(json.loads((tmp_path / "p2" / "rows" / "B4.json").read_text())["val_loss"]) >= 12  # both grids' evals
+  b4 = json.loads((tmp_path / "p2" / "rows" / "B4.json").read_text())
+  assert len(b4["val_loss"]) >= 12  # both grids' evaluations
+  speed = b4["throughput"]  # issue 17: the row's throughput after its first chunk, with matmul FLOP/s
+  assert speed["model_steps_per_s"] > 0 and speed["steps"] > 0
+  assert speed["tokens_per_s"] == pytest.approx(speed["model_steps_per_s"] * 4 * 16)
+  assert speed["flop_per_s"] == pytest.approx(speed["model_steps_per_s"] * speed["flops_per_step"])

@@ -7,13 +7,14 @@ chunk (and at step 0 of a fresh row), the way init2winit's training loop calls i
 
 import dataclasses
 import pathlib
+import time
 
 import jax
 import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import errors, validate
+from tailjax import budget, errors, flops, validate
 from tailjax.analysis import results
 from tailjax.training import checkpoint, engine, optim
 from tailjax.training.lanes import Lanes, lane_table, pad_lanes
@@ -134,8 +135,12 @@ def train_row(
   logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
                row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
+  clock = {}  # wall time and step at each fetched chunk: the throughput after the first one (which compiles)
+
   def consume(stop, n, metrics, val_R, norms):
     metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
+    clock.setdefault("first", (time.perf_counter(), stop))
+    clock["last"] = (time.perf_counter(), stop)
     metrics = {k: np.asarray(v)[:, :n_real] for k, v in metrics.items()}
     val_R, norms = np.asarray(val_R)[:n_real], {k: np.asarray(v)[:n_real] for k, v in norms.items()}
     for k in engine.METRICS:
@@ -175,10 +180,38 @@ def train_row(
   if pending is not None:
     consume(*pending)
   ckpt.close()
+  speed = throughput(row, n_real, clock)
+  if speed:
+    logging.info("%s: %s", name, speed["text"])
   diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real]
   for r in np.flatnonzero(diverged_at_R >= 0):
     logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
-  return {"history": history.arrays(), "diverged_at_R": diverged_at_R, "params_R": state.params}
+  return {"history": history.arrays(), "diverged_at_R": diverged_at_R, "params_R": state.params, "throughput": speed}
+
+
+def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
+  """Model-steps/s, tokens (examples)/s and matmul FLOP/s of the row after its first fetched chunk (the compile),
+  wall time including evaluations and checkpoints; None when the row ran one chunk (or resumed at its end)."""
+  if "first" not in clock or clock["last"][1] <= clock["first"][1] or clock["last"][0] <= clock["first"][0]:
+    return None
+  (t0, s0), (t1, s1) = clock["first"], clock["last"]
+  lane_steps = (s1 - s0) * n_real / (t1 - t0)
+  unit = budget.unit_name(row.cfg)
+  per_step = flops.train_step(row.cfg, row.vocab_size, row.batch_size)
+  out = {
+    "steps": s1 - s0,
+    "seconds": t1 - t0,
+    "model_steps_per_s": lane_steps,
+    f"{unit}_per_s": lane_steps * budget.tokens_per_step(row.cfg, row.batch_size),
+    "flops_per_step": per_step,
+    "flop_per_s": None if per_step is None else lane_steps * per_step,
+  }
+  out["text"] = (
+    f"{n_real} lanes × {s1 - s0} steps after the first chunk in {t1 - t0:.1f} s (evaluations included): "
+    f"{lane_steps:.3g} model-steps/s, {out[f'{unit}_per_s']:.3g} {unit}/s"
+    + (f", {out['flop_per_s']:.3g} FLOP/s (matmul FLOPs, tailjax.flops)" if per_step else "")
+  )
+  return out
 
 
 def _write_scalars(lane_writers, metrics, val_R, *, stop: int, n: int, log_every: int) -> None:
@@ -220,6 +253,7 @@ def finished_part(
   full = [r for r in rows if r["steps"] == hist["loss"].shape[0]][: len(table)]  # read at the row's whole length
   return {
     "rows": rows,
+    "throughput": trained.get("throughput"),  # model-steps/s, tokens/s, FLOP/s after the first chunk
     "lane_rows": full,  # one per lane, in the order of `labels` and of the curves' columns
     "labels": labels,
     "devices": devices,  # where the row trained
