@@ -1,10 +1,10 @@
 """FLOPs of one training step of one lane, from the config (issue 17): what achieved FLOP/s and MFU are computed from.
 
 Counted are the matrix products, 2 FLOPs per multiply-add, forward and backward (backward = 2 × forward, the usual
-6·N·tokens rule plus attention): elementwise work (LayerNorm, GELU, softmax, the optimizer) is left out, as MFU
-conventionally does. tests/test_flops.py checks the count against XLA's own (`compiled.cost_analysis()`), which does
-include the elementwise work: XLA counts 3–11% more at d32–d128. Models without a count (the image models and the
-injected FFN, so far) give None, and their runs report no FLOP/s. Jax-free.
+6·N·tokens rule plus attention, less the input gradient of a first layer that reads the data): elementwise work
+(LayerNorm, GELU, softmax, the optimizer) is left out, as MFU conventionally does. tests/test_flops.py checks the
+count against XLA's own (`compiled.cost_analysis()`), which does include the elementwise work: XLA counts 1.03–1.06×
+ours for the transformer and the image models at the tested shapes. Every model of tailjax has a count. Jax-free.
 """
 
 import math
@@ -24,11 +24,46 @@ def transformer_forward_per_token(cfg, vocab_size: int) -> float:
   return m.n_layers * per_block + 2 * d * vocab_size
 
 
+def image_forward_per_example(cfg, n_classes: int) -> tuple[float, float]:
+  """(forward matmul FLOPs per image, those of its first layer) for the Phase 3c models (models/vision.py): the MLP's
+  layers; the CNN's 3×3 convolutions (2·9·C_in·C_out per output pixel less the taps on the padding, the image halved
+  after each layer while larger than 4×4); the ViT's patch embedding, its blocks over N = HW/p² tokens (no causal
+  mask, so every key) and the head. The first layer's input is the data, whose gradient backpropagation does not
+  compute."""
+  from tailjax import data  # the image shapes (jax-free)
+
+  h, w, c = data.IMAGE_SHAPES[cfg.data.name]
+  m = cfg.model
+  d, depth = m.d_model, m.n_layers
+  if m.name == "mlp":
+    return 2 * (h * w * c * d + (depth - 1) * d * d + d * n_classes), 2 * h * w * c * d
+  if m.name == "cnn":
+    # a 3×3 'SAME' convolution multiplies (3h − 2)(3w − 2) valid (input, output) pixel pairs per channel pair, not 9hw:
+    # the taps on the zero padding are no work (XLA's count leaves them out too)
+    total, cin, first = 0.0, c, 2 * c * d * (3 * h - 2) * (3 * w - 2)
+    for _ in range(depth):
+      total += 2 * cin * d * (3 * h - 2) * (3 * w - 2)
+      cin = d
+      if h > 4:
+        h, w = h // 2, w // 2
+    return total + 2 * d * n_classes, first
+  n = (h // m.patch_size) * (w // m.patch_size)
+  block = 8 * d * d + 4 * m.mlp_ratio * d * d + 4 * n * d  # per token
+  embed = 2 * m.patch_size**2 * c * d * n
+  return embed + depth * block * n + 2 * d * n_classes, embed
+
+
 def train_step(cfg, vocab_size: int, batch_size: int) -> float | None:
-  """FLOPs of one optimizer step of one lane (forward + backward over B examples); None for a model not counted."""
+  """FLOPs of one optimizer step of one lane (forward + backward over B examples); None for a model not counted.
+  `vocab_size` is V for text and the number of classes for images."""
   name = cfg.model.name
   if name == "transformer":
     return 3 * transformer_forward_per_token(cfg, vocab_size) * batch_size * cfg.data.seq_len
+  if name in ("mlp", "cnn", "vit"):  # backward: the weights' gradient everywhere, the inputs' after the first layer
+    total, first = image_forward_per_example(cfg, vocab_size)
+    return (3 * total - first) * batch_size
+  if name == "ffn":  # y = W_out relu(W_in x): two d × hidden products per example, x the data
+    return 5 * 2 * cfg.model.d_model * int(cfg.model.mlp_ratio * cfg.model.d_model) * batch_size
   if name == "quadratic":  # per example: the gradient Hθ + √h ⊙ ξ and the loss, a few FLOPs per coordinate
     return 6 * cfg.model.d_model * batch_size
   return None
