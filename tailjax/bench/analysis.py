@@ -4,15 +4,13 @@ training step (one lane, and a row of 5 LR lanes).
   python -m tailjax.bench.analysis [--width=128] [--batch=64] [--steps=50] [--conv=xla --archs=cnn]
 """
 
-import time
-
 import jax
 import numpy as np
 from absl import app, flags
 
 from configs import phase3c
 from tailjax.analysis import scaling, weight_norms
-from tailjax.bench.estimators import best_time
+from tailjax.bench.estimators import best_time, chunk_seconds
 from tailjax.data import loader
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table
@@ -51,13 +49,7 @@ def main(_):
       table_ = lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))
       row = engine.Row.create(cfg, corpus.vocab_size, _BATCH.value)
       lanes = Lanes.from_table(table_)
-      state = row.init_state(lanes)
-      state, *_ = row.run_chunk(state, lanes, train, vb, _STEPS.value)  # compile
-      jax.block_until_ready(state)
-      t0 = time.perf_counter()
-      state, m, _ = row.run_chunk(state, lanes, train, vb, _STEPS.value)
-      jax.block_until_ready(m)
-      dt = time.perf_counter() - t0
+      dt = chunk_seconds(row, lanes, train, vb, _STEPS.value)
       rate, ms = _STEPS.value * lanes_n / dt, dt / _STEPS.value * 1e3
       print(f"{arch} d{_WIDTH.value} B={_BATCH.value} {lanes_n} lane(s), {row.strategy}: "
             f"{rate:.1f} lane-steps/s ({ms:.1f} ms per row step)")  # fmt: skip

@@ -6,8 +6,6 @@ with β2 as a per-lane value, and the steps-to-target analysis on curves of a Ph
 The engine's cost before the change is `python -m tailjax.bench --shapes=d64_t128 --lanes=7` at the commit before it.
 """
 
-import time
-
 import jax
 import numpy as np
 from absl import app, flags
@@ -15,7 +13,7 @@ from absl import app, flags
 from configs import phase2, phase2_tokens
 from tailjax import budget
 from tailjax.analysis import critical_batch
-from tailjax.bench.estimators import best_time
+from tailjax.bench.estimators import best_time, chunk_seconds
 
 _STEPS = flags.DEFINE_integer("steps", 30, "timed steps per chunk")
 _LANES = flags.DEFINE_integer("lanes", 7, "lanes in the timed row")
@@ -52,13 +50,7 @@ def _step_time() -> None:
     c.sweep.b2s = b2s
     table, _ = row_loop.row_lanes(c, lrs, 32)
     row, lanes = engine.Row.create(c, corpus.vocab_size, 32), Lanes.from_table(table)
-    state = row.init_state(lanes)
-    state, *_ = row.run_chunk(state, lanes, train, vb, _STEPS.value)  # compile
-    jax.block_until_ready(state)
-    t0 = time.perf_counter()
-    state, m, _ = row.run_chunk(state, lanes, train, vb, _STEPS.value)
-    jax.block_until_ready(m)
-    dt = time.perf_counter() - t0
+    dt = chunk_seconds(row, lanes, train, vb, _STEPS.value)
     print(f"d64 T=128 B=32, {len(table)} lanes ({label}), {row.strategy}: {_STEPS.value * len(table) / dt:.1f} "
           f"lane-steps/s")  # fmt: skip
 

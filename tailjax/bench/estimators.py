@@ -25,6 +25,17 @@ _SLOW_UP_TO = flags.DEFINE_float("slow_up_to", 1e6, "largest n for estimate() an
 FIRST_CALLS = {}  # name: seconds of the first (compiling) call, printed after the table
 
 
+def chunk_seconds(row, lanes, train, val_batches, steps: int) -> float:
+  """Wall seconds of one compiled chunk of `steps` steps of a fresh row, after a first chunk that compiles it."""
+  state = row.init_state(lanes)
+  state, *_ = row.run_chunk(state, lanes, train, val_batches, steps)  # compile
+  jax.block_until_ready(state)
+  t0 = time.perf_counter()
+  state, m, _ = row.run_chunk(state, lanes, train, val_batches, steps)
+  jax.block_until_ready(m)
+  return time.perf_counter() - t0
+
+
 def best_time(fn, repeats: int, name: str = "") -> float:
   """Seconds of the fastest of `repeats` calls of `fn`, after one warm-up call (compilation, kept in FIRST_CALLS)."""
   t0 = time.perf_counter()
