@@ -268,6 +268,7 @@ def model(m) -> None:
   if m.name == "transformer":
     _choice("model.dtype", m.dtype, models.DTYPES)
     _choice("model.attention", m.attention, models.ATTENTION)
+    _choice("model.matmul", m.matmul, models.MATMULS)
 
 
 def _transfer(c) -> None:

@@ -9,3 +9,4 @@ IMAGE_MODELS = ("mlp", "cnn", "vit")
 DTYPES = ("float32", "bfloat16")
 ATTENTION = ("auto", "xla", "blocked", "cudnn")
 CONVS = ("auto", "xla", "im2col")
+MATMULS = ("auto", "xla", "cpu")  # models/matmul.py

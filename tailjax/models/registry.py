@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from tailjax import validate
-from tailjax.models import vision
+from tailjax.models import matmul, vision
 from tailjax.models.ffn import FFN
 from tailjax.models.transformer import NanoTransformer
 
@@ -47,4 +47,5 @@ def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
     attention=resolve_attention(cfg, seq_len, backend or jax.default_backend()),
     attention_block=cfg.attention_block,
     tie_embeddings=cfg.tie_embeddings,
+    matmul=matmul.resolve(cfg.matmul, backend or jax.default_backend()),
   )

@@ -14,6 +14,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from tailjax.models import matmul
+
 init_normal = nn.initializers.normal(stddev=0.02)  # GPT-2's initialisation of weights and embeddings
 
 
@@ -74,12 +76,14 @@ class Mlp(nn.Module):
   hidden: int
   dtype: jnp.dtype
   out_init: nn.initializers.Initializer
+  matmul: str = "xla"  # models/matmul.py
 
   @nn.compact
   def __call__(self, x_BxTxD):
     D = x_BxTxD.shape[-1]
-    h = nn.Dense(self.hidden, dtype=self.dtype, kernel_init=init_normal, name="fc")(x_BxTxD)
-    return nn.Dense(D, dtype=self.dtype, kernel_init=self.out_init, name="proj")(nn.gelu(h))
+    dense = functools.partial(nn.Dense, dtype=self.dtype, dot_general=matmul.dot_general_for(self.matmul))
+    h = dense(self.hidden, kernel_init=init_normal, name="fc")(x_BxTxD)
+    return dense(D, kernel_init=self.out_init, name="proj")(nn.gelu(h))
 
 
 class Block(nn.Module):
@@ -92,6 +96,7 @@ class Block(nn.Module):
   dtype: jnp.dtype
   out_init: nn.initializers.Initializer
   causal: bool = True
+  matmul: str = "xla"
 
   @nn.compact
   def __call__(self, h_BxTxD):
@@ -103,7 +108,7 @@ class Block(nn.Module):
     a_BxTxD = attn(ln(name="ln1")(h_BxTxD))
     self.sow("intermediates", "attn_gain", _gain(a_BxTxD, h_BxTxD))  # ‖f(x)‖/‖x‖ of each residual branch
     h_BxTxD = h_BxTxD + a_BxTxD
-    mlp = Mlp(self.mlp_ratio * D, self.dtype, self.out_init, name="mlp")
+    mlp = Mlp(self.mlp_ratio * D, self.dtype, self.out_init, self.matmul, name="mlp")
     m_BxTxD = mlp(ln(name="ln2")(h_BxTxD))
     self.sow("intermediates", "mlp_gain", _gain(m_BxTxD, h_BxTxD))
     return h_BxTxD + m_BxTxD
@@ -131,6 +136,7 @@ class NanoTransformer(nn.Module):
   attention: str = "xla"
   attention_block: int = 64
   tie_embeddings: bool = False
+  matmul: str = "xla"  # xla | cpu: the dense layers' weight-gradient layout (models/matmul.py)
 
   @nn.compact
   def __call__(self, x_BxT):
@@ -148,10 +154,13 @@ class NanoTransformer(nn.Module):
         self.attention_block,
         self.dtype,
         out_init,
+        matmul=self.matmul,
         name=f"block_{i}",
       )(h_BxTxD)
     h_BxTxD = nn.LayerNorm(dtype=self.dtype, name="ln_f")(h_BxTxD)
     if self.tie_embeddings:
       return embed.attend(h_BxTxD.astype(jnp.float32))
-    logits = nn.Dense(self.vocab_size, dtype=self.dtype, kernel_init=init_normal, name="head")(h_BxTxD)
+    head = nn.Dense(self.vocab_size, dtype=self.dtype, kernel_init=init_normal, name="head",
+                    dot_general=matmul.dot_general_for(self.matmul))  # fmt: skip
+    logits = head(h_BxTxD)
     return logits.astype(jnp.float32)

@@ -79,6 +79,10 @@ class RowCheckpoints:
       ),
     )
 
+  def latest_step(self) -> int:
+    """The newest saved step (0 when there is none), read from the folder names: no state is read."""
+    return max(self._mngr.all_steps(), default=0)
+
   def restore_latest(self, abstract_state):
     """Returns (step, state, history) of the newest checkpoint that reads back whole, or None when there is none.
     Damaged steps are deleted, each with a warning."""

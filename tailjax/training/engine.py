@@ -119,7 +119,7 @@ class Row:
 
   def abstract_state(self, lanes: "Lanes"):
     """Shapes, dtypes and shardings of `init_state(lanes)`, computed without running it (a restore template)."""
-    shapes = jax.eval_shape(self.init_state, lanes)
+    shapes = jax.eval_shape(functools.partial(_init_unjitted, self), lanes)
     return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=self.sharding(len(s.shape))), shapes)
 
   def checkpoint_template(self, lanes: "Lanes", n_real: int):
@@ -262,6 +262,11 @@ class Row:
     """
     return _chunk(self, state, lanes, train_data, val_batches, n_steps=n_steps)
 
+  def compile_chunk(self, lanes: Lanes, train_data, val_batches, n_steps: int) -> None:
+    """Compiles `run_chunk`'s program for `n_steps` from the state's shapes alone, into the same cache the call uses:
+    a thread can do it while the state is being initialised or restored (`row_loop.train_row`)."""
+    _chunk.lower(self, self.abstract_state(lanes), lanes, train_data, val_batches, n_steps=n_steps).compile()
+
 
 NORM_PREFIX = "wnorm."  # history keys of per-matrix norms: "wnorm." + the parameter path joined by "."
 
@@ -277,8 +282,7 @@ def matrix_norms(params) -> dict:
   }
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _init(row: Row, lanes: Lanes) -> RowState:
+def _init_unjitted(row: Row, lanes: Lanes) -> RowState:
   params, opt_state = row.per_device(_over_lanes(row._init_lane, row.strategy), 5)(
     lanes.seed_R, lanes.lr_R, lanes.clip_R, lanes.weight_decay_R, lanes.b2_R
   )
@@ -288,6 +292,10 @@ def _init(row: Row, lanes: Lanes) -> RowState:
     step=jnp.zeros((), jnp.int32),
     diverged_at_R=jnp.full(lanes.size, -1, jnp.int32),
   )
+
+
+# Runs once per row: compiled without LLVM's optimisations, 2 s instead of 4-5 s on a 2-core CPU (BENCHMARKS.md).
+_init = jax.jit(_init_unjitted, static_argnums=0, compiler_options={"xla_backend_optimization_level": 0})
 
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")

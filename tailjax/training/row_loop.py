@@ -5,6 +5,7 @@ runs. What happens at a measurement step is not the loop's business: it calls `o
 chunk (and at step 0 of a fresh row), the way init2winit's training loop calls its callbacks.
 """
 
+import concurrent.futures
 import dataclasses
 import pathlib
 import time
@@ -123,6 +124,8 @@ def train_row(
   lanes = row.shard(Lanes.from_table(pad_lanes(table, row.devices)))
   train_data, val_batches = row.replicate((train_data, val_batches))
   ckpt = checkpoint.RowCheckpoints(checkpoint_dir.resolve(), cfg.checkpoint.keep)
+  bounds = chunk_bounds(cfg, eval_steps)
+  ahead = _compile_ahead(row, lanes, train_data, val_batches, bounds, start=ckpt.latest_step())
   restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
   if restored is None:
     start, state, history = 0, row.init_state(lanes), _History.fresh()
@@ -165,7 +168,10 @@ def train_row(
   every = cfg.checkpoint.every
   ckpt_at = set(range(every, cfg.train.steps, every)) if every else set()
   pending, prev = None, start
-  for stop in (s for s in chunk_bounds(cfg, eval_steps) if s > start):
+  for stop in (s for s in bounds if s > start):
+    if ahead is not None:
+      _wait(ahead, name)
+      ahead = None
     state, metrics, val_R = row.run_chunk(state, lanes, train_data, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
       consume(*pending)
@@ -187,6 +193,27 @@ def train_row(
   for r in np.flatnonzero(diverged_at_R >= 0):
     logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
   return {"history": history.arrays(), "diverged_at_R": diverged_at_R, "params_R": state.params, "throughput": speed}
+
+
+def _compile_ahead(row: engine.Row, lanes, train_data, val_batches, bounds, *, start: int):
+  """Starts compiling the first chunk's program in a thread, so that it overlaps the compile and run of the state's
+  initialisation (or its restore) and the first measurement: on a 2-core CPU this takes ~5 s off every row's start
+  (BENCHMARKS.md, issue 17). Returns the future, or None when the row is already finished."""
+  first = next((s for s in bounds if s > start), None)
+  if first is None:
+    return None
+  pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="compile-ahead")
+  future = pool.submit(row.compile_chunk, lanes, train_data, val_batches, first - start)
+  pool.shutdown(wait=False)
+  return future
+
+
+def _wait(future, name: str) -> None:
+  """Waits for the compile started ahead. Should it fail, the chunk's own call compiles (and reports) instead."""
+  try:
+    future.result()
+  except Exception as e:  # noqa: BLE001 - the real call below raises whatever is really wrong
+    logging.info("%s: compiling ahead failed (%s: %s); compiling at the first chunk", name, type(e).__name__, e)
 
 
 def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
