@@ -132,3 +132,6 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   assert speed["model_steps_per_s"] > 0 and speed["steps"] > 0
   assert speed["tokens_per_s"] == pytest.approx(speed["model_steps_per_s"] * 4 * 16)
   assert speed["flop_per_s"] == pytest.approx(speed["model_steps_per_s"] * speed["flops_per_step"])
+  assert speed["device_kind"] == "cpu" and speed["mfu"] is None and speed["peak_flop_per_s"] is None  # no CPU peak
+  kept = json.loads((tmp_path / "p2" / "throughput.json").read_text())
+  assert set(kept) == {"B4", "B8", "B16"} and kept["B4"]["model_steps_per_s"] == speed["model_steps_per_s"]

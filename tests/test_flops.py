@@ -50,3 +50,20 @@ def test_the_image_models_count_matches_xla(arch):
   cost = jax.jit(jax.value_and_grad(loss)).lower(params, x).compile().cost_analysis()
   xla = (cost[0] if isinstance(cost, list) else cost)["flops"]
   assert 0.97 <= xla / flops.train_step(c, 10, 8) <= 1.15, xla / flops.train_step(c, 10, 8)
+
+
+@pytest.mark.parametrize(
+  "kind, peak",
+  [("NVIDIA H100 80GB HBM3", 989e12), ("NVIDIA H100 PCIe", 756e12), ("NVIDIA H200", 989e12),
+   ("NVIDIA GH200 480GB", 989e12), ("NVIDIA A100-SXM4-80GB", 312e12), ("NVIDIA L4", 121e12),
+   ("NVIDIA L40S", 362e12), ("TPU v5 lite", 197e12),
+   ("cpu", None), ("NVIDIA GeForce GTX 1080", None)],
+)  # fmt: skip
+def test_peaks_match_device_kinds_most_specific_first(kind, peak):
+  assert flops.peak_flop_per_s(kind) == peak
+
+
+def test_mfu_is_achieved_over_the_peak_of_every_device():
+  assert flops.mfu(98.9e12, "NVIDIA H100 80GB HBM3") == pytest.approx(0.1)
+  assert flops.mfu(98.9e12, "NVIDIA H100 80GB HBM3", devices=2) == pytest.approx(0.05)
+  assert flops.mfu(1e12, "cpu") is None and flops.mfu(None, "NVIDIA H200") is None

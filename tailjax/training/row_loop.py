@@ -217,26 +217,36 @@ def _wait(future, name: str) -> None:
 
 
 def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
-  """Model-steps/s, tokens (examples)/s and matmul FLOP/s of the row after its first fetched chunk (the compile),
-  wall time including evaluations and checkpoints; None when the row ran one chunk (or resumed at its end)."""
+  """Model-steps/s, tokens (examples)/s, matmul FLOP/s and MFU (where the device's peak is known:
+  `flops.PEAK_BF16_DENSE`) of the row after its first fetched chunk (the compile), wall time including evaluations
+  and checkpoints; None when the row ran one chunk (or resumed at its end)."""
   if "first" not in clock or clock["last"][1] <= clock["first"][1] or clock["last"][0] <= clock["first"][0]:
     return None
   (t0, s0), (t1, s1) = clock["first"], clock["last"]
   lane_steps = (s1 - s0) * n_real / (t1 - t0)
   unit = budget.unit_name(row.cfg)
   per_step = flops.train_step(row.cfg, row.vocab_size, row.batch_size)
+  kind = row.mesh.devices.flat[0].device_kind
+  flop_per_s = None if per_step is None else lane_steps * per_step
   out = {
     "steps": s1 - s0,
+    "lanes": n_real,
     "seconds": t1 - t0,
     "model_steps_per_s": lane_steps,
     f"{unit}_per_s": lane_steps * budget.tokens_per_step(row.cfg, row.batch_size),
     "flops_per_step": per_step,
-    "flop_per_s": None if per_step is None else lane_steps * per_step,
+    "flop_per_s": flop_per_s,
+    "device_kind": kind,
+    "devices": row.devices,
+    "peak_flop_per_s": flops.peak_flop_per_s(kind),  # bf16 dense, per device; None on a CPU
+    "mfu": flops.mfu(flop_per_s, kind, row.devices),
   }
   out["text"] = (
     f"{n_real} lanes × {s1 - s0} steps after the first chunk in {t1 - t0:.1f} s (evaluations included): "
     f"{lane_steps:.3g} model-steps/s, {out[f'{unit}_per_s']:.3g} {unit}/s"
-    + (f", {out['flop_per_s']:.3g} FLOP/s (matmul FLOPs, tailjax.flops)" if per_step else "")
+    + (f", {flop_per_s:.3g} FLOP/s (matmul FLOPs, tailjax.flops)" if per_step else "")
+    + (f", MFU {out['mfu']:.1%} of {row.devices}× {kind}'s bf16 dense peak" if out["mfu"] is not None else "")
+    + (f"; no MFU: no peak known for {kind}" if out["mfu"] is None and per_step else "")
   )
   return out
 

@@ -9,6 +9,7 @@ Layout of a workdir:
   checkpoints/B{b}[.ext{k}]/  orbax checkpoints of the row (or round) in progress
   measure/B{b}/step{s}.json   the gradient-noise measurements (tailjax.noise), gathered into alpha.csv and friends
   tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
+  throughput.json        per row: model-steps/s, tokens/s, FLOP/s and MFU after its first chunk (row_loop.throughput)
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done (tailjax.analysis.summary)
 
 This module only orchestrates: which rows this process trains and on which devices, the extension rounds of each,
@@ -111,9 +112,20 @@ def run(cfg, workdir_path) -> dict:
     distributed.wait_for([wd / "rows" / f"B{b}.done" for b in others])
     for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
       done[b] = _row_and_extensions(ctx, batch_size=b, group=groups[0], lrs=row_lrs[b])
+  files.write_json(wd / "throughput.json", _throughput(done))
   if cfg.transfer.fit:
     return summary.transfer_test(cfg, wd, done, fp, the_plan=the_plan, ref_fit=ref_fit)
   return summary.sweep(cfg, wd, done, fp)
+
+
+def _throughput(done: dict) -> dict:
+  """throughput.json: per row (and extension round), model-steps/s, tokens/s, FLOP/s and MFU after its first chunk, as
+  `row_loop.throughput` measured them; null for a row that ran one chunk or was finished by an earlier run."""
+  out = {}
+  for b, row in sorted(done.items()):
+    for k, t in enumerate(row.get("throughput") or [None]):
+      out[f"B{b}" + (f".ext{k}" if k else "")] = None if t is None else {k2: v for k2, v in t.items() if k2 != "text"}
+  return out
 
 
 def _device_groups(cfg, row_lrs: dict) -> list[tuple[int, int]]:
@@ -214,4 +226,5 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       for k in parts[0].get("matrix_norms", {})
     },
     "matrix_shapes": parts[0].get("matrix_shapes", {}),
+    "throughput": [p.get("throughput") for p in parts],  # per part: the grid, then each extension round
   }
