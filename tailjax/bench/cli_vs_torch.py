@@ -4,7 +4,9 @@
 
 A is `python -m tailjax.main` training one row of `--lrs` (quickstart config; d64, 4 blocks, 4 heads, T = 128,
 B = 32 by default) with its evaluations, TensorBoard events, checkpoints, summary and plots, in a fresh workdir and
-with a fresh compilation cache (what a first run of a new shape pays). B is `launch/torch_reference.py` training the
+with a fresh compilation cache (what a first run of a new shape pays), or with `--warm_cache` one cache filled by an
+untimed run first (what a rerun pays: other learning rates, seeds or lengths reuse the programs, since lanes are
+arguments). B is `launch/torch_reference.py` training the
 same model, AdamW + clip_grad_norm_, one learning rate after another, for the same steps. The two alternate so that a
 slow stretch of a shared machine hits both; the ratio is torch's wall time over tailjax's (> 1 = tailjax faster).
 
@@ -29,6 +31,12 @@ _STEPS = flags.DEFINE_integer("steps", 300, "steps per learning rate")
 _LRS = flags.DEFINE_list("lrs", ["1e-4", "3e-4", "1e-3", "3e-3", "1e-2"], "the row's learning rates")
 _TORCH = flags.DEFINE_string("torch_python", "", "a python with torch installed; '' = skip the torch side")
 _SHAPE = flags.DEFINE_string("shape", "d64_l4_h4_t128_b32", "d{D}_l{layers}_h{heads}_t{T}_b{B}")
+_WARM = flags.DEFINE_bool(
+  "warm_cache",
+  False,
+  "share one compilation cache, filled by an untimed first run: a rerun of the shape (other "
+  "learning rates, seeds or steps compile the same programs); default: a fresh cache per run, as a first run pays",
+)
 _EXTRA = flags.DEFINE_list(
   "overrides", [], "more --config.FIELD=VALUE for the tailjax side, e.g. output.tensorboard=False"
 )
@@ -112,16 +120,23 @@ def main(argv):
   del argv
   import os
 
-  print(f"shape {_SHAPE.value}, {len(_LRS.value)} LRs × {_STEPS.value} steps, {os.cpu_count()} CPUs")
+  cache = "one warm compilation cache" if _WARM.value else "a fresh compilation cache per run"
+  print(f"shape {_SHAPE.value}, {len(_LRS.value)} LRs × {_STEPS.value} steps, {os.cpu_count()} CPUs, {cache}")
   print("tailjax: " + " ".join(tailjax_command("WORKDIR")[1:]))
   if _TORCH.value:
     print("torch:   " + " ".join(torch_command()[1:]))
   ours, theirs, parts = [], [], []
+  shared = tempfile.mkdtemp(prefix="tailjax-xla-")
+  if _WARM.value:
+    with tempfile.TemporaryDirectory() as tmp:
+      env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=shared)
+      *_, wall, _ = _run(tailjax_command(str(pathlib.Path(tmp) / "run")), cwd=REPO, env=env)
+    print(f"untimed run filling the compilation cache: {wall:.1f} s")
   for pair in range(_PAIRS.value):
     with tempfile.TemporaryDirectory() as tmp:
-      env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(pathlib.Path(tmp) / "xla"))
+      cache = shared if _WARM.value else str(pathlib.Path(tmp) / "xla")
+      env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=cache)
       t0, t1, wall, log = _run(tailjax_command(str(pathlib.Path(tmp) / "run")), cwd=REPO, env=env)
-      shutil.rmtree(tmp, ignore_errors=True)
     ours.append(wall)
     parts.append(phases(log, t0, t1))
     speed = re.findall(r"after the first chunk in [^:]*: ([\d.]+) model-steps/s", log)
@@ -142,6 +157,7 @@ def main(argv):
     )
   for k in parts[0]:
     print(f"  tailjax {k}: median {statistics.median(p.get(k, float('nan')) for p in parts):.1f} s")
+  shutil.rmtree(shared, ignore_errors=True)
 
 
 if __name__ == "__main__":
