@@ -19,5 +19,5 @@ def get_config():
   c.eval.every = 100
   c.checkpoint.every = 300
   c.sweep.batch_sizes = (32,)
-  c.sweep.learning_rates = (3e-3, 1e-2, 3e-2)
+  c.sweep.learning_rates = (1e-3, 3e-3, 1e-2)
   return c
