@@ -113,7 +113,7 @@ def main(argv):
   print(f"{'B':>4} {'strategy':>8} {'dtype':>9} {'attention':>9} {'compile s':>9} {'model-steps/s':>13} "
         f"{'tokens/s':>10} {'FLOP/s':>9} {'MFU':>6}")  # fmt: skip
   for b, strategy, dtype, attention in grid:
-    if left() < 30:
+    if left() < 0.45 * _BUDGET.value:  # the rest is the grid's
       report["skipped"].append({"batch_size": b, "strategy": strategy, "dtype": dtype, "attention": attention})
       continue
     cfg = _config(strategy=strategy, dtype=dtype, attention=attention)
@@ -153,8 +153,9 @@ def _grid(report: dict, corpus, left) -> dict:
   rows, total = [], 0.0
   for b in cfg.sweep.batch_sizes:
     bb = min(b, 8) if _CPU.value else b
-    if left() < 20:
-      rows.append({"batch_size": bb, "skipped": "out of time"})
+    guess = best["compile_s"] + steps * best["lanes"] / best["model_steps_per_s"] * bb / 32  # time ∝ B
+    if left() < guess:
+      rows.append({"batch_size": bb, "skipped": f"out of time (about {guess:.0f} s needed, {left():.0f} s left)"})
       continue
     timed = _time_row(cfg, corpus, bb, steps, eval_batches=evals)
     row_s = timed["compile_s"] + full.train.steps * timed["step_s"]  # each chunk of `steps` holds one evaluation
