@@ -19,10 +19,11 @@ def note_position(where: str | None = None, saved: str | None = None) -> None:
     _position["saved"] = saved
 
 
-class UserError(Exception):
+class UserError(ValueError):
   """Bad input: main prints its message on one line and exits non-zero, without a traceback.
 
-  The message names the problem and the fix.
+  The message names the problem and the fix. A ValueError, so that a library caller (`tailjax.noise_report`,
+  `tailjax.train_rows`) catches bad input the way Python code usually does.
   """
 
 

@@ -209,7 +209,7 @@ def _measure(m) -> None:
 
 
 def _data(d) -> None:
-  _choice("data.name", d.name, data.TEXT + data.IMAGES)
+  _choice("data.name", d.name, (*data.TEXT, *data.IMAGES, data.TASK))
   if d.path and d.name not in data.READS_PATH:
     raise UserError(
       f"data.path={d.path!r} is not read for data.name={d.name!r} (only {', '.join(data.READS_PATH)} read files); "
@@ -242,6 +242,11 @@ def _pairing(c) -> None:
       f"model.name={c.model.name!r} with data.name={c.data.name!r}: the noisy quadratic model draws its own noise; "
       "set both --config.model.name=quadratic and --config.data.name=noisy_quadratic (or neither), as configs/nqm.py "
       "does"
+    )
+  if (c.model.name == models.TASK) != (c.data.name == data.TASK):
+    raise UserError(
+      f"model.name={c.model.name!r} with data.name={c.data.name!r}: a task is your own model and data together; "
+      "tailjax.train_rows(task, ...) sets both to 'task'"
     )
   if (c.model.name == "ffn") != (c.data.name == "injected"):
     raise UserError(
@@ -294,6 +299,11 @@ def _distributed(c) -> None:
 def against_data(c, corpus) -> None:
   """Checks that need the corpus: every batch must fit in the training split."""
   biggest = max(c.sweep.batch_sizes)
+  if c.model.name == models.TASK:
+    if biggest > corpus.n_train:
+      raise UserError(f"batch size {biggest} is larger than the {corpus.n_train} training examples of task "
+                      f"{corpus.name}; use smaller sweep.batch_sizes or more training data")  # fmt: skip
+    return
   if hasattr(corpus, "train_x"):  # images
     if biggest > corpus.n_train:
       raise UserError(f"batch size {biggest} is larger than the {corpus.n_train} training images of {corpus.name}; "

@@ -11,6 +11,9 @@ import numpy as np  # noqa: E402
 
 from tailjax import files  # noqa: E402
 
+# the names of the two reference losses (fingerprint keys ln_vocab, unigram_entropy) by the data's kind
+_REF_NAMES = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum"), "task": ("chance", "")}
+
 
 def _refs(ax, fp, within=None) -> str:
   """Draws ln V and the unigram entropy (ln C and the class entropy for images) as horizontal lines; with `within`
@@ -18,8 +21,7 @@ def _refs(ax, fp, within=None) -> str:
   naming the ones left out."""
   if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
     return ""
-  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(fp.get("kind"))
-  names = names or ("ln V", "unigram H")
+  names = _REF_NAMES.get(fp.get("kind"), ("ln V", "unigram H"))
   left = []
   for name, value, style in ((names[0], fp["ln_vocab"], dict(color="k", ls=":")),
                              (names[1], fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
@@ -163,10 +165,11 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
                            gridspec_kw={"height_ratios": heights})  # fmt: skip
-  names = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum")}.get(
-    fp.get("kind"), ("ln V", "unigram H")
-  )
-  refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}, {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("ln_vocab") else ""
+  names = _REF_NAMES.get(fp.get("kind"), ("ln V", "unigram H"))
+  refs = ""
+  if fp.get("ln_vocab"):
+    refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}"
+    refs += f", {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("unigram_entropy") is not None else ""
   for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
     for i, o in enumerate(opts):
@@ -235,7 +238,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
     ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
   for ax in axes[0]:
     for line in ax.get_lines():
-      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy", "L(θ0)", "minimum")):
+      if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy", "L(θ0)", "minimum", "chance")):
         handles.setdefault(line.get_label(), line)
   fig.legend(handles.values(), handles.keys(), loc="outside right upper", fontsize=6, ncol=1 + len(handles) // 24)
   files.write_figure(path, fig)

@@ -119,6 +119,8 @@ def reference_losses(fingerprint: dict) -> str:
       f"reference losses: L(θ0) = {fingerprint['ln_vocab']:.4g} (the start: learned nothing), 0 (the minimum); "
       f"noise {fingerprint.get('noise')}, spectrum h_i = i^-{fingerprint.get('spectrum_power', 1):g}"
     )
+  if fingerprint.get("kind") == "task":
+    return f"reference loss: {fingerprint['ln_vocab']:.4g} (learned nothing; {fingerprint.get('chance_from', '')})"
   if fingerprint.get("kind") == "images":
     return (
       f"reference losses: ln C = {fingerprint['ln_vocab']:.3f} (learned nothing: uniform over "
@@ -145,7 +147,8 @@ def table(rows: list[dict], fingerprint: dict) -> str:
   for r in rows:
     note = "DIVERGED" if r["diverged"] else ""
     quadratic = fingerprint.get("kind") == "quadratic"  # its "unigram entropy" is the minimum, 0
-    if not r["diverged"] and not quadratic and r["final_val_loss"] >= fingerprint["unigram_entropy"]:
+    entropy = fingerprint.get("unigram_entropy")  # None for a task: it has no second reference
+    if not r["diverged"] and not quadratic and entropy is not None and r["final_val_loss"] >= entropy:
       note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
     start = fingerprint.get("ln_vocab")
     if not r["diverged"] and start and r["final_val_loss"] > 2 * start:  # finite, but far above where it started

@@ -6,6 +6,7 @@ The choice lists below are what `validate` checks before jax loads, so this file
 DATA_ENV = "TAILJAX_DATA_DIR"  # where the shared corpora live (default: ../shared/data beside the repository)
 # `injected`: experiment 1.1, no corpus; `noisy_quadratic`: the quadratic model's noise, drawn in the program
 TEXT = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens", "injected", "noisy_quadratic")
+TASK = "task"  # a user's own data (tailjax.Task), given from Python
 IMAGES = ("digits", "mnist", "cifar10")
 READS_PATH = ("tinyshakespeare", "wikitext2")  # the corpora read from data.path (the others are built in)
 IMAGE_SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "cifar10": (32, 32, 3)}  # H, W, C

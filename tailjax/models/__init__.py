@@ -4,7 +4,8 @@ experiment 1.1's FFN (`ffn`); `registry.build` makes one from the config, `param
 The choice lists below are what `validate` checks before jax loads, so this file imports nothing.
 """
 
-NAMES = ("transformer", "ffn", "mlp", "cnn", "vit", "quadratic")  # quadratic: the noisy quadratic model (issue 15)
+TASK = "task"  # a user's own model and data (tailjax.Task), trained from Python by tailjax.train_rows
+NAMES = ("transformer", "ffn", "mlp", "cnn", "vit", "quadratic", TASK)  # quadratic: the noisy quadratic model
 IMAGE_MODELS = ("mlp", "cnn", "vit")
 DTYPES = ("float32", "bfloat16")
 ATTENTION = ("auto", "xla", "blocked", "cudnn")

@@ -5,6 +5,7 @@ the head and vectors to its AdamW part: all three read it here. Pure Python.
 
 EMBEDDINGS = ("embed", "pos_embed", "patch_embed")  # top-level module names of the models' embeddings
 HEAD = "head"  # the output layer of every model
+STUDY_KINDS = ("vector", "attention", "ffn", "conv", "embedding", "head")  # what `group_kind` returns by name
 
 
 def group_name(path) -> str:

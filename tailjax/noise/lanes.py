@@ -47,15 +47,18 @@ def measure_lanes(
   measure_cfg,
   verdict: bool,
   gains_fn=None,
+  kind_fn=None,
 ) -> dict:
   """One measurement of every lane of a row: rows for alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv
   (`measure_cfg` is the config's measure section).
 
   `loss_one(params, example)` is the loss of one example; `params_R` carries the lane axis; `gains_fn(params,
-  examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv). A diverged lane is skipped
-  (its parameters are frozen at the last finite step and say nothing about the noise), and so is a lane whose seed
-  `measure_cfg.seeds` leaves out (every file then has rows for the measured seeds only)."""
-  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  examples)`, if given, returns each residual branch's ‖f(x)‖/‖x‖ (sublayer_gain.csv); `kind_fn(name, ndim)` names
+  the pool of each tensor (`per_example.per_example_noise`). A diverged lane is skipped (its parameters are frozen at
+  the last finite step and say nothing about the noise), and so is a lane whose seed `measure_cfg.seeds` leaves out
+  (every file then has rows for the measured seeds only), and a lane whose per-example gradients are not all finite
+  (its label is listed under "non_finite")."""
+  out = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": [], "non_finite": []}
   shapes = jax.tree.map(lambda v: jax.ShapeDtypeStruct(v.shape[1:], v.dtype), params_R)
   coords = per_example.coordinates(shapes, measure_cfg.coords_per_group)
   # One lane at a time, not vmapped: the memory budget holds one lane's chunk of per-example gradients.
@@ -64,8 +67,11 @@ def measure_lanes(
       continue
     params = _lane(params_R, r)
     noise = per_example.per_example_noise(
-      loss_one, params, examples, budget_bytes=measure_cfg.budget_mb * 2**20, coords=coords
+      loss_one, params, examples, budget_bytes=measure_cfg.budget_mb * 2**20, coords=coords, kind_fn=kind_fn
     )
+    if not all(map(np.isfinite, (noise.trace_sigma, noise.mean_grad_sq))):  # a NaN or inf in some g_i
+      out["non_finite"].append(labels[r])
+      continue
     head = {
       "step": step,
       "batch_size": batch_size,

@@ -72,6 +72,7 @@ def per_example_noise(
   budget_bytes: float = 1 << 30,
   seed: int = 0,
   coords: list | None = None,
+  kind_fn=None,
 ) -> Noise:
   """Per-example gradient noise of `loss_fn(params, example) -> scalar` over the leading axis (m) of `examples`.
 
@@ -83,10 +84,12 @@ def per_example_noise(
     budget_bytes: memory for one chunk of per-example gradients; the chunk size follows from it.
     seed: picks the coordinates (fixed by default, so every measurement of a run reads the same coordinates).
     coords: the coordinates already picked (`coordinates`), to skip picking them again.
+    kind_fn: `kind_fn(name, ndim) -> str`, the pool a tensor belongs to (default `param_kinds.group_kind`).
+
+  Raises:
+    ValueError: fewer than 2 examples, examples whose leaves disagree on m, or a loss that is not a scalar.
   """
-  m = jax.tree_util.tree_leaves(examples)[0].shape[0]
-  if m < 2:
-    raise ValueError(f"per_example_noise: m = {m} examples; the noise needs at least 2 (a mean and a deviation)")
+  m = check_examples(loss_fn, params, examples)
   n_params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(params))
   c = chunk_size(m, n_params, budget_bytes)
   idx = coords if coords is not None else coordinates(params, coords_per_group, seed)
@@ -100,7 +103,7 @@ def per_example_noise(
     name = param_kinds.group_name(path)
     grad_norm[name] = float(g)
     noise[name] = s
-    kinds[name] = param_kinds.group_kind(name, leaf.ndim)
+    kinds[name] = (kind_fn or param_kinds.group_kind)(name, leaf.ndim)
   b_small = c // min(c, _SMALL_BATCHES)
   two = two_batch_noise_scale(float(small_sq), mean_sq, b_small, m) if b_small < m else {"b_simple": math.nan}
   return Noise(
@@ -115,6 +118,32 @@ def per_example_noise(
     true_grad_sq=true_sq,
     b_simple=trace / true_sq if true_sq > 0 else math.inf,
   )
+
+
+def check_examples(loss_fn, params, examples) -> int:
+  """m, the examples' common leading axis, after checking what the measurement needs: m ≥ 2, every leaf of
+  `examples` of length m, and `loss_fn(params, example)` a scalar (checked on shapes only: nothing runs)."""
+  leaves = jax.tree_util.tree_leaves(examples)
+  if not leaves or any(np.ndim(v) == 0 for v in leaves):
+    raise ValueError("examples must be a pytree of arrays with a leading axis m (one entry per example)")
+  sizes = {jax.tree_util.keystr(path) or "examples": np.shape(v)[0]
+           for path, v in jax.tree_util.tree_flatten_with_path(examples)[0]}  # fmt: skip
+  if len(set(sizes.values())) > 1:
+    raise ValueError(
+      f"the leaves of examples disagree on m (their leading axis): {sizes}; give every leaf one entry per example"
+    )
+  m = next(iter(sizes.values()))
+  if m < 2:
+    raise ValueError(f"m = {m} example(s); the noise needs at least 2 (a mean and a deviation), e.g. 64")
+  one = jax.tree.map(lambda v: jax.ShapeDtypeStruct(np.shape(v)[1:], jnp.result_type(v)), examples)
+  out = jax.eval_shape(loss_fn, params, one)
+  if not hasattr(out, "shape") or out.shape != ():
+    shape = getattr(out, "shape", type(out).__name__)
+    raise ValueError(
+      f"loss_fn(params, example) must return a scalar, the loss of ONE example; it returned shape {shape}. "
+      "Take a single example (no batch axis) and reduce to one number"
+    )
+  return m
 
 
 @jax.jit(static_argnames=("loss_fn", "c"))

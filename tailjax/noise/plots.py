@@ -26,7 +26,8 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   steps = sorted({r["step"] for r in mine})
   pooled = sorted({r["group"] for r in mine if r["group"].startswith("all ")})
   tensors = sorted({r["group"] for r in mine if not r["group"].startswith(("all ", "raw "))})
-  title = f"B = {b}, {lane}"
+  where = "" if b == "" else f"B = {b}, "  # a report outside a sweep has no batch size
+  title = f"{where}{lane}"
 
   def hill(group, step, ratio=mid_ratio):
     got = _select(mine, group=group, step=step, estimator="hill", k_ratio=ratio)
@@ -50,7 +51,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
         label = g if category is None else f"{g} (verdict: {category})"
         ax.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", mfc=None if power else "none", label=label)
         values += [v for _, v in pts if np.isfinite(v)]
-    ax.set(xlabel="step", title=f"B = {b}, {ln}")
+    ax.set(xlabel="step", title=f"{where}{ln}")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=6, loc="best")
   if values:
@@ -148,6 +149,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
       row[0].set_ylabel("Hill α̂")
     axes[0][0].legend(fontsize=7)
     more = f" (first {_MAX_LANE_ROWS} of {len(lanes)} lanes)" if len(lanes) > _MAX_LANE_ROWS else ""
-    fig.suptitle(f"Hill plots (B = {b}{more}): a power-law tail shows a flat stretch; a drift means none", fontsize=9)
+    which = f" (B = {b}{more})" if b != "" else more
+    fig.suptitle(f"Hill plots{which}: a power-law tail shows a flat stretch; a drift means none", fontsize=9)
     files.write_figure(workdir / "hill_plots.png", fig)
     plt.close(fig)

@@ -8,7 +8,7 @@ import json
 import pathlib
 
 from tailjax import files
-from tailjax.noise import plots
+from tailjax.noise import plots as plots_module
 
 ALPHA_COLUMNS = [
   "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "pooling", "estimator", "k_ratio", "value",
@@ -30,13 +30,24 @@ def write_outputs(workdir, cfg) -> dict:
   """Gathers every measurement of the sweep into alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv,
   sublayer_gain.csv (transformer) and hill_curves.json, then draws the plots."""
   workdir = pathlib.Path(workdir)
-  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  measurements = []
   for b in cfg.sweep.batch_sizes:
     folder = workdir / "measure" / f"B{b}"
-    for path in sorted(folder.glob("step*.json"), key=lambda p: int(p.stem[4:])):
-      one = json.loads(path.read_text())
-      for key in found:
-        found[key] += one.get(key, [])
+    measurements += [
+      json.loads(p.read_text()) for p in sorted(folder.glob("step*.json"), key=lambda p: int(p.stem[4:]))
+    ]
+  return write_tables(workdir, measurements, plots=cfg.output.plots, k_ratios=cfg.measure.k_ratios)
+
+
+def write_tables(workdir, measurements: list[dict], *, plots: bool, k_ratios) -> dict:
+  """Writes measurements (each what `noise.lanes.measure_lanes` returns) as the noise files of `workdir` and, with
+  `plots`, draws the plots (at the middle of `k_ratios`); returns the gathered rows. Every file is rewritten whole
+  and atomically (the sweep, the one-call report and the training-loop callback all write through here)."""
+  workdir = pathlib.Path(workdir)
+  found = {"alpha": [], "scale": [], "params": [], "verdicts": [], "hill_curves": [], "gains": []}
+  for one in measurements:
+    for key in found:
+      found[key] += one.get(key, [])
   files.write_csv(workdir / "alpha.csv", found["alpha"], ALPHA_COLUMNS)
   files.write_csv(workdir / "noise_scale.csv", found["scale"], SCALE_COLUMNS)
   files.write_csv(workdir / "param_stats.csv", found["params"], PARAM_COLUMNS)
@@ -44,6 +55,6 @@ def write_outputs(workdir, cfg) -> dict:
   if found["gains"]:
     files.write_csv(workdir / "sublayer_gain.csv", found["gains"], GAIN_COLUMNS)
   files.write_json(workdir / "hill_curves.json", found["hill_curves"])
-  if cfg.output.plots and any(r["estimator"] == "hill" for r in found["alpha"]):  # the plots show Hill
-    plots.all_plots(workdir, found, mid_ratio=sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2])
+  if plots and any(r["estimator"] == "hill" for r in found["alpha"]):  # the plots show Hill
+    plots_module.all_plots(workdir, found, mid_ratio=sorted(k_ratios)[len(k_ratios) // 2])
   return found

@@ -83,6 +83,8 @@ class Row:
     strategy: resolved lane strategy, `map` or `vmap`.
     devices: how many local devices the lane axis is split over.
     first_device: index in `jax.local_devices()` of the first of them (rows may train at once on disjoint devices).
+    task: a user's model and data (`tailjax.Task`: init, loss, sample), in place of the config's model and data;
+      compared by identity, so rows of one task share their programs.
   """
 
   cfg: ml_collections.FrozenConfigDict
@@ -91,14 +93,17 @@ class Row:
   strategy: str
   devices: int = 1
   first_device: int = 0
+  task: object = None
 
   @classmethod
-  def create(cls, cfg, vocab_size: int, batch_size: int, devices: int = 1, first_device: int = 0) -> "Row":
+  def create(
+    cls, cfg, vocab_size: int, batch_size: int, devices: int = 1, first_device: int = 0, *, task=None
+  ) -> "Row":
     # A copy: FrozenConfigDict compares (and hashes) through the ConfigDict it was made from, so a config changed
     # after this row was built would make the two rows equal, and share a compiled program that is not theirs.
     frozen = ml_collections.FrozenConfigDict(copy.deepcopy(cfg))
     strategy = resolve_lane_strategy(cfg.sweep.lane_strategy)
-    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device)
+    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device, task)
 
   # ---------------------------------------------------------------- placement
   @functools.cached_property
@@ -158,6 +163,8 @@ class Row:
 
   @functools.cached_property
   def model(self):
+    if self.task is not None:  # a user's model is its init and loss functions, not a module of ours
+      return None
     if self.is_quadratic:  # its spectrum is a property of the data section
       return quadratic.Quadratic(self.cfg.model.d_model, self.cfg.data.spectrum_power, self.cfg.model.theta0)
     return registry.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
@@ -183,7 +190,9 @@ class Row:
 
   def loss(self, params, x_BxT, y_BxT):
     """Mean cross-entropy of next-token targets (of class labels, for images: x = images, y = labels); for the FFN,
-    the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z)."""
+    the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z); for a task, its own loss of the batch x (y is None)."""
+    if self.task is not None:
+      return self.task.loss(params, x_BxT)
     if self.injected:
       return jax.vmap(ffn.injected_loss(self.model), in_axes=(None, 0))(params, (x_BxT, y_BxT)).mean()
     if self.is_quadratic:  # x = the noise vectors ξ [B, D]; y is a placeholder
@@ -192,7 +201,10 @@ class Row:
     return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
 
   def draw(self, key, n: int, train_data):
-    """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients."""
+    """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients; for a task,
+    (its sampler's batch, None)."""
+    if self.task is not None:
+      return self.task.sample(train_data, key, n), None
     if self.injected:
       return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
     if self.is_quadratic:
@@ -204,6 +216,9 @@ class Row:
     return text.sample_windows(train_data, key, n, self.cfg.data.seq_len)
 
   def _init_lane(self, seed, lr, clip, wd, b2):
+    if self.task is not None:
+      params = self.task.init(jax.random.fold_in(jax.random.key(seed), 0))
+      return params, self._tx(lr, clip, wd, b2).init(params)
     if self.injected or self.is_quadratic:
       x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
     elif self.is_image_model:

@@ -33,7 +33,8 @@ class NoiseHook:
     self._gains_fn = jax.jit(self._gains) if cfg.model.name in _GAIN_MODELS else None  # compiled once per row
 
   def _loss_one(self, params, example):
-    return self._row.loss(params, example[0][None], example[1][None])
+    x, y = jax.tree.map(lambda v: v[None], example)  # a batch of one (y is None for a tailjax.Task)
+    return self._row.loss(params, x, y)
 
   def _gains(self, params, examples):
     """Each residual branch's ‖f(x)‖/‖x‖, sown by the blocks of the transformer and the ViT."""
@@ -67,7 +68,11 @@ class NoiseHook:
       measure_cfg=cfg.measure,
       verdict=cfg.measure.verdict and step == self._last,
       gains_fn=self._gains_fn,
+      kind_fn=self._row.task.kind_fn if self._row.task is not None else None,
     )
+    for label in found["non_finite"]:
+      logging.warning("B=%d step %d %s: some per-example gradients are not finite; this lane is not measured",
+                      self._row.batch_size, step, label)  # fmt: skip
     files.write_json(out, found)
     logging.info(
       "B=%d step %d: gradient noise measured (%.1f s, of which compiling %.1f s)",

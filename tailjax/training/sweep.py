@@ -26,9 +26,10 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, validate, workdir
+from tailjax import budget, files, models, validate, workdir
 from tailjax.analysis import extend, nqm, scaling, summary, transfer
 from tailjax.data import loader
+from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
 from tailjax.training.lanes import lane_devices
 from tailjax.training.noise_hook import NoiseHook
@@ -46,12 +47,18 @@ class _Context:
   writers: writers.Writers
 
 
-def run(cfg, workdir_path) -> dict:
+def run(cfg, workdir_path, *, task_data=None) -> dict:
   """Runs (or resumes) the sweep described by `cfg` in `workdir_path`; returns the scaling fit (or the transfer
-  report)."""
+  report). `task_data` (a `tailjax.custom.task.TaskData`, with model.name = data.name = "task") trains a user's
+  model and data instead of the config's (`tailjax.train_rows`)."""
   validate.config(cfg)
+  if (cfg.model.name == models.TASK) != (task_data is not None):
+    raise UserError(
+      "model.name = data.name = 'task' means your own model and data, which only tailjax.train_rows(task, ...) can "
+      "give (from Python); on the command line pick a model from configs/, e.g. --config=configs/quickstart.py"
+    )
   distributed.initialize(cfg)
-  corpus = loader.load(cfg.data)
+  corpus = task_data or loader.load(cfg.data)
   validate.against_data(cfg, corpus)
   if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
     ref_fit = transfer.load_reference(cfg)
@@ -61,6 +68,9 @@ def run(cfg, workdir_path) -> dict:
     row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
   fp = corpus.fingerprint
+  before = wd / "data.json"
+  if before.exists() and json.loads(before.read_text()).get("sha256") != fp.get("sha256"):
+    raise UserError(f"workdir {wd} holds a run on other data ({before} has another sha256); use a new workdir")
   if fp.get("kind") == "quadratic":  # its reference losses: the start L(θ0) (nothing learned) and the minimum, 0
     h_D = nqm.spectrum(cfg.model.d_model, cfg.data.spectrum_power)
     fp.update(ln_vocab=float(0.5 * cfg.model.theta0**2 * h_D.sum()), unigram_entropy=0.0)
@@ -70,6 +80,9 @@ def run(cfg, workdir_path) -> dict:
   if fp.get("kind") == "quadratic":
     logging.info("data noisy_quadratic: noise %s, L(θ0) = %.4g (nothing learned), minimum 0", cfg.data.noise,
                  fp["ln_vocab"])  # fmt: skip
+  elif fp.get("kind") == "task":
+    logging.info("task %s: %d train / %d val examples, chance loss %.4g (%s), sha256 %s", fp["name"],
+                 fp["train_tokens"], fp["val_tokens"], fp["ln_vocab"], fp["chance_from"], fp["sha256"])  # fmt: skip
   elif fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
     logging.info("data injected: %s (data.upstream = %s)", fp.get("note", "no corpus"), cfg.data.upstream)
   else:
@@ -145,7 +158,10 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   plan = budget.plan(ctx.cfg, batch_size)
   cfg = budget.row_config(ctx.cfg, batch_size)
   table, labels = row_loop.row_lanes(cfg, lrs, batch_size)
-  row = engine.Row.create(cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1]), group[0])
+  row = engine.Row.create(
+    cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1]), group[0],
+    task=getattr(ctx.corpus, "task", None),
+  )  # fmt: skip
   measuring = validate.measure_steps(cfg) and not part
   hook = (
     NoiseHook(row=row, table=table, labels=labels, train_data=ctx.train_data, workdir=ctx.workdir)

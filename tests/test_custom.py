@@ -1,0 +1,225 @@
+"""Your own model (issue 18): the public API (`tailjax.noise_report`, `NoiseCallback`, `Task`, `train_rows`,
+`default_config`) on known answers, against the study's own path, and on bad input; and examples/own_cnn.py, shortened.
+"""
+
+import copy
+import csv
+import json
+import math
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import tailjax
+from tailjax.custom.task import Task, TaskData
+from tailjax.data import images
+from tailjax.models import vision
+from tailjax.training import engine
+from tailjax.training.lanes import Lanes, lane_table
+from tests.conftest import REPO, tiny_config
+
+D = 32 * 32  # one 32×32 weight matrix
+
+
+def linear_loss(params, example):
+  """⟨w, z⟩: the gradient of example i is z_i itself, so the per-example noise is the data's own law."""
+  return jnp.sum(params["w"] * example["z"])
+
+
+def _z(law: str, m: int = 256, mean: float = 0.5, seed: int = 0):
+  rng = np.random.default_rng(seed)
+  noise = {"t3": lambda: rng.standard_t(3, (m, 32, 32)), "normal": lambda: rng.normal(0, 1, (m, 32, 32))}[law]()
+  return {"z": (mean + noise).astype(np.float32)}
+
+
+PARAMS = {"w": np.zeros((32, 32), np.float32)}
+
+
+def test_public_api_is_what_tailjax_exports():
+  assert tailjax.__all__ == sorted(
+    ["NoiseCallback", "NoiseReport", "Task", "default_config", "noise_report", "train_rows"]
+  )
+  for name in tailjax.__all__:
+    assert getattr(tailjax, name) is not None
+  with pytest.raises(AttributeError, match="no attribute 'noise_reprot'"):
+    tailjax.noise_reprot  # noqa: B018
+  cfg = tailjax.default_config()
+  assert cfg.measure.k_ratios == (0.05, 0.1, 0.2)
+  with pytest.raises(AttributeError):  # locked: a mistyped field is an error, not a new field
+    cfg.measure.n_bot = 3
+
+
+def test_noise_report_known_answers(tmp_path):
+  """Student-t(3) gradients: a power law whose interval holds α = 3; B_simple = tr Σ / |G|² = σ²/μ² = 3/0.25 = 12
+  (the two-batch estimate too). Gaussian gradients: no power law."""
+  heavy = tailjax.noise_report(linear_loss, PARAMS, _z("t3"), workdir=tmp_path, n_boot=50, label="t3")
+  (v,) = [v for v in heavy.verdicts if v["pooling"] == "robust"]
+  assert v["category"] == "power law", v
+  assert v["ci_low"] <= 3 <= v["ci_high"], v
+  (s,) = heavy.noise_scale
+  # m = 256 examples of D = 1024 coordinates: tr Σ̂ has relative error ~√(Var(z²)/(mD)), inflated by t3's heavy
+  # fourth moment; |G|² = D μ² to ~σ/(μ√(mD)). 25% holds both with room.
+  assert s["b_simple"] == pytest.approx(12, rel=0.25)
+  assert s["b_simple_two_batch"] == pytest.approx(12, rel=0.5)
+  assert f"{v['group']} (n = {v['n']}): power law: tail index α = {v['alpha']:.2f}" in heavy.summary()
+  for name in ("alpha.csv", "verdicts.csv", "noise_scale.csv", "param_stats.csv", "hill_curves.json"):
+    assert (tmp_path / name).stat().st_size > 0, name
+  assert list(csv.DictReader((tmp_path / "verdicts.csv").open()))[0]["lane"] == "t3"
+  assert sorted(p.name for p in tmp_path.glob("*.png")), "the report draws the sweep's noise plots"
+  light = tailjax.noise_report(linear_loss, PARAMS, _z("normal"), n_boot=0)
+  (v,) = [v for v in light.verdicts if v["pooling"] == "robust"]
+  assert v["category"] != "power law", v
+  assert "so no tail index" in light.summary()
+  assert light.noise_scale[0]["b_simple"] == pytest.approx(4, rel=0.15)  # σ²/μ² = 1/0.25; Gaussian: ~√(2/(mD)) error
+  # Hill at k/n = 0.1 on the t3 pool: a known answer within its own asymptotic error (α/√k, k = 0.1·n)
+  hill = [r for r in heavy.alpha if r["group"] == v["group"] and r["estimator"] == "hill" and r["k_ratio"] == 0.1]
+  assert hill and abs(hill[0]["value"] - 3) < 4 * 3 / math.sqrt(0.1 * hill[0]["n"]) + 0.5
+
+
+def test_noise_report_bad_input(tmp_path):
+  with pytest.raises(ValueError, match="must return a scalar"):
+    tailjax.noise_report(lambda p, e: p["w"] * e["z"], PARAMS, _z("normal", m=8))
+  with pytest.raises(ValueError, match="at least 2"):
+    tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=1))
+  with pytest.raises(ValueError, match="disagree on m"):
+    tailjax.noise_report(linear_loss, PARAMS, {"z": np.zeros((8, 32, 32)), "other": np.zeros((7,))})
+  bad = _z("normal", m=8)
+  bad["z"][3, 0, 0] = np.inf
+  with pytest.raises(ValueError, match="not finite"):
+    tailjax.noise_report(linear_loss, PARAMS, bad)
+  with pytest.raises(ValueError, match="no config field 'measure.n_bot'; did you mean 'measure.n_boot'"):
+    tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=8), n_bot=3)
+  blocker = tmp_path / "file"
+  blocker.write_text("")
+  with pytest.raises(ValueError, match="is a file, not a folder"):
+    tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=8), workdir=blocker)
+
+
+def test_callback_appends_across_restarts(tmp_path):
+  """Every `every`-th step is measured; a callback made again on the same folder keeps the earlier steps."""
+  z = _z("t3", m=64)
+  cb = tailjax.NoiseCallback(linear_loss, z, tmp_path, every=2, n_boot=0, plots=False, verdict=False)
+  assert cb(1, PARAMS) is None
+  assert cb(0, PARAMS) is not None and cb(2, PARAMS) is not None
+  again = tailjax.NoiseCallback(linear_loss, z, tmp_path, every=2, n_boot=0, plots=False, verdict=False)
+  again(4, PARAMS)
+  steps = sorted({int(r["step"]) for r in csv.DictReader((tmp_path / "alpha.csv").open())})
+  assert steps == [0, 2, 4]
+  with pytest.raises(ValueError, match="every must be a positive integer"):
+    tailjax.NoiseCallback(linear_loss, z, tmp_path, every=0)
+
+
+# ---------------------------------------------------------------- a task in the engine
+
+
+def _digits(n=240):
+  x, y = images.rendered_digits(n)
+  return (x[40:], y[40:]), (x[:40], y[:40])
+
+
+def _cnn_config():
+  c = tiny_config()
+  c.data.name, c.model.name = "digits", "cnn"
+  c.model.d_model, c.model.n_layers = 8, 1
+  c.eval.batch_size = 8
+  return c
+
+
+def test_task_row_equals_the_registry_row():
+  """The registry's CNN on the digits, once as the study's model and once as a user's Task with the same init,
+  loss and data: the row trains to the same losses (the engine treats a task as it treats its own models)."""
+  cfg = _cnn_config()
+  (tx, ty), (vx, vy) = _digits()
+  module = vision.CNN(10, 8, 1, vision.resolve_conv("auto", "cpu"))
+
+  def loss(params, batch):
+    return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
+
+  task = Task(
+    "cnn_as_task", lambda key: module.init(key, jnp.zeros((1, 16, 16, 1)))["params"], loss, (tx, ty), (vx, vy)
+  )
+  lanes = Lanes.from_table(lane_table([1e-3, 1e-2], (1.0,), (0.0,), (0, 1), [(0.999, 0.999)]))
+  ours = images.Images("digits", tx, ty, vx, vy, 10, {})
+  out = []
+  for row, data in ((engine.Row.create(cfg, 10, 8), ours), (engine.Row.create(_task_config(cfg), 0, 8, task=task),
+                                                             TaskData.create(task))):  # fmt: skip
+    train = jax.device_put(data.device_train())
+    val = data.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
+    state, metrics, val_R = row.run_chunk(row.init_state(lanes), lanes, train, val, 10)
+    out.append((np.asarray(metrics["loss"]), np.asarray(val_R)))
+  np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-5)
+  np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-5)
+  assert len({tuple(r) for r in out[0][0].T}) == 4  # lanes differ (LR and seed): the comparison is not vacuous
+
+
+def _task_config(cfg):
+  c = copy.deepcopy(cfg)
+  c.model.name = c.data.name = "task"
+  return c
+
+
+def test_task_bad_input(tmp_path):
+  (tx, ty), (vx, vy) = _digits(60)
+  module = vision.MLP(10, 4, 1)
+
+  def init(key):
+    return module.init(key, jnp.zeros((1, 16, 16, 1)))["params"]
+
+  def loss(params, batch):
+    return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
+
+  small = {"sweep.batch_sizes": (4,), "train.steps": 4, "output.plots": False, "output.tensorboard": False}
+  with pytest.raises(ValueError, match="larger than the 20 training examples"):
+    tailjax.train_rows(Task("t", init, loss, (tx[:20], ty[:20]), (vx, vy)), tmp_path / "a", overrides={**small,
+                       "sweep.batch_sizes": (32,)})  # fmt: skip
+  with pytest.raises(ValueError, match="must return a scalar"):
+    tailjax.train_rows(Task("t", init, lambda p, b: module.apply({"params": p}, b[0]), (tx, ty), (vx, vy)),
+                       tmp_path / "b", overrides=small)  # fmt: skip
+  with pytest.raises(ValueError, match="disagree on their leading axis"):
+    tailjax.train_rows(Task("t", init, loss, (tx, ty[:5]), (vx, vy)), tmp_path / "c", overrides=small)
+  with pytest.raises(ValueError, match="no config field 'sweep.learning_rate'; did you mean 'sweep.learning_rates'"):
+    tailjax.train_rows(Task("t", init, loss, (tx, ty), (vx, vy)), tmp_path / "d", overrides={"sweep.learning_rate": 1})
+  with pytest.raises(ValueError, match="sweep.learning_rates: every learning rate must be a finite number > 0"):
+    tailjax.train_rows(Task("t", init, loss, (tx, ty), (vx, vy)), tmp_path / "e",
+                       overrides={**small, "sweep.learning_rates": (0.0,)})  # fmt: skip
+  assert not any((tmp_path / d).exists() and any((tmp_path / d).iterdir()) for d in "abcde"), "a refused run wrote"
+
+
+def test_the_command_line_refuses_model_task(tmp_path):
+  from tests.conftest import cli
+
+  got = cli("--config=configs/quickstart.py", f"--workdir={tmp_path}", "--config.model.name=task",
+            "--config.data.name=task")  # fmt: skip
+  assert got.returncode == 2, got.stderr
+  assert "only tailjax.train_rows(task, ...) can give" in got.stderr and "Traceback" not in got.stderr
+
+
+def test_example_own_cnn_shortened(tmp_path):
+  """examples/own_cnn.py as a user runs it, shortened: the callback's and the rows' files, β's fit, the summary."""
+  got = subprocess.run(
+    [sys.executable, "examples/own_cnn.py", f"--workdir={tmp_path}", "--steps=60", "--images=400",
+     "--batch_sizes=8,16,32", "--lrs=3e-3,1e-2,3e-2,1e-1", "--noverdicts"],  # fmt: skip
+    cwd=REPO, capture_output=True, text=True, timeout=600,
+  )  # fmt: skip
+  assert got.returncode == 0, got.stderr[-3000:]
+  assert "part 1: trained 60 steps" in got.stdout and "noise scale B_simple" in got.stdout
+
+  steps = {int(r["step"]) for r in csv.DictReader((tmp_path / "noise" / "alpha.csv").open())}
+  assert steps == {0}  # every=100: step 0 only in a 60-step loop
+  rows = tmp_path / "rows"
+  for name in ("results.csv", "scaling_fit.json", "summary.txt", "alpha.csv", "loss_vs_lr.png", "lr_vs_batch.png"):
+    assert (rows / name).exists(), name
+  results = list(csv.DictReader((rows / "results.csv").open()))
+  assert {int(r["batch_size"]) for r in results} == {8, 16, 32}
+  fit = json.loads((rows / "scaling_fit.json").read_text())
+  assert "beta" in json.dumps(fit)
+  kinds = {r["kind"] for r in csv.DictReader((rows / "alpha.csv").open())}
+  assert kinds == {"Conv", "Dense", "vector"}, kinds  # the task's own pools, by module
+  final = {r["group"] for r in csv.DictReader((tmp_path / "noise_final" / "alpha.csv").open())}
+  assert {"all Conv", "all Dense", "all vector"} <= final  # the one-call report's pools (verdicts: known-answer test)
+  assert "reference loss: 2.303 (learned nothing; given by the task (chance_loss))" in got.stdout
