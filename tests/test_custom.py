@@ -74,7 +74,7 @@ def test_noise_report_known_answers(tmp_path):
   light = tailjax.noise_report(linear_loss, PARAMS, _z("normal"), n_boot=0)
   (v,) = [v for v in light.verdicts if v["pooling"] == "robust"]
   assert v["category"] != "power law", v
-  assert "so no tail index" in light.summary()
+  assert "(no tail index; Hill's α̂ = " in light.summary()
   assert light.noise_scale[0]["b_simple"] == pytest.approx(4, rel=0.15)  # σ²/μ² = 1/0.25; Gaussian: ~√(2/(mD)) error
   # Hill at k/n = 0.1 on the t3 pool: a known answer within its own asymptotic error (α/√k, k = 0.1·n)
   hill = [r for r in heavy.alpha if r["group"] == v["group"] and r["estimator"] == "hill" and r["k_ratio"] == 0.1]
@@ -112,6 +112,24 @@ def test_callback_appends_across_restarts(tmp_path):
   assert steps == [0, 2, 4]
   with pytest.raises(ValueError, match="every must be a positive integer"):
     tailjax.NoiseCallback(linear_loss, z, tmp_path, every=0)
+  with pytest.raises(ValueError, match="holds measurements of other examples"):  # a series reads one set of examples
+    tailjax.NoiseCallback(linear_loss, _z("t3", m=64, seed=1), tmp_path, every=2)
+  with pytest.raises(ValueError, match="leading axis m ≥ 2"):  # at construction, not at the first measured step
+    tailjax.NoiseCallback(linear_loss, _z("t3", m=1), tmp_path / "other", every=2)
+
+
+def test_b_simple_summary_counts_unresolved_lanes_as_infinite():
+  """A lane whose |G|² came out ≤ 0 is an unresolved (huge) B_simple: it enters the median as +∞ and is named."""
+  from tailjax.analysis import critical_batch
+
+  rows = [{"step": 10, "b_simple": v} for v in (10.0, 20.0, math.inf, math.inf, math.inf)]
+  (r,) = critical_batch.b_simple_rows(rows)
+  assert r["median"] == math.inf and r["lanes"] == 5 and r["unresolved"] == 3
+  # mean 0: the true |G|² is 0, and its unbiased estimate falls below 0 about half the time (with this draw it does)
+  zero = tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=64, mean=0.0), verdict=False, plots=False)
+  assert zero.noise_scale[0]["true_grad_sq"] < 0 and zero.noise_scale[0]["b_simple"] == math.inf
+  assert "not resolved from m = 64 examples" in zero.summary()
+  assert "no verdict run (verdict=False)" in zero.summary()  # the Hill numbers, said to be no tested index
 
 
 # ---------------------------------------------------------------- a task in the engine
@@ -177,7 +195,7 @@ def test_task_bad_input(tmp_path):
   with pytest.raises(ValueError, match="larger than the 20 training examples"):
     tailjax.train_rows(Task("t", init, loss, (tx[:20], ty[:20]), (vx, vy)), tmp_path / "a", overrides={**small,
                        "sweep.batch_sizes": (32,)})  # fmt: skip
-  with pytest.raises(ValueError, match="must return a scalar"):
+  with pytest.raises(ValueError, match="must return a float scalar"):
     tailjax.train_rows(Task("t", init, lambda p, b: module.apply({"params": p}, b[0]), (tx, ty), (vx, vy)),
                        tmp_path / "b", overrides=small)  # fmt: skip
   with pytest.raises(ValueError, match="disagree on their leading axis"):
@@ -188,6 +206,32 @@ def test_task_bad_input(tmp_path):
     tailjax.train_rows(Task("t", init, loss, (tx, ty), (vx, vy)), tmp_path / "e",
                        overrides={**small, "sweep.learning_rates": (0.0,)})  # fmt: skip
   assert not any((tmp_path / d).exists() and any((tmp_path / d).iterdir()) for d in "abcde"), "a refused run wrote"
+
+
+def test_train_rows_reruns_and_refuses_other_data(tmp_path):
+  """A rerun on the same folder reads its finished rows (same results, nothing retrained); other training data in
+  the same folder is refused."""
+  (tx, ty), (vx, vy) = _digits(60)
+  module = vision.MLP(10, 4, 1)
+
+  def init(key):
+    return module.init(key, jnp.zeros((1, 16, 16, 1)))["params"]
+
+  def loss(params, batch):
+    return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
+
+  over = {"sweep.batch_sizes": (4, 8), "sweep.learning_rates": (1e-2, 3e-2), "train.steps": 6, "eval.every": 3,
+          "eval.batch_size": 5, "eval.batches": 2, "optim.warmup_steps": 0, "train.stats_window": 3,
+          "output.plots": False, "output.tensorboard": False}  # fmt: skip
+  task = Task("mlp", init, loss, (tx, ty), (vx, vy))
+  tailjax.train_rows(task, tmp_path, overrides=over)
+  first = (tmp_path / "results.csv").read_text()
+  stamp = (tmp_path / "rows" / "B4.json").stat().st_mtime_ns
+  tailjax.train_rows(task, tmp_path, overrides=over)
+  assert (tmp_path / "results.csv").read_text() == first
+  assert (tmp_path / "rows" / "B4.json").stat().st_mtime_ns == stamp  # read, not retrained
+  with pytest.raises(ValueError, match="holds a run on other data"):
+    tailjax.train_rows(Task("mlp", init, loss, (tx[::-1], ty[::-1]), (vx, vy)), tmp_path, overrides=over)
 
 
 def test_the_command_line_refuses_model_task(tmp_path):
@@ -222,4 +266,4 @@ def test_example_own_cnn_shortened(tmp_path):
   assert kinds == {"Conv", "Dense", "vector"}, kinds  # the task's own pools, by module
   final = {r["group"] for r in csv.DictReader((tmp_path / "noise_final" / "alpha.csv").open())}
   assert {"all Conv", "all Dense", "all vector"} <= final  # the one-call report's pools (verdicts: known-answer test)
-  assert "reference loss: 2.303 (learned nothing; given by the task (chance_loss))" in got.stdout
+  assert "task own_cnn_digits: reference loss 2.303 (learned nothing; given by the task (chance_loss))" in got.stdout

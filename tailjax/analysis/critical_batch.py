@@ -289,14 +289,24 @@ def analyse(
 
 
 def b_simple_rows(scale_rows: list[dict]) -> list[dict]:
-  """B_simple = tr(Σ)/|G|² per measurement step: the median over the measured lanes of every row, and its range."""
+  """B_simple = tr(Σ)/|G|² per measurement step: the median over the measured lanes of every row, and its range.
+  A lane whose |G|² came out ≤ 0 (B_simple = inf: the noise swamps the mean gradient, B_simple is above what m
+  examples can resolve) counts as +∞, not as missing: leaving it out would bias the median low. `unresolved` counts
+  those lanes."""
   by_step = {}
   for r in scale_rows:
     v = float(r.get("b_simple", math.nan))
-    if math.isfinite(v) and v > 0:
+    if v == math.inf or (math.isfinite(v) and v > 0):
       by_step.setdefault(int(r["step"]), []).append(v)
   return [
-    {"step": s, "median": float(np.median(v)), "min": float(min(v)), "max": float(max(v)), "lanes": len(v)}
+    {
+      "step": s,
+      "median": float(np.median(v)),
+      "min": float(min(v)),
+      "max": float(max(v)),
+      "lanes": len(v),
+      "unresolved": sum(x == math.inf for x in v),
+    }  # fmt: skip
     for s, v in sorted(by_step.items())
   ]
 
@@ -394,6 +404,9 @@ def text(crit: dict, unit: str = "tokens") -> str:
     spread = (f"median {r['median']:.3g} over {r['lanes']} measured lanes (range {r['min']:.3g}–{r['max']:.3g})"
               if r["min"] != r["max"] else f"{r['median']:.3g} (one value: the {r['lanes']} measured lanes read the "
               "same examples at the same parameters)")  # fmt: skip
+    if r.get("unresolved"):
+      spread += (f", {r['unresolved']} of them inf (|G|² estimated ≤ 0: the noise swamps the mean gradient, so "
+                 "B_simple is above what the measured examples resolve; counted as +∞)")  # fmt: skip
     lines.append(f"  B_simple = tr(Σ)/|G|² at step {r['step']}: {spread}; a rough proxy for B_crit (McCandlish 2018; "
                  "Merrill et al. 2025)")  # fmt: skip
   exact = crit.get("exact", {})

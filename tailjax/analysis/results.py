@@ -120,7 +120,10 @@ def reference_losses(fingerprint: dict) -> str:
       f"noise {fingerprint.get('noise')}, spectrum h_i = i^-{fingerprint.get('spectrum_power', 1):g}"
     )
   if fingerprint.get("kind") == "task":
-    return f"reference loss: {fingerprint['ln_vocab']:.4g} (learned nothing; {fingerprint.get('chance_from', '')})"
+    return (
+      f"task {fingerprint['name']}: reference loss {fingerprint['ln_vocab']:.4g} (learned nothing; "
+      f"{fingerprint.get('chance_from', '')})"
+    )
   if fingerprint.get("kind") == "images":
     return (
       f"reference losses: ln C = {fingerprint['ln_vocab']:.3f} (learned nothing: uniform over "
@@ -166,6 +169,7 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
     "train.stats_window steps; b2: Adam's β2 the lane trained with; clip_freq: fraction of steps clipped; "
     "|g|: mean gradient norm before clipping; "
-    "losses in nats, one row per lane)"
+    + ("losses in the task's own units" if fingerprint.get("kind") == "task" else "losses in nats")
+    + ", one row per lane)"
   )
   return "\n".join(lines)

@@ -4,7 +4,7 @@ plots, written from the finished rows (rows/B{b}*.json as the sweep gathered the
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, validate
+from tailjax import budget, files, models, validate
 from tailjax.analysis import critical_batch, nqm, plots, results, scaling, transfer, weight_norms
 from tailjax.noise import reports
 
@@ -147,7 +147,8 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   crit = critical_batch.from_sweep(cfg, done, fp, workdir, found.get("scale", []))
   text += "\n" + crit["summary"] + "\n"
   _write_summary(workdir, text, caveats(cfg, fp))
-  norms = weight_norms.table(done, cfg)
+  # the study's weight-norm rule √(η/λ)·d^0.75 needs the model's width, which a user's task does not declare
+  norms = weight_norms.table(done, cfg) if cfg.model.name != models.TASK else []
   if norms:
     mid = sorted(cfg.measure.k_ratios)[len(cfg.measure.k_ratios) // 2]
     norm_fit = weight_norms.fit(norms, weight_norms.alpha_by_kind(found["alpha"], mid))

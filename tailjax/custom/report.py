@@ -8,6 +8,7 @@ yours gets the same numbers, files and plots as the study's models.
 """
 
 import dataclasses
+import hashlib
 import json
 import pathlib
 
@@ -18,6 +19,7 @@ import numpy as np
 from tailjax import files
 from tailjax.custom import settings, task
 from tailjax.errors import UserError
+from tailjax.models import param_kinds
 from tailjax.noise import lanes, per_example, reports
 from tailjax.workdir import make as make_folder
 
@@ -43,20 +45,40 @@ class NoiseReport:
   hill_curves: list
 
   def summary(self) -> str:
-    """One line per robust pool (its verdict, and the tail index with its interval where there is one), then the
-    noise scale: what a reader may quote, each number with what it is."""
+    """One line per robust pool (its verdict, and the tail index with its interval where there is one; without
+    verdicts, Hill's α̂ at the middle k/n with what it is), then the noise scale: what a reader may quote, each
+    number with what it is."""
     lines = []
+    pool_n = {r["group"]: r["n"] for r in self.alpha}  # every value of the pool (the verdict reads a subset)
     for v in (v for v in self.verdicts if v["pooling"] == "robust"):
-      index = (
-        f": tail index α = {v['alpha']:.2f}, 95% interval [{v['ci_low']:.2f}, {v['ci_high']:.2f}]"
-        if v["alpha"] != ""
-        else f" (so no tail index: Hill's α̂ = {v['hill_alpha']:.2f} at k = {v['hill_k']} estimates none)"
-      )
-      lines.append(f"{v['group']} (n = {v['n']}): {v['category']}{index}")
+      of = pool_n.get(v["group"], v["n"])
+      n = f"n = {v['n']}" + (f" of its {of} values, a random power-of-two subset" if of != v["n"] else "")
+      if v["alpha"] != "":
+        lines.append(f"{v['group']} ({n}): {v['category']}: tail index α = {v['alpha']:.2f}, 95% interval "
+                     f"[{v['ci_low']:.2f}, {v['ci_high']:.2f}]")  # fmt: skip
+      else:
+        lines.append(f"{v['group']} ({n}): {v['verdict']} (no tail index; Hill's α̂ = {v['hill_alpha']:.2f} at k = "
+                     f"{v['hill_k']} is not one)")  # fmt: skip
+    if not self.verdicts:  # verdict=False: the Hill estimates are there, but no verdict says whether they mean a tail
+      ratios = sorted({r["k_ratio"] for r in self.alpha if r["estimator"] == "hill"})
+      mid = ratios[len(ratios) // 2] if ratios else None
+      for r in self.alpha:
+        if r["estimator"] == "hill" and r["k_ratio"] == mid and r["group"].startswith("all "):
+          lines.append(f"{r['group']} (n = {r['n']}): Hill α̂ = {r['value']:.2f} at k = {mid:g}·n, no verdict run "
+                       "(verdict=False): a tail index only if the Hill plot has a plateau")  # fmt: skip
     for s in self.noise_scale:
+      if s["b_simple"] == float("inf"):
+        lines.append(
+          f"noise scale B_simple = tr(Σ)/|G|²: not resolved from m = {s['m']} examples (|G|² estimated "
+          f"{s['true_grad_sq']:.3g} ≤ 0: the noise swamps the mean gradient, so B_simple is larger than these examples "
+          "can measure; use more examples, or parameters further from an optimum)"
+        )
+        continue
+      two = s["b_simple_two_batch"]
       lines.append(
         f"noise scale B_simple = tr(Σ)/|G|² = {s['b_simple']:.4g} from m = {s['m']} examples; McCandlish's two-batch "
-        f"estimate {s['b_simple_two_batch']:.4g} (batches of {s['b_small']} against all m)"
+        f"estimate {two:.4g} (batches of {s['b_small']} against all m)"
+        + (" (inf: its |G|² came out ≤ 0)" if two == float("inf") else "")
       )
     return "\n".join(lines)
 
@@ -70,6 +92,15 @@ def _measure(loss_fn, params, examples, *, kind_fn, step: int, label: str, batch
   """The sweep's measurement of one set of parameters (a row of one lane), or one clear ValueError."""
   per_example.check_examples(loss_fn, params, examples)
   kind_fn = kind_fn or task.default_kind
+  for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+    name = param_kinds.group_name(path)
+    try:
+      kind = kind_fn(name, np.ndim(leaf))
+    except Exception as e:  # noqa: BLE001 - the user's function failed: one line naming it
+      raise UserError(f"kind_fn({name!r}, {np.ndim(leaf)}) fails: {type(e).__name__}: {e}; it takes a tensor's "
+                      "name and its number of axes and returns the name of its pool") from None  # fmt: skip
+    if not isinstance(kind, str) or not kind:
+      raise UserError(f"kind_fn({name!r}, {np.ndim(leaf)}) returned {kind!r}; it must return a non-empty string")
   params_R = jax.tree.map(lambda v: jnp.asarray(v)[None], params)
   found = lanes.measure_lanes(
     loss_one=loss_fn,
@@ -176,8 +207,19 @@ class NoiseCallback:
     self._loss_fn, self._examples, self._every = loss_fn, examples, every
     self._kind_fn, self._label, self._batch_size, self._plots = kind_fn, label, batch_size, plots
     self._measure_cfg = _measure_settings(measure)
+    leaves = jax.tree_util.tree_leaves(examples)
+    sizes = {np.shape(v)[0] if np.ndim(v) else 0 for v in leaves}
+    if not leaves or len(sizes) != 1 or min(sizes) < 2:
+      raise UserError(f"examples must be a pytree of arrays sharing a leading axis m ≥ 2 (one entry per example); "
+                      f"their leading axes are {sorted(sizes)}")  # fmt: skip
     self.workdir = make_folder(workdir)
     self._folder = self.workdir / "measure"
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for v in leaves)).hexdigest()
+    pinned = self._folder / "examples.sha256"
+    if pinned.exists() and pinned.read_text().strip() != digest:
+      raise UserError(f"{self.workdir} holds measurements of other examples; the series must read the same m "
+                      "examples at every step: pass those, or use a new folder")  # fmt: skip
+    files.write_text(pinned, digest)
 
   def __call__(self, step: int, params) -> NoiseReport | None:
     """Measures at `params` if `step` is a measurement step; returns its report, or None."""

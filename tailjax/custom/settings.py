@@ -44,8 +44,12 @@ def with_overrides(cfg, overrides: dict | None) -> ml_collections.ConfigDict:
       node = node[part]
     if not isinstance(node, ml_collections.ConfigDict) or key not in node:
       raise UserError(_unknown(dotted, out))
-    with node.unlocked():  # a field's type may change (an int where a float was), as config_flags allows
-      node[key] = value
+    try:
+      with node.unlocked():
+        node[key] = value
+    except TypeError as e:  # ml_collections keeps each field's type (an int stays an int, a tuple a tuple)
+      raise UserError(f"{dotted} = {value!r}: {str(e).splitlines()[0]}; give a value of the field's type "
+                      f"(it is {type(node[key]).__name__} in configs/base.py)") from None  # fmt: skip
   validate.config(out)
   return out
 

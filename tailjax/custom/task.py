@@ -17,6 +17,7 @@ the validation batches. Jax is imported: this is a library room, not the jax-fre
 """
 
 import dataclasses
+import functools
 import hashlib
 import math
 import re
@@ -90,20 +91,43 @@ def check(task: Task) -> dict:
   if not isinstance(task, Task):
     raise UserError(f"expected a tailjax.Task, got {type(task).__name__}")
   n_train, n_val = _examples(task.train_data, "train_data"), _examples(task.val_data, "val_data")
-  params = jax.eval_shape(task.init, jax.random.key(0))
+  params = _shapes_of("init(key)", task.init, jax.random.key(0))
   if not jax.tree_util.tree_leaves(params):
     raise UserError("Task.init(key) returned no arrays; it must return the parameters (a pytree of arrays)")
-  batch = jax.eval_shape(lambda d, k: task.sample(d, k, 2), task.train_data, jax.random.key(0))
+  batch = _shapes_of("sample(train_data, key, 2)", lambda d, k: task.sample(d, k, 2), task.train_data,
+                     jax.random.key(0))  # fmt: skip
   if _examples(batch, "sample(train_data, key, 2)") != 2:
     raise UserError("Task.sample(train_data, key, batch_size) must return batch_size examples (leading axis)")
-  out = jax.eval_shape(task.loss, params, batch)
-  if getattr(out, "shape", None) != ():
-    raise UserError(
-      f"Task.loss(params, batch) must return a scalar (the batch's mean loss), got shape {getattr(out, 'shape', out)}"
-    )
+  val = jax.tree.map(lambda v: v[:2], task.val_data)
+  if jax.tree_util.tree_structure(val) != jax.tree_util.tree_structure(batch):
+    raise UserError("Task.val_data must have the structure of a training batch (the same pytree of arrays: a tuple "
+                    "for a tuple, a dict with the same keys for a dict)")  # fmt: skip
+  for what, b in (("a training batch", batch), ("a batch of val_data", val)):
+    out = _shapes_of(f"loss(params, {what})", task.loss, params, b)
+    if getattr(out, "shape", None) != () or not jnp.issubdtype(out.dtype, jnp.floating):
+      got = f"{getattr(out, 'dtype', '')}{list(getattr(out, 'shape', [type(out).__name__]))}"
+      raise UserError(
+        f"Task.loss(params, batch) must return a float scalar (the batch's mean loss), got {got} on {what}"
+      )
+  for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+    name = param_kinds.group_name(path)
+    kind = _shapes_of(f"kind_fn({name!r}, {leaf.ndim})", functools.partial(task.kind_fn, name, leaf.ndim))
+    if not isinstance(kind, str) or not kind:
+      raise UserError(f"Task.kind_fn(name, ndim) must return a non-empty string (the tensor's pool), got {kind!r}")
   if task.chance_loss is not None and not (isinstance(task.chance_loss, (int, float)) and task.chance_loss > 0):
     raise UserError(f"Task.chance_loss must be a positive number or None, got {task.chance_loss!r}")
   return {"n_train": n_train, "n_val": n_val}
+
+
+def _shapes_of(what: str, fn, *args):
+  """`jax.eval_shape(fn, *args)` (a plain call for kind_fn), with a failure of the user's function as one UserError."""
+  try:
+    return jax.eval_shape(fn, *args) if args else fn()
+  except Exception as e:  # noqa: BLE001 - any failure inside the user's code: name it in one line
+    first = str(e).splitlines()[0] if str(e) else ""
+    raise UserError(
+      f"Task.{what} fails: {type(e).__name__}: {first}; see tailjax.Task for what each function takes and returns"
+    ) from None
 
 
 @dataclasses.dataclass

@@ -135,14 +135,24 @@ def check_examples(loss_fn, params, examples) -> int:
   m = next(iter(sizes.values()))
   if m < 2:
     raise ValueError(f"m = {m} example(s); the noise needs at least 2 (a mean and a deviation), e.g. 64")
+  if not jax.tree_util.tree_leaves(params) or any(not hasattr(v, "shape") for v in jax.tree_util.tree_leaves(params)):
+    raise ValueError("params must be a non-empty pytree of arrays (e.g. a flax model's variables['params'])")
   one = jax.tree.map(lambda v: jax.ShapeDtypeStruct(np.shape(v)[1:], jnp.result_type(v)), examples)
-  out = jax.eval_shape(loss_fn, params, one)
+  try:
+    out = jax.eval_shape(loss_fn, params, one)
+  except Exception as e:  # noqa: BLE001 - the user's function failed on the shapes: say so in one line
+    raise ValueError(
+      f"loss_fn(params, example) fails on one example of these shapes: {type(e).__name__}: "
+      f"{str(e).splitlines()[0] if str(e) else ''}; it must take ONE example (no batch axis)"
+    ) from None
   if not hasattr(out, "shape") or out.shape != ():
     shape = getattr(out, "shape", type(out).__name__)
     raise ValueError(
       f"loss_fn(params, example) must return a scalar, the loss of ONE example; it returned shape {shape}. "
       "Take a single example (no batch axis) and reduce to one number"
     )
+  if not jnp.issubdtype(out.dtype, jnp.floating):
+    raise ValueError(f"loss_fn(params, example) must return a float (it is differentiated), got {out.dtype}")
   return m
 
 

@@ -1,6 +1,7 @@
 """Figures of the gradient-noise measurements (the study's Phase 1 plots, plus the Hill plot that says whether there
 is a power-law tail at all): alpha_evolution.png, estimator_comparison.png, alpha_layerwise.png, attention_vs_ffn.png,
-early_vs_steady.png, hill_plots.png. Each shows the first batch size's first lane unless it says otherwise."""
+early_vs_steady.png, hill_plots.png. Each shows the first batch size's first lane unless it says otherwise;
+alpha_evolution and early_vs_steady need two measurement steps or more (one has no evolution to draw)."""
 
 import matplotlib
 
@@ -33,38 +34,44 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
     got = _select(mine, group=group, step=step, estimator="hill", k_ratio=ratio)
     return got[0]["value"] if got else np.nan
 
-  # alpha_evolution: pooled groups' Hill α̂ over training, every lane of the first batch size
-  # (the last step's verdict in each label, hollow markers where it found no power law; a y-range of at least one unit
-  # of α, so that a drift of 0.05 does not fill the panel)
   lanes = sorted({r["lane"] for r in _select(alpha, batch_size=b)})
-  verdict_of = {(v["lane"], v["group"]): v["category"] for v in found.get("verdicts", []) if v["batch_size"] == b}
-  fig, axes = plt.subplots(1, len(lanes), figsize=(4.5 * len(lanes), 3.9), squeeze=False, sharey=True,
-                           layout="constrained")  # fmt: skip
-  values = []
-  for ax, ln in zip(axes[0], lanes, strict=True):
-    rows = _select(alpha, batch_size=b, lane=ln, estimator="hill", k_ratio=mid_ratio)
-    for i, g in enumerate(pooled):
-      pts = sorted((r["step"], r["value"]) for r in rows if r["group"] == g)
-      if pts:
-        category = verdict_of.get((ln, g))
-        power = category is None or category == "power law"  # a cut-off or no power law: hollow
-        label = g if category is None else f"{g} (verdict: {category})"
-        ax.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", mfc=None if power else "none", label=label)
-        values += [v for _, v in pts if np.isfinite(v)]
-    ax.set(xlabel="step", title=f"{where}{ln}")
-    ax.title.set_fontsize(9)
-    ax.legend(fontsize=6, loc="best")
-  if values:
-    mid, half = (max(values) + min(values)) / 2, max((max(values) - min(values)) / 2 * 1.15, 0.5)
-    axes[0][0].set_ylim(mid - half, mid + half)
-  axes[0][0].set_ylabel(f"Hill α̂ (k = {mid_ratio:g}·n)")
-  fig.suptitle(
-    _NOTE.format(r=mid_ratio) + "\nhollow: the verdict (last step) found no pure power law; verdicts.csv "
-    "quotes α at the k its fit chose, which may differ from this fixed k",
-    fontsize=8,
-  )
-  files.write_figure(workdir / "alpha_evolution.png", fig)
-  plt.close(fig)
+  if len(steps) > 1:  # over training: one measurement (a single noise_report) has no evolution to draw
+    # alpha_evolution: pooled groups' Hill α̂ over training, every lane of the first batch size
+    # (the last step's verdict in each label, hollow markers where it found no power law; a y-range of at least one unit
+    # of α, so that a drift of 0.05 does not fill the panel)
+    verdict_of = {(v["lane"], v["group"]): v["category"] for v in found.get("verdicts", []) if v["batch_size"] == b}
+    fig, axes = plt.subplots(1, len(lanes), figsize=(4.5 * len(lanes), 3.9), squeeze=False, sharey=True,
+                             layout="constrained")  # fmt: skip
+    values = []
+    for ax, ln in zip(axes[0], lanes, strict=True):
+      rows = _select(alpha, batch_size=b, lane=ln, estimator="hill", k_ratio=mid_ratio)
+      for i, g in enumerate(pooled):
+        pts = sorted((r["step"], r["value"]) for r in rows if r["group"] == g)
+        if pts:
+          category = verdict_of.get((ln, g))
+          power = category is None or category == "power law"  # a cut-off or no power law: hollow
+          label = g if category is None else f"{g} (verdict: {category})"
+          ax.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", mfc=None if power else "none", label=label)
+          values += [v for _, v in pts if np.isfinite(v)]
+      ax.set(xlabel="step", title=f"{where}{ln}")
+      ax.title.set_fontsize(9)
+      ax.legend(fontsize=6, loc="best")
+    if values:
+      mid, half = (max(values) + min(values)) / 2, max((max(values) - min(values)) / 2 * 1.15, 0.5)
+      axes[0][0].set_ylim(mid - half, mid + half)
+    axes[0][0].set_ylabel(f"Hill α̂ (k = {mid_ratio:g}·n)")
+    fig.suptitle(
+      _NOTE.format(r=mid_ratio)
+      + (
+        "\nhollow: the verdict (last step) found no pure power law; verdicts.csv quotes α at the k its fit chose, "
+        "which may differ from this fixed k"
+        if verdict_of
+        else "\nno verdict was run (verdict off): these are Hill numbers, not tested tail indices"
+      ),
+      fontsize=8,
+    )
+    files.write_figure(workdir / "alpha_evolution.png", fig)
+    plt.close(fig)
 
   # estimator_comparison: at the last step, each estimator's α for each pooled group
   last = steps[-1]
@@ -109,22 +116,23 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
   files.write_figure(workdir / "attention_vs_ffn.png", fig)
   plt.close(fig)
 
-  # early_vs_steady: per tensor, first against last measurement
-  fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
-  early, steady = np.array([hill(t, steps[0]) for t in tensors]), np.array([hill(t, last) for t in tensors])
-  ax.scatter(early, steady, s=12)
-  both = np.r_[early, steady]
-  both = both[np.isfinite(both)] if np.isfinite(both).any() else np.array([1.0, 2.0])
-  mid, half = (both.max() + both.min()) / 2, max((both.max() - both.min()) / 2 * 1.2, 0.5)  # ≥ one unit of α
-  lim = [mid - half, mid + half]
-  ax.plot(lim, lim, "k:", lw=1)
-  ax.set(
-    xlabel=f"Hill α̂ at step {steps[0]}",
-    ylabel=f"Hill α̂ at step {last}",
-    title=f"Hill α̂ per tensor, first against last\n({title})",
-  )
-  files.write_figure(workdir / "early_vs_steady.png", fig)
-  plt.close(fig)
+  if len(steps) > 1:  # first against last: nothing to compare in one measurement
+    # early_vs_steady: per tensor, first against last measurement
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
+    early, steady = np.array([hill(t, steps[0]) for t in tensors]), np.array([hill(t, last) for t in tensors])
+    ax.scatter(early, steady, s=12)
+    both = np.r_[early, steady]
+    both = both[np.isfinite(both)] if np.isfinite(both).any() else np.array([1.0, 2.0])
+    mid, half = (both.max() + both.min()) / 2, max((both.max() - both.min()) / 2 * 1.2, 0.5)  # ≥ one unit of α
+    lim = [mid - half, mid + half]
+    ax.plot(lim, lim, "k:", lw=1)
+    ax.set(
+      xlabel=f"Hill α̂ at step {steps[0]}",
+      ylabel=f"Hill α̂ at step {last}",
+      title=f"Hill α̂ per tensor, first against last\n({title})",
+    )
+    files.write_figure(workdir / "early_vs_steady.png", fig)
+    plt.close(fig)
 
   # hill_plots: α̂ against k for each pooled group at each step, one row per lane of the first batch size; the panel
   # of a group with a verdict (last step) names its category and marks the k the verdict read α̂ at
