@@ -5,9 +5,13 @@ resume, automatic grid extension, the gradient-noise measurement, the scaling fi
 
 import pathlib
 
+import ml_collections
+from absl import logging
+
 from tailjax import models
 from tailjax.custom import settings
 from tailjax.custom.task import Task, TaskData
+from tailjax.errors import UserError
 
 
 def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: dict | None = None) -> dict:
@@ -34,5 +38,12 @@ def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: 
   from tailjax.training import sweep  # the training stack: loaded when a row is trained, not when tailjax is
 
   base = settings.default_config() if config is None else config
+  if not isinstance(base, ml_collections.ConfigDict):
+    raise UserError(f"config must be a full config (tailjax.default_config(), then changed), not {type(base).__name__}")
   cfg = settings.with_overrides(base, {"model.name": models.TASK, "data.name": models.TASK, **(overrides or {})})
-  return sweep.run(cfg, workdir, task_data=TaskData.create(task, seed=cfg.sweep.seeds[0]))
+  before = logging.get_verbosity()
+  logging.set_verbosity(max(before, logging.INFO))  # the progress, each row's losses and throughput, as the CLI shows
+  try:
+    return sweep.run(cfg, workdir, task_data=TaskData.create(task, seed=cfg.sweep.seeds[0]))
+  finally:
+    logging.set_verbosity(before)
