@@ -15,6 +15,11 @@ from tailjax import files  # noqa: E402
 _REF_NAMES = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum"), "task": ("chance", "")}
 
 
+def _units(fp) -> str:
+  """The unit of a loss axis: nats for cross-entropy; a task's loss is in its own units."""
+  return "(the task's units)" if fp.get("kind") == "task" else "(nats)"
+
+
 def _refs(ax, fp, within=None) -> str:
   """Draws ln V and the unigram entropy (ln C and the class entropy for images) as horizontal lines; with `within`
   (the plotted y-range), only those inside it, so that a far-off ln V does not flatten the curves. Returns a note
@@ -192,7 +197,7 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
       else ""
     )
     ax.set_title(head + label if label else head.rstrip("\n"), fontsize=9)
-  fig.colorbar(im, ax=list(axes[:, 0]), label="val loss (nats)")
+  fig.colorbar(im, ax=list(axes[:, 0]), label=f"val loss {_units(fp)}")
   files.write_figure(path, fig)
   plt.close(fig)
 
@@ -235,7 +240,7 @@ def convergence_curves(path, curves: dict, fp: dict) -> None:
     _refs(ax, fp, within=span)
     if span:
       ax.set_ylim(*span)
-    ax.set(title=f"B = {b}", xlabel="step", ylabel="val loss (nats)")
+    ax.set(title=f"B = {b}", xlabel="step", ylabel=f"val loss {_units(fp)}")
   for ax in axes[0]:
     for line in ax.get_lines():
       if line.get_label().startswith(("ln V", "unigram", "ln C", "class entropy", "L(θ0)", "minimum", "chance")):
@@ -387,8 +392,8 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
   """Steps (left) and tokens or examples (right) to each target loss against B: the measured points (at the best LR
   per batch size and target) and the fitted S = S_min (1 + B_crit/B), E = E_min (1 + B/B_crit), with B_crit marked
   where it lies inside the swept range; a target without a fit shows its points only."""
-  unit = "examples" if fp.get("kind") in ("images", "quadratic") else "tokens"
-  loss = "(loss L)" if fp.get("kind") == "quadratic" else "nats"
+  unit = "examples" if fp.get("kind") in ("images", "quadratic", "task") else "tokens"
+  loss = {"quadratic": "(loss L)", "task": "(the task's units)"}.get(fp.get("kind"), "nats")
   fig, (ax_s, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
   colors = plt.cm.viridis(np.linspace(0.05, 0.85, max(len(crit["targets"]), 1)))
   bs_all = set()
