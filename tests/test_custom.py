@@ -92,6 +92,8 @@ def test_noise_report_bad_input(tmp_path):
   bad["z"][3, 0, 0] = np.inf
   with pytest.raises(ValueError, match="not finite"):
     tailjax.noise_report(linear_loss, PARAMS, bad)
+  with pytest.raises(ValueError, match="measure.every says when or what a sweep measures"):
+    tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=8), every=3)
   with pytest.raises(ValueError, match="no config field 'measure.n_bot'; did you mean 'measure.n_boot'"):
     tailjax.noise_report(linear_loss, PARAMS, _z("normal", m=8), n_bot=3)
   blocker = tmp_path / "file"

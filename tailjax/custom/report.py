@@ -83,8 +83,18 @@ class NoiseReport:
     return "\n".join(lines)
 
 
+# the measure fields a report reads; the others (steps, every, examples, seeds) say when and what a sweep measures
+REPORT_FIELDS = ("coords_per_group", "k_ratios", "n_boot", "budget_mb", "estimators", "verdict")
+
+
 def _measure_settings(overrides: dict):
   """The measure section: configs/base.py's defaults with `overrides` (measure's own field names) set and checked."""
+  for k in overrides:
+    if k in settings.default_config().measure and k not in REPORT_FIELDS:
+      raise UserError(
+        f"measure.{k} says when or what a sweep measures, nothing for a report of the parameters and examples you "
+        f"pass (they are measured as given); a report takes {', '.join(REPORT_FIELDS)}"
+      )
   return settings.with_overrides(settings.default_config(), {f"measure.{k}": v for k, v in overrides.items()}).measure
 
 
