@@ -217,11 +217,10 @@ class NoiseCallback:
     self._loss_fn, self._examples, self._every = loss_fn, examples, every
     self._kind_fn, self._label, self._batch_size, self._plots = kind_fn, label, batch_size, plots
     self._measure_cfg = _measure_settings(measure)
+    m = per_example.leading_axis(examples, "examples")  # at construction, not at the first measured step
+    if m < 2:
+      raise UserError(f"m = {m} example(s); the noise needs at least 2 (a mean and a deviation), e.g. 64")
     leaves = jax.tree_util.tree_leaves(examples)
-    sizes = {np.shape(v)[0] if np.ndim(v) else 0 for v in leaves}
-    if not leaves or len(sizes) != 1 or min(sizes) < 2:
-      raise UserError(f"examples must be a pytree of arrays sharing a leading axis m ≥ 2 (one entry per example); "
-                      f"their leading axes are {sorted(sizes)}")  # fmt: skip
     self.workdir = make_folder(workdir)
     self._folder = self.workdir / "measure"
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for v in leaves)).hexdigest()

@@ -29,6 +29,7 @@ import numpy as np
 
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
+from tailjax.noise import per_example
 
 
 def uniform_sample(train_data, key, batch_size: int):
@@ -75,14 +76,11 @@ class Task:
 
 
 def _examples(tree, what: str) -> int:
-  """The common leading axis of a pytree's leaves, or one clear error."""
-  leaves = jax.tree_util.tree_leaves(tree)
-  if not leaves or any(np.ndim(v) == 0 for v in leaves):
-    raise UserError(f"Task.{what} must be a pytree of arrays with a leading axis (one entry per example)")
-  sizes = {np.shape(v)[0] for v in leaves}
-  if len(sizes) > 1:
-    raise UserError(f"the leaves of Task.{what} disagree on their leading axis (examples): {sorted(sizes)}")
-  return sizes.pop()
+  """The common leading axis of a pytree's leaves, or one UserError (a ValueError) naming the Task's field."""
+  try:
+    return per_example.leading_axis(tree, f"Task.{what}")
+  except ValueError as e:
+    raise UserError(str(e)) from None
 
 
 def check(task: Task) -> dict:

@@ -120,19 +120,21 @@ def per_example_noise(
   )
 
 
+def leading_axis(tree, what: str) -> int:
+  """The leading axis that every leaf of `tree` shares (its number of examples), or one ValueError naming `what`."""
+  leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+  if not leaves or any(np.ndim(v) == 0 for _, v in leaves):
+    raise ValueError(f"{what} must be a pytree of arrays with a leading axis (one entry per example)")
+  sizes = {jax.tree_util.keystr(path) or what: np.shape(v)[0] for path, v in leaves}
+  if len(set(sizes.values())) > 1:
+    raise ValueError(f"the leaves of {what} disagree on their leading axis (one entry per example): {sizes}")
+  return next(iter(sizes.values()))
+
+
 def check_examples(loss_fn, params, examples) -> int:
   """m, the examples' common leading axis, after checking what the measurement needs: m ≥ 2, every leaf of
   `examples` of length m, and `loss_fn(params, example)` a scalar (checked on shapes only: nothing runs)."""
-  leaves = jax.tree_util.tree_leaves(examples)
-  if not leaves or any(np.ndim(v) == 0 for v in leaves):
-    raise ValueError("examples must be a pytree of arrays with a leading axis m (one entry per example)")
-  sizes = {jax.tree_util.keystr(path) or "examples": np.shape(v)[0]
-           for path, v in jax.tree_util.tree_flatten_with_path(examples)[0]}  # fmt: skip
-  if len(set(sizes.values())) > 1:
-    raise ValueError(
-      f"the leaves of examples disagree on m (their leading axis): {sizes}; give every leaf one entry per example"
-    )
-  m = next(iter(sizes.values()))
+  m = leading_axis(examples, "examples")
   if m < 2:
     raise ValueError(f"m = {m} example(s); the noise needs at least 2 (a mean and a deviation), e.g. 64")
   if not jax.tree_util.tree_leaves(params) or any(not hasattr(v, "shape") for v in jax.tree_util.tree_leaves(params)):
