@@ -183,7 +183,8 @@ def _task_config(cfg):
   return c
 
 
-def test_task_bad_input(tmp_path):
+def _mlp_task_parts():
+  """A user's task, small: 20 digits to train and 40 to validate, the registry's MLP (width 4) as their model."""
   (tx, ty), (vx, vy) = _digits(60)
   module = vision.MLP(10, 4, 1)
 
@@ -193,6 +194,11 @@ def test_task_bad_input(tmp_path):
   def loss(params, batch):
     return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
 
+  return (tx, ty), (vx, vy), module, init, loss
+
+
+def test_task_bad_input(tmp_path):
+  (tx, ty), (vx, vy), module, init, loss = _mlp_task_parts()
   small = {"sweep.batch_sizes": (4,), "train.steps": 4, "output.plots": False, "output.tensorboard": False}
   with pytest.raises(ValueError, match="larger than the 20 training examples"):
     tailjax.train_rows(Task("t", init, loss, (tx[:20], ty[:20]), (vx, vy)), tmp_path / "a", overrides={**small,
@@ -213,15 +219,7 @@ def test_task_bad_input(tmp_path):
 def test_train_rows_reruns_and_refuses_other_data(tmp_path):
   """A rerun on the same folder reads its finished rows (same results, nothing retrained); other training data in
   the same folder is refused."""
-  (tx, ty), (vx, vy) = _digits(60)
-  module = vision.MLP(10, 4, 1)
-
-  def init(key):
-    return module.init(key, jnp.zeros((1, 16, 16, 1)))["params"]
-
-  def loss(params, batch):
-    return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
-
+  (tx, ty), (vx, vy), module, init, loss = _mlp_task_parts()
   over = {"sweep.batch_sizes": (4, 8), "sweep.learning_rates": (1e-2, 3e-2), "train.steps": 6, "eval.every": 3,
           "eval.batch_size": 5, "eval.batches": 2, "optim.warmup_steps": 0, "train.stats_window": 3,
           "output.plots": False, "output.tensorboard": False}  # fmt: skip
