@@ -57,8 +57,7 @@ class NoiseReport:
         lines.append(f"{v['group']} ({n}): {v['category']}: tail index α = {v['alpha']:.2f}, 95% interval "
                      f"[{v['ci_low']:.2f}, {v['ci_high']:.2f}]")  # fmt: skip
       else:
-        lines.append(f"{v['group']} ({n}): {v['verdict']} (no tail index; Hill's α̂ = {v['hill_alpha']:.2f} at k = "
-                     f"{v['hill_k']} is not one)")  # fmt: skip
+        lines.append(f"{v['group']} ({n}): {v['verdict']} (so no tail index: a Hill α there is not one)")
     if not self.verdicts:  # verdict=False: the Hill estimates are there, but no verdict says whether they mean a tail
       ratios = sorted({r["k_ratio"] for r in self.alpha if r["estimator"] == "hill"})
       mid = ratios[len(ratios) // 2] if ratios else None
