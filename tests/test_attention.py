@@ -1,4 +1,4 @@
-"""models/attention.py: the blocked causal attention and its hand-written backward equal XLA's attention and autodiff."""
+"""models/attention.py: the blocked causal attention equals XLA's attention, in output and gradients."""
 
 import jax
 import jax.numpy as jnp
@@ -46,7 +46,7 @@ def test_bfloat16_stays_close_and_finite():
 
 
 def test_transformer_with_cpu_kernels_equals_xla_loss_and_gradients():
-  """The CPU path (blocked attention, projections through matmul.dot) against XLA's attention and einsums."""
+  """The CPU path (blocked attention, the dense layers through models/matmul.py) against XLA's attention and dots."""
 
   def loss_for(attn, mm):
     c = base.get_config().model

@@ -33,11 +33,6 @@ def _matmul_bwd(res, g):
 _matmul.defvjp(_matmul_fwd, _matmul_bwd)
 
 
-def dot(x, w):
-  """x[..., K]·W[K, N], its weight gradient laid out for XLA:CPU (the attention's projections call it directly)."""
-  return _matmul(x, w)
-
-
 def cpu_dot_general(lhs, rhs, dimension_numbers, *, precision=None, preferred_element_type=None, **kwargs):
   """`lax.dot_general` for `nn.Dense(dot_general=...)`: x[..., K]·W[K, N] goes through `_matmul`; any other
   contraction (or a precision, an output type) is passed on unchanged."""

@@ -26,7 +26,6 @@ class Attention(nn.Module):
   dtype: jnp.dtype
   out_init: nn.initializers.Initializer
   causal: bool = True  # False: every position reads every other (the ViT's patches)
-  matmul: str = "xla"  # cpu: the projections' weight gradients laid out for XLA:CPU (models/matmul.py)
 
   @nn.compact
   def __call__(self, x_BxTxD):
@@ -37,23 +36,17 @@ class Attention(nn.Module):
     w_HxExD = self.param("out", self.out_init, (H, E, D))
     b_D = self.param("out_bias", nn.initializers.zeros, (D,))
     x = x_BxTxD.astype(self.dtype)
-    B, T = x.shape[:2]
-    if self.matmul == "cpu":  # one (B·T)×D matmul, its weight gradient laid out for XLA:CPU (models/matmul.py)
-      qkv_BxTx3xHxE = matmul.dot(x, w_Dx3xHxE.reshape(D, 3 * H * E).astype(self.dtype)).reshape(B, T, 3, H, E)
-    else:
-      qkv_BxTx3xHxE = jnp.einsum("btd,dshe->btshe", x, w_Dx3xHxE.astype(self.dtype))
-    qkv_BxTx3xHxE += b_3xHxE.astype(self.dtype)
     if self.attention == "blocked" and self.causal:
-      # q, k, v move heads-major, the layout the blocked kernel reads.
-      o_BxHxTxE = attention.blocked_causal_attention(*qkv_BxTx3xHxE.transpose(2, 0, 3, 1, 4), self.block)
-      o_BxTxHxE = o_BxHxTxE.transpose(0, 2, 1, 3)
+      # q, k, v come out heads-major, the layout the blocked kernel reads.
+      qkv_3xBxHxTxE = jnp.einsum("btd,dshe->sbhte", x, w_Dx3xHxE.astype(self.dtype))
+      qkv_3xBxHxTxE += b_3xHxE.astype(self.dtype)[:, None, :, None, :]
+      o_BxHxTxE = attention.blocked_causal_attention(*qkv_3xBxHxTxE, block=self.block)
+      y = jnp.einsum("bhte,hed->btd", o_BxHxTxE, w_HxExD.astype(self.dtype))
     else:
+      qkv_3xBxTxHxE = jnp.einsum("btd,dshe->sbthe", x, w_Dx3xHxE.astype(self.dtype))
+      qkv_3xBxTxHxE += b_3xHxE.astype(self.dtype)[:, None, None]
       impl = "cudnn" if self.attention == "cudnn" else "xla"
-      q, k, v = (qkv_BxTx3xHxE[:, :, i] for i in range(3))
-      o_BxTxHxE = jax.nn.dot_product_attention(q, k, v, is_causal=self.causal, implementation=impl)
-    if self.matmul == "cpu":
-      y = matmul.dot(o_BxTxHxE.reshape(B, T, H * E), w_HxExD.reshape(H * E, D).astype(self.dtype))
-    else:
+      o_BxTxHxE = jax.nn.dot_product_attention(*qkv_3xBxTxHxE, is_causal=self.causal, implementation=impl)
       y = jnp.einsum("bthe,hed->btd", o_BxTxHxE, w_HxExD.astype(self.dtype))
     return y + b_D.astype(self.dtype)
 
@@ -89,14 +82,7 @@ class Block(nn.Module):
     D = h_BxTxD.shape[-1]
     ln = functools.partial(nn.LayerNorm, dtype=self.dtype)
     attn = Attention(
-      self.n_heads,
-      self.attention,
-      self.attention_block,
-      self.dtype,
-      self.out_init,
-      self.causal,
-      matmul=self.matmul,
-      name="attn",
+      self.n_heads, self.attention, self.attention_block, self.dtype, self.out_init, self.causal, name="attn"
     )
     a_BxTxD = attn(ln(name="ln1")(h_BxTxD))
     self.sow("intermediates", "attn_gain", _gain(a_BxTxD, h_BxTxD))  # ‖f(x)‖/‖x‖ of each residual branch
