@@ -113,7 +113,7 @@ class NanoTransformer(nn.Module):
   mlp_ratio: int = 4
   dtype: jnp.dtype = jnp.float32
   attention: str = "xla"
-  attention_block: int = 64
+  attention_block: int = 32
   tie_embeddings: bool = False
   matmul: str = "xla"  # xla | cpu: the dense layers' weight-gradient layout (models/matmul.py)
 
