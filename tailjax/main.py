@@ -8,7 +8,7 @@ import os
 import pathlib
 import sys
 
-# clu's writers import tensorflow, whose C++ start-up chatter would hide our own lines.
+# TensorFlow (clu's writers with output.tensorboard_writer=clu, tfds) chatters at start-up; keep our own lines visible.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging

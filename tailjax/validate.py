@@ -88,6 +88,7 @@ def config(c) -> None:
   for name in ("output.plots", "output.tensorboard"):
     section, key = name.split(".")
     _flag(name, c[section][key])
+  _choice("output.tensorboard_writer", c.output.tensorboard_writer, training.TENSORBOARD_WRITERS)
   _distributed(c)
 
 

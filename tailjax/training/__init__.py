@@ -7,3 +7,4 @@ The choice lists below are what `validate` checks before jax loads, so this file
 OPTIMIZERS = ("adamw", "sgd", "muon")
 LANE_STRATEGIES = ("auto", "vmap", "map")
 B2_RULES = ("fixed", "half_life_tokens")
+TENSORBOARD_WRITERS = ("events", "clu")  # output.tensorboard_writer: writers.Writers

@@ -111,7 +111,7 @@ def train_row(
     row: the row program (its devices set); the table is padded to a multiple of them and the padding dropped.
     table, labels: the row's lanes (`row_lanes`).
     name: "B{b}" or "B{b}.ext{k}", for the log.
-    lane_writers: one clu writer per lane (empty without TensorBoard).
+    lane_writers: one TensorBoard writer per lane (empty without TensorBoard).
     on_chunk: called as on_chunk(step, state) after every chunk, and at step 0 of a fresh row.
     progress: called with the number of steps each chunk trained (the sweep's progress report).
     eval_steps: the steps that end with a validation pass (`budget.RowPlan.eval_steps`); None = every eval.every.

@@ -8,7 +8,7 @@ Layout of a workdir:
   rows/B{b}.done         the row and all its rounds are written (what process 0 waits for in a multi-process run)
   checkpoints/B{b}[.ext{k}]/  orbax checkpoints of the row (or round) in progress
   measure/B{b}/step{s}.json   the gradient-noise measurements (tailjax.noise), gathered into alpha.csv and friends
-  tb/                    clu / TensorBoard events: progress, and per-lane curves under tb/B{b}/<lane>
+  tb/                    TensorBoard events (training/writers.py): progress, and per-lane curves under tb/B{b}/<lane>
   throughput.json        per row: model-steps/s, tokens/s, FLOP/s and MFU after its first chunk (row_loop.throughput)
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done (tailjax.analysis.summary)
 

@@ -1,8 +1,10 @@
-"""Where a sweep's numbers go while it runs: TensorBoard events through clu's writers, and progress in the log.
+"""Where a sweep's numbers go while it runs: TensorBoard events, and progress (steps/s, time left) in the log.
 
 One writer for the sweep (progress over all its steps) and one per lane of each row, so curves overlay in TensorBoard
-(`tb/B{b}/<lane>`). With output.tensorboard off, clu is not imported at all: its writers package imports TensorFlow,
-2.5-4.5 s of every run's start-up, and progress is logged directly.
+(`tb/B{b}/<lane>`). `output.tensorboard_writer` picks who writes them: "events" (the default, `events.EventWriter`:
+TensorBoard's own record format, no TensorFlow in the process) or "clu" (clu's `SummaryWriter` and `ReportProgress`,
+which import TensorFlow: 5.5 s of every run's start-up on 2 cores, BENCHMARKS.md). With output.tensorboard off nothing
+is written and progress goes to the log alone.
 """
 
 import contextlib
@@ -11,31 +13,33 @@ import time
 
 from absl import logging
 
-from tailjax.training import distributed
+from tailjax.training import distributed, events
 
 
 class Writers:
-  """clu writers: one for the sweep (progress over all its steps), one per lane of each row (curves overlay in
+  """One writer for the sweep (progress over all its steps), one per lane of each row (curves overlay in
   TensorBoard). Rows may train at the same time on disjoint devices, so each row holds its own lane writers and the
-  progress count is kept under a lock. With output.tensorboard off, clu is not imported: its writers package imports
-  TensorFlow (2.5-4.5 s of every run's start-up), and progress goes to the log directly."""
+  progress count is kept under a lock."""
 
   def __init__(self, workdir, cfg, total_steps):
     self._on, self._tb = cfg.output.tensorboard, workdir / "tb"
     self._lock, self._steps = threading.Lock(), 0
-    if self._on:
+    self._clu = self._on and cfg.output.tensorboard_writer == "clu"
+    if self._clu:
       from clu import metric_writers, periodic_actions
 
-      self._mw = metric_writers
+      self._open = lambda path: metric_writers.SummaryWriter(str(path))
       self.main = metric_writers.create_default_writer(self._tb, just_logging=not distributed.is_writer())
       self._progress = periodic_actions.ReportProgress(num_train_steps=total_steps, writer=self.main, every_secs=20)
     else:
-      self.main, self._progress = None, LogProgress(total_steps, every_secs=20)
+      self._open = events.EventWriter
+      self.main = events.EventWriter(self._tb) if self._on and distributed.is_writer() else None
+      self._progress = LogProgress(total_steps, every_secs=20, writer=self.main)
 
   @contextlib.contextmanager
   def row(self, name, labels):
     """One writer per lane of row `name` (an empty list without TensorBoard), closed when the block ends."""
-    lane_writers = [self._mw.SummaryWriter(str(self._tb / name / lab)) for lab in labels] if self._on else []
+    lane_writers = [self._open(self._tb / name / lab) for lab in labels] if self._on else []
     try:
       yield lane_writers
     finally:
@@ -60,16 +64,21 @@ class Writers:
 
 
 class LogProgress:
-  """Steps/s and time left in the log, every `every_secs` (what ReportProgress logs, without its writer)."""
+  """Steps/s and time left in the log every `every_secs`, and steps/s and uptime to `writer` when there is one (what
+  clu's ReportProgress reports, without importing clu)."""
 
-  def __init__(self, total_steps: int, every_secs: float):
-    self._total, self._every, self._t0 = total_steps, every_secs, time.time()
-    self._last = self._t0
+  def __init__(self, total_steps: int, every_secs: float, writer=None):
+    self._total, self._every, self._writer = total_steps, every_secs, writer
+    self._t0 = self._last = time.time()
+    self._last_step = 0
 
   def __call__(self, step: int, now: float) -> None:
     if now - self._last < self._every or step <= 0:
       return
-    self._last, rate = now, step / (now - self._t0)
+    rate, recent = step / (now - self._t0), (step - self._last_step) / (now - self._last)
+    self._last, self._last_step = now, step
     left = (self._total - step) / rate / 60 if self._total > step else 0.0
     logging.info("progress: %d/%d steps this run (%.0f%%), %.1f steps/s, %.1f min left", step, self._total,
                  100 * step / max(self._total, 1), rate, left)  # fmt: skip
+    if self._writer is not None:
+      self._writer.write_scalars(step, {"steps_per_sec": recent, "uptime": now - self._t0})
