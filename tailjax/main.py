@@ -91,6 +91,9 @@ def _parse_flags(argv):
         file, variant = given.split("=", 1)[1].split(":", 1)
         why = f"{file} has no variants; drop ':{variant}'"
       raise UserError(f"cannot load {given}: {why}") from None
+    if "Non-boolean argument" in text:  # absl's text is a repr'd tuple: "flag --x=maybe: ('Non-boolean ...', 'maybe')"
+      given = text.split(": (", 1)[0].removeprefix("flag ")
+      raise UserError(f"{given} is not true or false; pass true or false (or 1 or 0)") from None
     if "could not convert" in text and "'None'" in text:  # a placeholder field (optim.clip) set to None
       raise UserError(
         f"{text}: a field cannot be set to None from the command line; to train without clipping pass "

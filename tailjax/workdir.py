@@ -20,6 +20,10 @@ RERUN_MAY_CHANGE = ("output", "distributed", "sweep.devices")
 # analysed. The rest (model, data, optimizer, training length) decides the optimum being transferred.
 TRANSFER_MAY_CHANGE = RERUN_MAY_CHANGE + ("sweep", "transfer", "analysis", "measure", "checkpoint")
 
+# The folders a run makes in its workdir (README's outputs table): a file in their place is refused before anything
+# is written, not met as an OSError halfway through the first row.
+RUN_FOLDERS = ("tb", "rows", "checkpoints", "measure")
+
 
 def config_dict(cfg) -> dict:
   """A config as plain JSON-able data (what config.json holds)."""
@@ -61,6 +65,12 @@ def prepare(path, cfg) -> pathlib.Path:
   """Creates the workdir, checks it is writable, and pins the config it holds: a rerun with a config that differs
   beyond RERUN_MAY_CHANGE is refused, and a folder holding results without a config.json is not touched."""
   path = make(path)
+  for name in RUN_FOLDERS:
+    if (path / name).exists() and not (path / name).is_dir():
+      raise UserError(
+        f"{path / name} is a file, but a run keeps its {name}/ folder there; move or delete that file, or use a new "
+        "--workdir"
+      )
   new, saved = config_dict(cfg), path / "config.json"
   if not saved.exists() and ((path / "results.csv").exists() or (path / "rows").exists()):
     raise UserError(

@@ -217,7 +217,7 @@ BAD |= {
   "negative checkpoint interval": (["--config.checkpoint.every=-1"], "checkpoint.every"),
   "no checkpoints kept": (["--config.checkpoint.keep=0"], "checkpoint.keep"),
   "negative reference batch": (["--config.transfer.b_ref=-1"], "transfer.b_ref"),
-  "plots not a bool": (["--config.output.plots=maybe"], "output.plots"),
+  "plots not a bool": (["--config.output.plots=maybe"], "--config.output.plots=maybe is not true or false; pass true"),
   "negative device count": (["--config.sweep.devices=-1"], "sweep.devices"),
   "process id without coordinator": (["--config.distributed.process_id=1"], "coordinator"),
   "process id out of range": (
@@ -262,6 +262,18 @@ def test_workdir_with_results_of_another_run_is_refused_untouched(tmp_path):
   assert status == 2 and "holds results but no config.json" in err and "Traceback" not in err
   assert sorted(p.name for p in wd.iterdir()) == ["results.csv"]
   assert (wd / "results.csv").read_text() == "batch_size,lr\n32,0.001\n"
+
+
+@pytest.mark.parametrize("folder", ["tb", "rows", "checkpoints", "measure"])
+def test_a_file_where_a_run_keeps_a_folder_is_refused_before_writing(tmp_path, tiny, folder):
+  from tailjax import workdir
+  from tailjax.errors import UserError
+
+  (tmp_path / folder).write_text("not a folder")
+  with pytest.raises(UserError, match=f"{tmp_path / folder} is a file, but a run keeps its {folder}/ folder") as e:
+    workdir.prepare(tmp_path, tiny)
+  assert "move or delete that file" in str(e.value) and "\n" not in str(e.value)
+  assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # no config.json written
 
 
 def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch, tiny):

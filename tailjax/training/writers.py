@@ -55,30 +55,47 @@ class Writers:
     if self.main is not None:
       self.main.close()
 
+  def finish(self) -> None:
+    """The last progress report, at the sweep's end (ours: the log line and TensorBoard point every run gets; clu's
+    ReportProgress reports only at its own intervals and at num_train_steps)."""
+    if isinstance(self._progress, LogProgress):
+      with self._lock:
+        self._progress(self._steps, time.time(), final=True)
+
   def __enter__(self) -> "Writers":
     return self
 
-  def __exit__(self, *exc) -> None:
-    """Flushes and closes the sweep's writer however the sweep ends (as flax's examples use ensure_flushes)."""
+  def __exit__(self, exc_type, *exc) -> None:
+    """Reports the end of a sweep that finished, then flushes and closes the sweep's writer however it ends (as
+    flax's examples use ensure_flushes)."""
+    if exc_type is None:
+      self.finish()
     self.close()
 
 
 class LogProgress:
-  """Steps/s and time left in the log every `every_secs`, and steps/s and uptime to `writer` when there is one (what
-  clu's ReportProgress reports, without importing clu)."""
+  """Progress in the log every `every_secs` and once more at the end (`final`: a run shorter than `every_secs`, or a
+  resumed one that skips finished rows, still gets its line), and the same points to `writer` when there is one:
+  steps_per_sec over the interval since the last report and uptime, as clu's ReportProgress writes them, without
+  importing clu.
+
+  A step here is a row step: one step of every lane of the row (a 5-lane row's 300 steps are 300 row steps). The log
+  line gives the average since the run started, compiles included, which is what its time-left estimate uses;
+  TensorBoard's steps_per_sec is the recent interval's, so the two differ while a run compiles or loads."""
 
   def __init__(self, total_steps: int, every_secs: float, writer=None):
     self._total, self._every, self._writer = total_steps, every_secs, writer
     self._t0 = self._last = time.time()
     self._last_step = 0
 
-  def __call__(self, step: int, now: float) -> None:
-    if now - self._last < self._every or step <= 0:
+  def __call__(self, step: int, now: float, *, final: bool = False) -> None:
+    due = final or now - self._last >= self._every or step >= self._total
+    if not due or step <= self._last_step:
       return
-    rate, recent = step / (now - self._t0), (step - self._last_step) / (now - self._last)
+    rate, recent = step / max(now - self._t0, 1e-9), (step - self._last_step) / max(now - self._last, 1e-9)
     self._last, self._last_step = now, step
     left = (self._total - step) / rate / 60 if self._total > step else 0.0
-    logging.info("progress: %d/%d steps this run (%.0f%%), %.1f steps/s, %.1f min left", step, self._total,
-                 100 * step / max(self._total, 1), rate, left)  # fmt: skip
+    logging.info("progress: %d/%d row steps this run (%.0f%%), %.2f row steps/s since start, %.1f min left", step,
+                 self._total, 100 * step / max(self._total, 1), rate, left)  # fmt: skip
     if self._writer is not None:
       self._writer.write_scalars(step, {"steps_per_sec": recent, "uptime": now - self._t0})
