@@ -89,7 +89,7 @@ class LogProgress:
     self._last_step = 0
 
   def __call__(self, step: int, now: float, *, final: bool = False) -> None:
-    due = final or now - self._last >= self._every or step >= self._total
+    due = final or now - self._last >= self._every
     if not due or step <= self._last_step:
       return
     rate, recent = step / max(now - self._t0, 1e-9), (step - self._last_step) / max(now - self._last, 1e-9)
