@@ -94,6 +94,10 @@ def get_config():
   c.sweep.extend_ratio = 0.0  # step between them; 0 = the grid's own (geometric mean ratio of neighbours)
   c.sweep.lane_strategy = "auto"  # auto (vmap on GPU/TPU, map on CPU) | vmap | map
   c.sweep.devices = 0  # local devices a row's lanes are split over; 0 = all (never more than the row has lanes)
+  # Devices each lane's batch is split over (gradients averaged every step: the same run); 0 = auto: on a CPU every
+  # local CPU device, of which the command line starts 2 on a machine with 2 or more cores (README, "Speed"); 1 on
+  # an accelerator, whose devices take lanes.
+  c.sweep.batch_devices = 0
 
   c.measure = ml_collections.ConfigDict()  # gradient-noise tails during training (Phase 1; off unless steps given)
   c.measure.steps = ()  # steps to measure at, e.g. (100, 1000); 0 = before training; past the end = the last step

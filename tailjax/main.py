@@ -43,8 +43,9 @@ def main(argv):
 
   validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
   from tailjax import compiling
-  from tailjax.training import sweep
+  from tailjax.training import distributed, sweep
 
+  distributed.start_cpu_devices(config)  # on a CPU, a batch splits over two devices (README, "Speed")
   compiling.default_cache()  # a rerun or resume loads its programs instead of compiling them (README, "Speed")
   sweep.run(config, _workdir())
 

@@ -286,6 +286,7 @@ def _transfer(c) -> None:
 
 def _distributed(c) -> None:
   _integer("sweep.devices", c.sweep.devices, at_least=0, meaning="0 = every local device")
+  _integer("sweep.batch_devices", c.sweep.batch_devices, at_least=0, meaning="0 = auto")
   d = c.distributed
   if d.coordinator and (d.num_processes < 1 or not 0 <= d.process_id < d.num_processes):
     raise UserError(

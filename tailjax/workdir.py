@@ -14,7 +14,7 @@ from tailjax.errors import UserError
 
 # How a sweep runs, not what it computes: a rerun may change these (where output goes, how many processes and devices
 # share the rows; results do not depend on them beyond float rounding across device counts, docs/science.md §6).
-RERUN_MAY_CHANGE = ("output", "distributed", "sweep.devices")
+RERUN_MAY_CHANGE = ("output", "distributed", "sweep.devices", "sweep.batch_devices")
 
 # What a transfer test may differ in from its reference grid: besides the above, what is swept, measured, saved or
 # analysed. The rest (model, data, optimizer, training length) decides the optimum being transferred.

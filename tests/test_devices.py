@@ -1,5 +1,5 @@
-"""Several devices and several processes: lanes sharded over emulated CPU devices, rows on disjoint device groups,
-rows divided among processes.
+"""Several devices and several processes: lanes sharded over emulated CPU devices, batches split over them, rows on
+disjoint device groups, rows divided among processes.
 
 Each test runs in subprocesses, because the device count is fixed when jax starts."""
 
@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from tests.conftest import REPO
 
@@ -32,6 +33,7 @@ FOUR_DEVICES = textwrap.dedent(
   cfg.sweep.batch_sizes = (4, 8)
   cfg.sweep.learning_rates = (1e-3, 3e-3, 1e-2)
   cfg.sweep.seeds = (0, 1)
+  cfg.sweep.batch_devices = 1  # lanes only: the batch split is below
   for n in (1, 2):
     cfg.sweep.devices = n
     sweep.run(cfg, sys.argv[1] + f"/dev{n}")
@@ -39,9 +41,36 @@ FOUR_DEVICES = textwrap.dedent(
     b: json.load(open(sys.argv[1] + f"/dev2/rows/B{b}.json"))["devices"] for b in cfg.sweep.batch_sizes
   }
 
+  # The CPU default: every batch split over the devices (4 here), lanes on none.
+  cfg.sweep.devices, cfg.sweep.batch_devices, cfg.sweep.batch_sizes, cfg.sweep.seeds = 0, 0, (8,), (0,)
+  sweep.run(cfg, sys.argv[1] + "/split")  # compared with dev1's rows of B = 8, seed 0
+  cfg.sweep.batch_devices, cfg.sweep.devices = 1, 1
+  out["devices_of_split_row"] = json.load(open(sys.argv[1] + "/split/rows/B8.json"))["devices"]
+
+  # A row of 3 lanes at B = 8 on a 2 x 2 mesh (lanes padded to 4 over 2 devices, each batch over 2) against one
+  # device, one chunk with clipping active: the same steps, to float rounding.
+  corpus = corpus_of(cfg)
+  table3 = lane_table((1e-3, 3e-3, 1e-2), (0.5,), 0.01, (0,))
+  runs = {}
+  for lanes_on, split in ((1, 1), (2, 2)):
+    row = engine.Row.create(cfg, corpus.vocab_size, 8, lanes_on, batch_devices=split)
+    lanes = row.shard(Lanes.from_table(pad_lanes(table3, lanes_on)))
+    vb = row.replicate(text.eval_windows(corpus.val_T, 2, 4, 16))
+    state, metrics, val = row.run_chunk(row.init_state(lanes), lanes, row.replicate(corpus.train_T), vb, 10)
+    runs[split] = jax.device_get(({k: v[:, :3] for k, v in metrics.items()}, val[:3], jax.tree.leaves(state.params)))
+  out["mesh_shape"] = dict(row.mesh.shape)
+  # what the noise measurement gets: the lanes on one device of each lane block, not copies on every batch device
+  out["lanes_only_devices"] = sorted(str(d) for d in jax.tree.leaves(row.lanes_only(state.params))[0].devices())
+  (m1, v1, p1), (m2, v2, p2) = runs[1], runs[2]
+  rel = lambda k, steps: float(np.max(np.abs(m1[k][steps] - m2[k][steps]) / np.abs(m1[k][steps])))
+  out["split_first_step_rel"] = max(rel(k, slice(0, 1)) for k in ("loss", "grad_norm"))  # the same parameters
+  out["split_metrics_rel"] = max(rel(k, slice(None)) for k in ("loss", "grad_norm"))
+  out["split_clipped_equal"] = bool(np.array_equal(m1["clipped"], m2["clipped"])) and bool(m1["clipped"].any())
+  out["split_val_rel"] = float(np.max(np.abs(v1 - v2) / v1))
+  out["split_params_rel"] = max(float(np.linalg.norm(a[:3] - b[:3]) / np.linalg.norm(a[:3])) for a, b in zip(p1, p2))
+
   # 6 lanes on 4 devices (padded to 8). Checkpoints hold the real lanes only: saved on 4 devices, a row resumes on 4
   # or on 1.
-  corpus = corpus_of(cfg)
   table = lane_table((1e-3, 3e-3, 1e-2), (None,), 0.01, (0, 1))
 
   def row_on(devices):
@@ -81,6 +110,35 @@ def test_a_row_uses_at_most_one_device_per_lane_and_pads_to_a_multiple():
   assert pad_lanes(table, 3) == table
 
 
+def test_a_batch_splits_over_the_largest_divisor_that_fits(monkeypatch):
+  import jax
+
+  from tailjax.training.lanes import batch_devices
+
+  assert batch_devices(32, 2, 2) == 2 and batch_devices(12, 8, 8) == 6 and batch_devices(7, 2, 2) == 1
+  assert batch_devices(32, 4, 2) == 2  # never more than there are devices
+  assert batch_devices(4, 8, 8) == 4  # nor than examples
+  # auto: on a CPU the devices the lanes leave; on an accelerator 1 (its devices take lanes)
+  assert batch_devices(32, 0, 4) == 4 and batch_devices(32, 0, 4, lane_devices_wanted=2) == 2
+  monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+  assert batch_devices(32, 0, 4) == 1 and batch_devices(32, 2, 4) == 2
+
+
+def test_the_command_line_starts_cpu_devices_unless_told_otherwise(monkeypatch):
+  from tailjax.training import distributed
+  from tests.conftest import tiny_config
+
+  monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+  assert distributed.start_cpu_devices(tiny_config()) == 0  # the user's count stands
+  monkeypatch.delenv("XLA_FLAGS")
+  one = tiny_config()
+  one.sweep.batch_devices = 1
+  assert distributed.start_cpu_devices(one) == 0  # one device asked for: nothing to start
+  several = tiny_config()
+  several.distributed.coordinator, several.distributed.num_processes, several.distributed.process_id = "h:1", 2, 0
+  assert distributed.start_cpu_devices(several) == 0  # several processes: jax.distributed decides
+
+
 def _rows(path):
   with open(path) as f:
     return list(csv.DictReader(f))
@@ -96,13 +154,20 @@ def _same_results(a, b, rtol):
       np.testing.assert_allclose(float(x[k]), float(y[k]), rtol=rtol, err_msg=k)
 
 
-def test_lanes_sharded_over_emulated_devices_match_one_device(tmp_path):
+@pytest.fixture(scope="module")
+def four_devices(tmp_path_factory):
+  """FOUR_DEVICES run once (one jax start with 4 emulated devices): (its RESULT, its folder)."""
+  tmp_path = tmp_path_factory.mktemp("four")
   env = dict(os.environ)
   env["XLA_FLAGS"] = env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
   r = subprocess.run([sys.executable, "-c", FOUR_DEVICES, str(tmp_path)], cwd=REPO, env=env, capture_output=True,
                      text=True, timeout=600)  # fmt: skip
   assert r.returncode == 0, r.stderr[-3000:]
-  out = __import__("json").loads(r.stdout.split("RESULT ")[-1])
+  return __import__("json").loads(r.stdout.split("RESULT ")[-1]), tmp_path
+
+
+def test_lanes_sharded_over_emulated_devices_match_one_device(four_devices):
+  out, tmp_path = four_devices
   assert out["param_sharding"] == "P('lanes',)"
   assert out["lanes_padded"] == 8
   # XLA compiles a partitioned program differently from a single-device one (fusions, reduction order), so the
@@ -113,6 +178,24 @@ def test_lanes_sharded_over_emulated_devices_match_one_device(tmp_path):
   assert len(by_row["4"]) == len(by_row["8"]) == 2 and not set(by_row["4"]) & set(by_row["8"])
   np.testing.assert_array_equal(out["resumed_on_4"], out["straight"])  # same devices: bit for bit
   np.testing.assert_allclose(out["resumed_on_1"], out["straight"], rtol=2e-5)
+
+
+def test_a_batch_split_over_devices_is_the_same_run(four_devices):
+  """Each lane's batch split over devices (`sweep.batch_devices`, the CPU default), gradients averaged: the same
+  losses, gradient norms, clipping decisions and parameters as on one device, to float rounding (the halves are
+  summed in another order)."""
+  out, tmp_path = four_devices
+  assert len(out["devices_of_split_row"]) == 4  # 2 lanes (B = 8), each batch over all 4 devices
+  # 20 steps of Adam amplify the rounding of near-zero gradients (m/√v), so later steps agree to 1e-4, not 1e-6
+  ref = [r for r in _rows(tmp_path / "dev1" / "results.csv") if r["batch_size"] == "8" and r["seed"] == "0"]
+  split = _rows(tmp_path / "split" / "results.csv")
+  assert len(split) == 3
+  _same_results(ref, split, rtol=1e-4)
+  assert out["mesh_shape"] == {"lanes": 2, "batch": 2}
+  assert out["split_first_step_rel"] < 1e-6, out  # one step from equal parameters: the same mean gradient
+  assert out["split_metrics_rel"] < 1e-4 and out["split_val_rel"] < 1e-4 and out["split_params_rel"] < 1e-3, out
+  assert out["split_clipped_equal"], "clipping must trigger, and on the same steps"
+  assert len(out["lanes_only_devices"]) == 2, out["lanes_only_devices"]  # one per lane block
 
 
 def _free_port():

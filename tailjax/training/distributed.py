@@ -15,6 +15,28 @@ import jax
 from absl import logging
 
 
+def start_cpu_devices(cfg) -> int:
+  """How many XLA devices the CPU backend starts with, set before jax starts (a jax config that cannot change later).
+
+  On a CPU a row splits each batch over the CPU devices (`lanes.batch_devices`): two devices compute the two halves
+  of every step at once, each with its own stream of ops, where one device spreads each small op over both cores
+  (+10-15% model-steps/s on 2 cores, BENCHMARKS.md). Starts max(1, sweep.devices) × the batch devices asked for
+  (auto: 2 where the process may use 2 or more cores); a device count the user forced with XLA_FLAGS
+  (--xla_force_host_platform_device_count) or jax_num_cpu_devices is left alone, and so is a multi-process run.
+  Returns the count set (0 = none). Call before anything touches a device; the command line does."""
+  d = cfg.distributed
+  forced = "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")
+  if forced or jax.config.jax_num_cpu_devices >= 0 or d.coordinator or _slurm_step_with_tasks():
+    return 0
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+  split = cfg.sweep.batch_devices or (2 if cores >= 2 else 1)
+  n = max(1, cfg.sweep.devices) * split
+  if n == 1:
+    return 0
+  jax.config.update("jax_num_cpu_devices", n)
+  return n
+
+
 def _slurm_step_with_tasks() -> bool:
   """Launched by `srun` with several tasks: jax's own SLURM detection knows the coordinator and the ranks."""
   return "SLURM_STEP_NODELIST" in os.environ and int(os.environ.get("SLURM_NTASKS", "1")) > 1

@@ -10,11 +10,18 @@ Lanes are laid out by `lane_strategy`: `vmap` batches them into one wide program
 `map` runs them one after another inside the same program (`lax.map`), which on a CPU keeps each lane's working set
 in cache and beats vmap (BENCHMARKS.md). Both compute the same function.
 
-On several local devices the lane axis is split over a one-axis `Mesh` ("lanes"): every lane-indexed array carries a
-`NamedSharding(mesh, P("lanes"))`, the data are replicated, and the row program is `shard_map`-ped so each device runs
-the same per-lane code on its block of lanes (with either strategy; `lax.map` is a loop GSPMD would not split). A row
-with fewer lanes than devices uses as many devices as it has lanes; otherwise the table is padded with copies of its
-last lane to a multiple of the device count, and the copies are dropped from every result.
+On several local devices the row's devices form a two-axis `Mesh` ("lanes", "batch"). The lane axis is split over
+"lanes": every lane-indexed array carries a `NamedSharding(mesh, P("lanes"))` (replicated along "batch"), the data are
+replicated, and the row program is `shard_map`-ped so each device runs the same per-lane code on its block of lanes
+(with either strategy; `lax.map` is a loop GSPMD would not split). A row with fewer lanes than devices uses as many
+devices as it has lanes; otherwise the table is padded with copies of its last lane to a multiple of the device count,
+and the copies are dropped from every result.
+
+Along "batch" (`batch_devices` > 1, the CPU default: one XLA device per core) each device of a lane draws the lane's
+whole batch with the lane's key, keeps its own equal share of the examples, and the loss and gradients are averaged
+over the shares (`lax.pmean`) before the optimizer: the same run as on one device, to float rounding, with the two
+halves of every step computed at once on two cores (BENCHMARKS.md, issue 17). Validation batches are shared the same
+way.
 """
 
 import copy
@@ -82,9 +89,12 @@ class Row:
     batch_size: B of this row.
     strategy: resolved lane strategy, `map` or `vmap`.
     devices: how many local devices the lane axis is split over.
-    first_device: index in `jax.local_devices()` of the first of them (rows may train at once on disjoint devices).
+    first_device: index in `jax.local_devices()` of the first of the row's devices (rows may train at once on
+      disjoint devices).
     task: a user's model and data (`tailjax.Task`: init, loss, sample), in place of the config's model and data;
       compared by identity, so rows of one task share their programs.
+    batch_devices: how many devices each lane's batch is split over (a divisor of batch_size); the row uses
+      devices × batch_devices devices.
   """
 
   cfg: ml_collections.FrozenConfigDict
@@ -94,21 +104,41 @@ class Row:
   devices: int = 1
   first_device: int = 0
   task: object = None
+  batch_devices: int = 1
 
   @classmethod
   def create(
-    cls, cfg, vocab_size: int, batch_size: int, devices: int = 1, first_device: int = 0, *, task=None
+    cls,
+    cfg,
+    vocab_size: int,
+    batch_size: int,
+    devices: int = 1,
+    first_device: int = 0,
+    *,
+    task=None,
+    batch_devices: int = 1,
   ) -> "Row":
     # A copy: FrozenConfigDict compares (and hashes) through the ConfigDict it was made from, so a config changed
     # after this row was built would make the two rows equal, and share a compiled program that is not theirs.
     frozen = ml_collections.FrozenConfigDict(copy.deepcopy(cfg))
     strategy = resolve_lane_strategy(cfg.sweep.lane_strategy)
-    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device, task)
+    if batch_size % batch_devices:
+      raise ValueError(f"batch size {batch_size} does not split over {batch_devices} devices")
+    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device, task, batch_devices)
 
   # ---------------------------------------------------------------- placement
   @functools.cached_property
   def mesh(self) -> Mesh:
-    return Mesh(np.array(jax.local_devices()[self.first_device : self.first_device + self.devices]), ("lanes",))
+    mine = jax.local_devices()[self.first_device : self.first_device + self.devices * self.batch_devices]
+    return Mesh(np.array(mine).reshape(self.devices, self.batch_devices), ("lanes", "batch"))
+
+  def lanes_only(self, tree):
+    """`tree` (lane-indexed) on one device per block of lanes: programs that do not split the batch (the noise
+    measurement) then run once, not once per batch device."""
+    if self.batch_devices == 1:
+      return tree
+    mesh = Mesh(self.mesh.devices[:, 0], ("lanes",))
+    return jax.device_put(tree, NamedSharding(mesh, P("lanes")))
 
   def sharding(self, ndim: int) -> NamedSharding:
     """Lane-indexed arrays are split along their leading axis; scalars (the step) are replicated."""
@@ -124,7 +154,7 @@ class Row:
 
   def abstract_state(self, lanes: "Lanes"):
     """Shapes, dtypes and shardings of `init_state(lanes)`, computed without running it (a restore template)."""
-    shapes = jax.eval_shape(functools.partial(_init_unjitted, self), lanes)
+    shapes = _init.eval_shape(self, lanes)  # shares its trace with `init_state` and every other template (once)
     return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=self.sharding(len(s.shape))), shapes)
 
   def checkpoint_template(self, lanes: "Lanes", n_real: int):
@@ -156,10 +186,25 @@ class Row:
   def per_device(self, fn, n_lane_args: int, n_shared_args: int = 0):
     """`fn` of lane-indexed arguments then shared ones, returning lane-indexed outputs: on several devices each
     device applies it to its own block of lanes (`shard_map`); on one it is `fn` itself."""
-    if self.devices == 1:
+    if self.devices * self.batch_devices == 1:
       return fn
     specs = (P("lanes"),) * n_lane_args + (P(),) * n_shared_args
-    return jax.shard_map(fn, mesh=self.mesh, in_specs=specs, out_specs=P("lanes"))
+    # Split batches average their gradients explicitly (`_share_mean`), so no implicit psum may be added; lanes alone
+    # never communicate, and there the check stays on.
+    return jax.shard_map(fn, mesh=self.mesh, in_specs=specs, out_specs=P("lanes"), check_vma=self.batch_devices == 1)
+
+  def _my_share(self, tree, axis: int = 0):
+    """This device's equal share of the examples along `axis` of every leaf (all of them on one batch device)."""
+    if self.batch_devices == 1:
+      return tree
+    i = jax.lax.axis_index("batch")
+    cut = lambda x: jax.lax.dynamic_slice_in_dim(x, i * (x.shape[axis] // self.batch_devices),
+                                                 x.shape[axis] // self.batch_devices, axis)  # fmt: skip
+    return jax.tree.map(cut, tree)
+
+  def _share_mean(self, tree):
+    """The mean over the batch devices of a per-share mean: the mean over the whole batch (equal shares)."""
+    return tree if self.batch_devices == 1 else jax.lax.pmean(tree, "batch")
 
   @functools.cached_property
   def model(self):
@@ -230,8 +275,8 @@ class Row:
 
   def _lane_step(self, params, opt_state, diverged, *, lr, clip, wd, b2, seed, step, train_data):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
-    x_BxT, y_BxT = self.draw(key, self.batch_size, train_data)
-    loss, grads = jax.value_and_grad(self.loss)(params, x_BxT, y_BxT)
+    x_BxT, y_BxT = self._my_share(self.draw(key, self.batch_size, train_data))  # the same batch on any devices
+    loss, grads = self._share_mean(jax.value_and_grad(self.loss)(params, x_BxT, y_BxT))
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd, b2).update(grads, opt_state, params)
     new_params = optax.apply_updates(params, updates)
@@ -254,8 +299,12 @@ class Row:
     if self.is_quadratic:  # the exact loss, no noise
       exact = self.model.apply({"params": params}, method=quadratic.Quadratic.exact_loss)
       return jnp.where(diverged, jnp.nan, exact)
-    losses_N = jax.lax.map(lambda xy: self.loss(params, *xy), (xs_NxBxT, ys_NxBxT))
-    return jnp.where(diverged, jnp.nan, losses_N.mean())
+    batches = (xs_NxBxT, ys_NxBxT)
+    split = all(x.shape[1] % self.batch_devices == 0 for x in jax.tree.leaves(batches))
+    share = self._my_share(batches, axis=1) if split else batches
+    losses_N = jax.lax.map(lambda xy: self.loss(params, *xy), share)
+    loss = self._share_mean(losses_N.mean()) if split else losses_N.mean()
+    return jnp.where(diverged, jnp.nan, loss)
 
   # ---------------------------------------------------------------- the row
   def init_state(self, lanes: Lanes) -> RowState:

@@ -53,10 +53,21 @@ def lane_table(lrs, clips, weight_decays, seeds, b2s=((None, None),)) -> list[di
   ]
 
 
-def lane_devices(n_lanes: int, wanted: int = 0) -> int:
-  """How many local devices a row of `n_lanes` lanes is split over: all (or `wanted`), never more than its lanes."""
-  n = len(jax.local_devices())
+def lane_devices(n_lanes: int, wanted: int = 0, available: int | None = None) -> int:
+  """How many devices a row of `n_lanes` lanes is split over: all `available` (default: the local devices) or
+  `wanted`, never more than its lanes."""
+  n = len(jax.local_devices()) if available is None else available
   return max(1, min(n if wanted <= 0 else min(n, wanted), n_lanes))
+
+
+def batch_devices(batch_size: int, wanted: int = 0, available: int | None = None, lane_devices_wanted: int = 0) -> int:
+  """How many devices each lane's batch is split over: the largest divisor of `batch_size` that is at most `wanted`
+  and the devices `available` (default: the local devices). `wanted` = 0 is auto: on a CPU, the devices left once
+  the lanes have theirs (`lane_devices_wanted`, 0 = 1); on an accelerator 1 (its lanes fill the devices)."""
+  n = len(jax.local_devices()) if available is None else available
+  if wanted <= 0:
+    wanted = n // max(lane_devices_wanted, 1) if jax.default_backend() == "cpu" else 1
+  return max(d for d in range(1, max(1, min(wanted, n, batch_size)) + 1) if batch_size % d == 0)
 
 
 def pad_lanes(table: list[dict], devices: int) -> list[dict]:

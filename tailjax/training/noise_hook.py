@@ -58,7 +58,7 @@ class NoiseHook:
     )  # fmt: skip
     found = noise_lanes.measure_lanes(
       loss_one=self._loss_one,
-      params_R=state.params,
+      params_R=self._row.lanes_only(state.params),  # not once per batch device
       table=self._table,
       labels=self._labels,
       diverged_R=diverged_R,

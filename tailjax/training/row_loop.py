@@ -135,8 +135,9 @@ def train_row(
     logging.info("%s: resumed from step %d", name, start)
   kept = f"{name}'s checkpoint at step {start} and every finished row" if start else "every finished row"
   errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}", saved=kept)
-  logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s", name, n_real, ", ".join(labels), row.strategy,
-               row.devices, f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
+  logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s%s", name, n_real, ", ".join(labels), row.strategy,
+               row.devices, f", each batch split over {row.batch_devices}" if row.batch_devices > 1 else "",
+               f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
   clock = {}  # wall time and step at each fetched chunk: the throughput after the first one (which compiles)
 
@@ -237,15 +238,15 @@ def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
     "flops_per_step": per_step,
     "flop_per_s": flop_per_s,
     "device_kind": kind,
-    "devices": row.devices,
+    "devices": row.devices * row.batch_devices,
     "peak_flop_per_s": flops.peak_flop_per_s(kind),  # bf16 dense, per device; None on a CPU
-    "mfu": flops.mfu(flop_per_s, kind, row.devices),
+    "mfu": flops.mfu(flop_per_s, kind, row.devices * row.batch_devices),
   }
   out["text"] = (
     f"{n_real} lanes × {s1 - s0} steps after the first chunk in {t1 - t0:.1f} s (evaluations included): "
     f"{lane_steps:.3g} model-steps/s, {out[f'{unit}_per_s']:.3g} {unit}/s"
     + (f", {flop_per_s:.3g} FLOP/s (matmul FLOPs, tailjax.flops)" if per_step else "")
-    + (f", MFU {out['mfu']:.1%} of {row.devices}× {kind}'s bf16 dense peak" if out["mfu"] is not None else "")
+    + (f", MFU {out['mfu']:.1%} of {out['devices']}× {kind}'s bf16 dense peak" if out["mfu"] is not None else "")
     + (f"; no MFU: no peak known for {kind}" if out["mfu"] is None and per_step else "")
   )
   return out

@@ -31,7 +31,7 @@ from tailjax.analysis import extend, nqm, scaling, summary, transfer
 from tailjax.data import loader
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
-from tailjax.training.lanes import lane_devices
+from tailjax.training.lanes import batch_devices, lane_devices
 from tailjax.training.noise_hook import NoiseHook
 
 
@@ -141,11 +141,17 @@ def _throughput(done: dict) -> dict:
   return out
 
 
+def _batch_devices(cfg, batch_size: int, available: int) -> int:
+  return batch_devices(batch_size, cfg.sweep.batch_devices, available, cfg.sweep.devices)
+
+
 def _device_groups(cfg, row_lrs: dict) -> list[tuple[int, int]]:
   """Disjoint groups (first, count) of local devices, one per row training at the same time: a row gets as many
-  devices as it has lanes (at most sweep.devices), and when that leaves whole groups over, more rows run at once."""
+  devices as it has lanes (at most sweep.devices) times the devices its batch is split over (`batch_devices`), and
+  when that leaves whole groups over, more rows run at once."""
   lanes = max((len(row_loop.row_lanes(cfg, lrs, b)[0]) for b, lrs in row_lrs.items()), default=1)
-  per_row = lane_devices(lanes, cfg.sweep.devices)
+  split = max((_batch_devices(cfg, b, len(jax.local_devices())) for b in row_lrs), default=1)
+  per_row = lane_devices(lanes, cfg.sweep.devices, len(jax.local_devices()) // split) * split
   n = min(len(jax.local_devices()) // per_row, max(len(row_lrs), 1))
   return [(i * per_row, per_row) for i in range(n)]
 
@@ -158,9 +164,10 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   plan = budget.plan(ctx.cfg, batch_size)
   cfg = budget.row_config(ctx.cfg, batch_size)
   table, labels = row_loop.row_lanes(cfg, lrs, batch_size)
+  split = _batch_devices(cfg, batch_size, group[1])
   row = engine.Row.create(
-    cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1]), group[0],
-    task=getattr(ctx.corpus, "task", None),
+    cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1] // split), group[0],
+    task=getattr(ctx.corpus, "task", None), batch_devices=split,
   )  # fmt: skip
   measuring = validate.measure_steps(cfg) and not part
   hook = (
