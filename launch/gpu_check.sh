@@ -8,10 +8,14 @@
 #   bash launch/gpu_check.sh --wheels=DIR         # installs from wheels in DIR instead (an offline machine)
 #   bash launch/gpu_check.sh --cpu                # no install: the same script on the CPU, shrunk (exercises it)
 #
-# Other arguments go to `python -m tailjax.bench.gpu` (--budget_s, --steps, --out). PYTHON picks the interpreter.
+# Other arguments go to `python -m tailjax.bench.gpu` (--budget_s, --steps, --out). PYTHON picks the interpreter
+# (default: the README's .venv when there is one, else python3).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"  # the package and configs/, from any folder
+if [[ -z ${PYTHON:-} ]]; then
+  if [[ -x $repo/.venv/bin/python ]]; then PYTHON=$repo/.venv/bin/python; else PYTHON=python3; fi
+fi
 cpu=0 wheels="" args=()
 for a in "$@"; do
   case $a in
@@ -25,10 +29,12 @@ if [[ $cpu == 0 ]]; then
     echo "gpu_check: no NVIDIA GPU found (nvidia-smi); run with --cpu to exercise the script on the CPU" >&2
     exit 2
   fi
+  # the jax already installed (requirements.txt pins 0.10.2), with its CUDA plugin of the same version
+  ver=$("$PYTHON" -c 'import jax; print(jax.__version__)' 2>/dev/null || echo 0.10.2)
   if [[ -n $wheels ]]; then
-    "$PYTHON" -m pip install -q --no-index --find-links "$wheels" "jax[cuda12]"
+    "$PYTHON" -m pip install -q --no-index --find-links "$wheels" "jax[cuda12]==$ver"
   elif ! "$PYTHON" -c 'import jax, sys; sys.exit(jax.default_backend() != "gpu")' 2>/dev/null; then
-    "$PYTHON" -m pip install -q -U "jax[cuda12]"
+    "$PYTHON" -m pip install -q "jax[cuda12]==$ver"
   fi
   "$PYTHON" -c 'import jax; assert jax.default_backend() == "gpu", jax.devices(); print("jax", jax.__version__, jax.devices())'
 else

@@ -72,7 +72,10 @@ def test_end_to_end_writes_every_output(tmp_path):
   assert all(any((wd / "tb" / "B4" / lane).glob("events.out.tfevents.*")) for lane in lanes)
   assert not (wd / "checkpoints" / "B4").exists()  # a finished row drops its checkpoints
   if len(os.sched_getaffinity(0)) >= 2:  # the command line splits every batch over two CPU devices (engine.py)
-    assert "B4: 3 lanes (lr=0.001, lr=0.003, lr=0.01), strategy map, 1 device(s), each batch split over 2" in r.stderr
+    assert (
+      "B4: 3 lanes (lr=0.001, lr=0.003, lr=0.01), strategy map, lanes on 1 device(s), each batch split over 2 devices"
+      in r.stderr
+    )
 
   before = (wd / "results.csv").read_text()  # (a rerun skipping finished rows: the kill test below)
 

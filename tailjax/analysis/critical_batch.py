@@ -283,7 +283,7 @@ def analyse(
       tps = [tokens_per_step[b] / b for b in b_use]  # T per example (1 for non-text models)
       entry["fit"]["e_min_tokens"] = entry["fit"]["e_min"] * float(np.mean(tps))
     else:
-      entry["note"] = f"{len(use)} batch sizes reached it; the fit needs {MIN_POINTS}"
+      entry["note"] = f"{len(use)} batch size{'s' * (len(use) != 1)} reached it; the fit needs {MIN_POINTS}"
     out["targets"].append(entry)
   return out
 

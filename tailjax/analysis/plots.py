@@ -415,7 +415,7 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
       else:
         label = f"target {e['target']:.4g} {loss}: B_crit ≥ {ci[0]:.3g} (fit {f['b_crit']:.3g}, above swept)"
     else:
-      label = f"target {e['target']:.4g} {loss}: no fit ({len(pts)} points)"
+      label = f"target {e['target']:.4g} {loss}: no fit ({len(pts)} point{'s' * (len(pts) != 1)})"
     hollow = ["none" if p.get("lr_at_edge") else color for p in pts]
     ax_s.scatter(b, [p["steps"] for p in pts], color=color, facecolors=hollow, label=label, zorder=3)
     ax_e.scatter(b, [p["tokens"] for p in pts], color=color, facecolors=hollow, zorder=3)

@@ -167,7 +167,9 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     )
   lines.append(
     "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
-    "train.stats_window steps; b2: Adam's β2 the lane trained with; clip_freq: fraction of steps clipped; "
+    "train.stats_window steps; "
+    + ("b2: Adam's β2 the lane trained with; " if b2s else "")
+    + "clip_freq: fraction of steps clipped; "
     "|g|: mean gradient norm before clipping; "
     + ("losses in the task's own units" if fingerprint.get("kind") == "task" else "losses in nats")
     + ", one row per lane)"

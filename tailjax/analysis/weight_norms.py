@@ -162,7 +162,7 @@ def figure(rows: list[dict], result: dict):
   for kind, e in result.get("kinds", {}).items():
     p = e.get("exponents", {}).get("ln(lr/wd)")
     if e.get("fitted_on") != "steady lanes":  # a fit on moving norms is no steady-state exponent: none is shown
-      lines.append(f"{kind}: {e['n_steady']}/{e['n']} lanes steady, too few for a steady-state fit")
+      lines.append(f"{kind}: {e['n_steady']}/{e['n']} matrices × lanes steady, too few for a steady-state fit")
     elif p:
       any_steady = True
       ci = f" [{p['ci'][0]:.2f}, {p['ci'][1]:.2f}]" if p["ci"] else ""

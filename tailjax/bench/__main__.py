@@ -3,11 +3,14 @@
     python -m tailjax.bench                      # the shapes of BENCHMARKS.md
     python -m tailjax.bench --shapes=d64_t128 --lanes=5 --steps=40
     XLA_FLAGS=--xla_force_host_platform_device_count=2 python -m tailjax.bench --devices=1,2 --lanes=4  # sharded rows
+    python -m tailjax.bench --shapes=d64_t128 --strategies=map --batch_devices=1,2 --repeats=5  # batches split
 
 A model-step is one optimizer step of one lane. Every timing runs compiled chunks of `--steps` steps after one
 warm-up chunk (compilation excluded), repeated `--repeats` times; the median is printed.
 """
 
+import itertools
+import os
 import statistics
 import time
 
@@ -31,6 +34,11 @@ _REPEATS = flags.DEFINE_integer("repeats", 3, "timed chunks per measurement (med
 _STRATEGIES = flags.DEFINE_list("strategies", ["map", "vmap"], "lane strategies to time for the row")
 _ATTENTION = flags.DEFINE_list("attention", ["auto"], "model.attention values to time")
 _DEVICES = flags.DEFINE_list("devices", ["1"], "local devices to split the row's lanes over (one timing per count)")
+_BATCH_DEVICES = flags.DEFINE_list(
+  "batch_devices",
+  ["1"],
+  "devices to split each lane's batch over (one timing per count; starts the CPU devices needed)",
+)
 
 
 def _config(shape, attention, strategy):
@@ -43,10 +51,10 @@ def _config(shape, attention, strategy):
   return c
 
 
-def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1) -> float:
+def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1, batch_devices=1) -> float:
   """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`, split over
-  `devices` local devices (padded lanes, if any, are not counted)."""
-  row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices)
+  `devices` local devices (padded lanes, if any, are not counted), each batch over `batch_devices`."""
+  row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices, batch_devices=batch_devices)
   lanes = row.shard(Lanes.from_table(pad_lanes(lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
   train_data = row.replicate(corpus.train_T)
   vb = row.replicate(text.eval_windows(corpus.val_T, 1, 1, cfg.data.seq_len))
@@ -64,6 +72,9 @@ def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1) -> floa
 
 def main(argv):
   del argv
+  wanted = max(map(int, _DEVICES.value)) * max(map(int, _BATCH_DEVICES.value))
+  if wanted > 1 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    jax.config.update("jax_num_cpu_devices", wanted)  # before jax starts; a GPU run ignores it
   lrs = tuple(1e-4 * 3**i for i in range(_LANES.value))
   steps, reps = _STEPS.value, _REPEATS.value
   print(f"backend {jax.default_backend()}, {jax.device_count()} device(s): {jax.devices()[0].device_kind}")
@@ -79,7 +90,7 @@ def main(argv):
       )  # one after another
       rows = [("1 lane", one, 1), (f"{len(lrs)} lanes one by one", seq, len(lrs))]
       for strategy in _STRATEGIES.value:
-        for d in map(int, _DEVICES.value):
+        for d, bd in itertools.product(map(int, _DEVICES.value), map(int, _BATCH_DEVICES.value)):
           t = time_row(
             _config(shape, attention, strategy),
             corpus,
@@ -88,8 +99,10 @@ def main(argv):
             steps=steps,
             repeats=reps,
             devices=d,
+            batch_devices=bd,
           )
-          rows.append((f"row of {len(lrs)}, {strategy}" + (f", {d} dev" if d > 1 else ""), t, len(lrs)))
+          where = (f", {d} dev" if d > 1 else "") + (f", batch/{bd}" if bd > 1 else "")
+          rows.append((f"row of {len(lrs)}, {strategy}{where}", t, len(lrs)))
       for name, seconds, n in rows:
         msps = n * steps / seconds
         print(

@@ -112,6 +112,8 @@ def main(argv):
     grid = [(b, s, d, a) for b, s, d, a in grid if b == 32 or (s, d) == ("map", "float32")]
   print(f"{'B':>4} {'strategy':>8} {'dtype':>9} {'attention':>9} {'compile s':>9} {'model-steps/s':>13} "
         f"{'tokens/s':>10} {'FLOP/s':>9} {'MFU':>6}")  # fmt: skip
+  if _CPU.value:
+    print("(--cpu: a shrunk model, d32, 1 block, T = 32, and B = 32 and 256 both run at B = 8)")
   for b, strategy, dtype, attention in grid:
     if left() < 0.45 * _BUDGET.value:  # the rest is the grid's
       report["skipped"].append({"batch_size": b, "strategy": strategy, "dtype": dtype, "attention": attention})
@@ -135,7 +137,7 @@ def main(argv):
                      "gpu_check.json")  # fmt: skip
   out.parent.mkdir(parents=True, exist_ok=True)
   out.write_text(json.dumps(report, indent=1, default=float))
-  print(f"wrote {out} ({time.perf_counter() - t_start:.0f} s in all)")
+  print(f"wrote {out.resolve()} ({time.perf_counter() - t_start:.0f} s in all)")
 
 
 def _grid(report: dict, corpus, left) -> dict:
@@ -160,18 +162,22 @@ def _grid(report: dict, corpus, left) -> dict:
     timed = _time_row(cfg, corpus, bb, steps, eval_batches=evals)
     row_s = timed["compile_s"] + full.train.steps * timed["step_s"]  # each chunk of `steps` holds one evaluation
     rows.append({"batch_size": bb, "phase_batch_size": b, "compile_s": timed["compile_s"],
-                 "seconds_per_step": timed["step_s"], "lane_steps_per_s": timed["lanes"] / timed["step_s"],
+                 "seconds_per_step": timed["step_s"], "model_steps_per_s": timed["lanes"] / timed["step_s"],
                  "extrapolated_row_s": row_s})  # fmt: skip
     total += row_s
     shown = f"B={bb}" + (f" (for B={b})" if bb != b else "")
     print(f"grid row {shown}: compile {timed['compile_s']:.1f} s, {timed['lanes'] / timed['step_s']:.1f} "
-          f"lane-steps/s -> {full.train.steps} steps in {row_s / 60:.1f} min", flush=True)  # fmt: skip
+          f"model-steps/s -> {full.train.steps} steps in {row_s / 60:.1f} min", flush=True)  # fmt: skip
   done = [r for r in rows if "skipped" not in r]
   out = {"setting": {k: best[k] for k in ("strategy", "dtype", "attention")}, "steps_timed": steps,
          "full_steps": full.train.steps, "rows": rows,
          "extrapolated_grid_s": total if len(done) == len(rows) else None}  # fmt: skip
+  if _CPU.value:  # a shrunk model at B ≤ 8: exercises the script, estimates nothing about Phase 2.5
+    out["shrunk"] = {"d_model": cfg.model.d_model, "n_layers": cfg.model.n_layers, "seq_len": cfg.data.seq_len,
+                     "batch_sizes": [min(b, 8) for b in cfg.sweep.batch_sizes]}  # fmt: skip
   if out["extrapolated_grid_s"] is not None:
-    print(f"Phase 2.5 grid ({len(rows)} rows × 5 LRs × {full.train.steps} steps), extrapolated: "
+    what = "Phase 2.5 grid" if not _CPU.value else "the shrunk CPU grid (--cpu: not a Phase 2.5 estimate)"
+    print(f"{what} ({len(rows)} rows × 5 LRs × {full.train.steps} steps), extrapolated: "
           f"{total / 60:.1f} min with {out['setting']}")  # fmt: skip
   return out
 

@@ -20,7 +20,7 @@ def start_cpu_devices(cfg) -> int:
 
   On a CPU a row splits each batch over the CPU devices (`lanes.batch_devices`): two devices compute the two halves
   of every step at once, each with its own stream of ops, where one device spreads each small op over both cores
-  (+10-15% model-steps/s on 2 cores, BENCHMARKS.md). Starts max(1, sweep.devices) × the batch devices asked for
+  (+9% to +30% model-steps/s on 2 cores, BENCHMARKS.md). Starts max(1, sweep.devices) × the batch devices asked for
   (auto: 2 where the process may use 2 or more cores); a device count the user forced with XLA_FLAGS
   (--xla_force_host_platform_device_count) or jax_num_cpu_devices is left alone, and so is a multi-process run.
   Returns the count set (0 = none). Call before anything touches a device; the command line does."""
@@ -33,6 +33,9 @@ def start_cpu_devices(cfg) -> int:
   n = max(1, cfg.sweep.devices) * split
   if n == 1:
     return 0
+  if n > cores:
+    logging.warning("starting %d CPU devices for %d core(s) (sweep.devices × sweep.batch_devices): more devices than "
+                    "cores slows every step; 0 (auto) starts 2", n, cores)  # fmt: skip
   jax.config.update("jax_num_cpu_devices", n)
   return n
 

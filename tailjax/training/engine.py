@@ -17,11 +17,11 @@ replicated, and the row program is `shard_map`-ped so each device runs the same 
 devices as it has lanes; otherwise the table is padded with copies of its last lane to a multiple of the device count,
 and the copies are dropped from every result.
 
-Along "batch" (`batch_devices` > 1, the CPU default: one XLA device per core) each device of a lane draws the lane's
-whole batch with the lane's key, keeps its own equal share of the examples, and the loss and gradients are averaged
-over the shares (`lax.pmean`) before the optimizer: the same run as on one device, to float rounding, with the two
-halves of every step computed at once on two cores (BENCHMARKS.md, issue 17). Validation batches are shared the same
-way.
+Along "batch" (`batch_devices` > 1; on a CPU the default, over the two XLA CPU devices the command line starts) each
+device of a lane draws the lane's whole batch with the lane's key, keeps its own equal share of the examples, and the
+loss and gradients are averaged over the shares (`lax.pmean`) before the optimizer: the same run as on one device, to
+float rounding (a loss is a mean over the batch, a `tailjax.Task`'s too), with the halves of every step computed at
+once on two cores (BENCHMARKS.md, issue 17). Validation batches are shared the same way.
 """
 
 import copy

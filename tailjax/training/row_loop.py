@@ -135,8 +135,10 @@ def train_row(
     logging.info("%s: resumed from step %d", name, start)
   kept = f"{name}'s checkpoint at step {start} and every finished row" if start else "every finished row"
   errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}", saved=kept)
-  logging.info("%s: %d lanes (%s), strategy %s, %d device(s)%s%s", name, n_real, ", ".join(labels), row.strategy,
-               row.devices, f", each batch split over {row.batch_devices}" if row.batch_devices > 1 else "",
+  split = (f", each batch split over {row.batch_devices} devices (the same run to rounding; "
+           "--config.sweep.batch_devices=1: one device)") if row.batch_devices > 1 else ""  # fmt: skip
+  logging.info("%s: %d lanes (%s), strategy %s, lanes on %d device(s)%s%s", name, n_real, ", ".join(labels),
+               row.strategy, row.devices, split,
                f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
   clock = {}  # wall time and step at each fetched chunk: the throughput after the first one (which compiles)
@@ -239,6 +241,8 @@ def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
     "flop_per_s": flop_per_s,
     "device_kind": kind,
     "devices": row.devices * row.batch_devices,
+    "lane_devices": row.devices,  # the lanes split over these
+    "batch_devices": row.batch_devices,  # and each batch over these
     "peak_flop_per_s": flops.peak_flop_per_s(kind),  # bf16 dense, per device; None on a CPU
     "mfu": flops.mfu(flop_per_s, kind, row.devices * row.batch_devices),
   }

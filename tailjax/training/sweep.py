@@ -165,6 +165,10 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   cfg = budget.row_config(ctx.cfg, batch_size)
   table, labels = row_loop.row_lanes(cfg, lrs, batch_size)
   split = _batch_devices(cfg, batch_size, group[1])
+  if cfg.sweep.batch_devices > split:
+    logging.warning("B=%d: each batch splits over %d devices, not sweep.batch_devices=%d: %d is the largest divisor "
+                    "of %d that is at most the %d device(s) this row has", batch_size, split, cfg.sweep.batch_devices,
+                    split, batch_size, group[1])  # fmt: skip
   row = engine.Row.create(
     cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1] // split), group[0],
     task=getattr(ctx.corpus, "task", None), batch_devices=split,
