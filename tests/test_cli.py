@@ -76,6 +76,8 @@ def test_end_to_end_writes_every_output(tmp_path):
       "B4: 3 lanes (lr=0.001, lr=0.003, lr=0.01), strategy map, lanes on 1 device(s), each batch split over 2 devices"
       in r.stderr
     )
+    speed = json.loads((wd / "throughput.json").read_text())["B4"]
+    assert (speed["lane_devices"], speed["batch_devices"], speed["devices"]) == (1, 2, 2)
 
   before = (wd / "results.csv").read_text()  # (a rerun skipping finished rows: the kill test below)
 
