@@ -25,6 +25,7 @@ def _quiet_libraries():
   noisy = ("orbax", "etils", "tensorstore", "xla_bridge")
   keep = lambda rec: rec.levelno >= pylogging.WARNING or not any(n in rec.pathname for n in noisy)
   logging.get_absl_logger().addFilter(keep)
+  logging.get_absl_handler().addFilter(keep)  # jax's own loggers (xla_bridge's "Unable to initialize backend 'tpu'")
 
 
 def main(argv):
