@@ -5,7 +5,9 @@
 
 A measurement is `per_example.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
 sampled coordinates per tensor) plus `estimates.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
-index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart.
+index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart. With `--verdicts`, also the
+verdict pass of the last measurement (`noise.lanes.pool_verdicts`: `tails.estimate` with `--n_boot` resamples on every
+robust and raw pool), per pool.
 """
 
 import functools
@@ -17,12 +19,15 @@ from absl import app, flags
 from configs import phase1_2
 from tailjax.data import loader, text
 from tailjax.noise import estimates, per_example
+from tailjax.noise import lanes as noise_lanes
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table
 
 _MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
 _D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "timed calls (best kept)")
+_VERDICTS = flags.DEFINE_bool("verdicts", False, "also time the verdict pass per pool")
+_N_BOOT = flags.DEFINE_integer("n_boot", 200, "resamples behind each robust verdict's interval (measure.n_boot)")
 _BUDGET_MB = flags.DEFINE_float("budget_mb", 512.0, "memory budget for one chunk of per-example gradients")
 
 
@@ -81,6 +86,14 @@ def main(argv):
       f"{e_s:.3f} s over {len(noise.noise_MxS)} tensors (first {e_first:.1f} s); total "
       f"{(g_s + e_s) / (step_s / n_steps):.0f} training steps' worth"
     )
+    if _VERDICTS.value:
+      views, left_out = estimates.views(noise)
+      pools = {p: estimates.pooled_by_kind(noise, views, left_out, p) for p in estimates.POOLINGS}
+      count = sum(len(v) for v in pools.values())
+      v_s, v_first = _best(lambda: noise_lanes.pool_verdicts(pools, n_boot=_N_BOOT.value), _REPEATS.value)  # noqa: B023
+      print(
+        f"m={m}: verdict pass {v_s:.2f} s over {count} pools ({v_s / count:.3f} s a pool; first call {v_first:.1f} s)"
+      )
 
 
 if __name__ == "__main__":

@@ -91,22 +91,7 @@ def measure_lanes(
       for kind, (sample, _) in by_kind.items()
     ]
     alpha_rows, curves = estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
-    reports = {}
-    if verdict:  # the full verdict per pooled group; its Hill plot is the one drawn (verdict and plot agree)
-      for pooling, by_kind in pools.items():
-        for kind, (padded_sample, left) in by_kind.items():
-          sample = estimates.sample_of(padded_sample)
-          # exact zeros (a raw pool's ReLU atoms; the robust pool has none left) are dropped before the power-of-two
-          # subset, so `estimate` sees a power-of-two size and compiles once per size, not once per pool
-          sample = sample[sample != 0]
-          if sample.size >= 100:
-            # the family fits (scipy, ~1 s a group) and the bootstrap of the whole fit are for the view every plot
-            # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
-            robust = pooling == "robust"
-            n_boot = measure_cfg.n_boot if robust else 0
-            rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=n_boot)
-            dropped = int(pools["raw"][kind][0][1]) - sample.size  # atoms, zeros, flat coordinates' values
-            reports[estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
+    reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot) if verdict else {}
     robust_pools = {estimates.group_name(kind, "robust") for kind in pools["robust"]}
     for (meta, (_, n), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
       group = meta["group"]
@@ -148,6 +133,27 @@ def measure_lanes(
          "best": rep["families"]["best"] if "families" in rep else ""}
       )  # fmt: skip
   return out
+
+
+def pool_verdicts(pools: dict, *, n_boot: int) -> dict:
+  """The full `tails.estimate` verdict of every pooled group (`pools`: pooling → kind → ((padded sample, n),
+  coordinates left out)): group name → (report, coordinates left out, pooling, values left out). Its Hill plot is the
+  one drawn, so verdict and plot agree."""
+  reports = {}
+  for pooling, by_kind in pools.items():
+    for kind, (padded_sample, left) in by_kind.items():
+      sample = estimates.sample_of(padded_sample)
+      # exact zeros (a raw pool's ReLU atoms; the robust pool has none left) are dropped before the power-of-two
+      # subset, so `estimate` sees a power-of-two size and compiles once per size, not once per pool
+      sample = sample[sample != 0]
+      if sample.size >= 100:
+        # the family fits (scipy, ~1 s a group) and the bootstrap of the whole fit are for the view every plot
+        # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
+        robust = pooling == "robust"
+        rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=n_boot if robust else 0)
+        dropped = int(pools["raw"][kind][0][1]) - sample.size  # atoms, zeros, flat coordinates' values
+        reports[estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
+  return reports
 
 
 def _tail_index_columns(rep) -> dict:
