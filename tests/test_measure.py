@@ -65,8 +65,11 @@ def test_cauchy_injection_gives_w_out_a_tail_index_near_one():
   noise = per_example.per_example_noise(loss, params, examples)
   for pooling in ("robust", "raw"):  # ∇W_out = z hᵀ: z Cauchy, h light-tailed; scaling coordinates keeps the index
     report = tails.estimate(noise.noise_MxS["W_out"], pooling=pooling, n_boot=0)  # the interval is not asserted
-    assert report["verdict"].startswith(("power-law tail", "power law or lognormal")), report["verdict"]
     assert report["hill"]["alpha"] == pytest.approx(1.0, abs=0.15)
+    if pooling == "robust":
+      assert report["verdict"].startswith(("power-law tail", "power law or lognormal")), report["verdict"]
+    else:  # raw, the scales of h mixed in: Hill bends more than its (example-resampled) spread explains
+      assert report["category"] in ("power law", "cannot tell", "no plateau"), report["verdict"]
 
 
 def test_gaussian_injection_gives_no_power_law():
@@ -180,14 +183,18 @@ def test_measurement_outputs_and_plots(tmp_path):
     verdicts = list(csv.DictReader(f))
   assert verdicts and all(v["step"] == "20" for v in verdicts)  # at the last measurement only
   assert {v["pooling"] for v in verdicts} == {"robust", "raw"}
-  categories = ("power law", "power law with cut-off", "cannot tell", "not a power law", "no plateau")
-  assert all(v["category"] in categories and v["verdict"] for v in verdicts)
-  # a tail index (and its interval) only where the verdict is a power law; it lies inside its interval there
+  assert all(v["category"] in tails.CATEGORIES and v["verdict"] for v in verdicts)
+  # a tail index (and its interval, its pdf exponent) only where the verdict is a power law; inside its interval there
   for v in verdicts:
     if v["category"] != "power law":
-      assert v["alpha"] == v["ci_low"] == v["ci_high"] == v["bias"] == ""
+      assert v["tail_index"] == v["tail_index_ci_low"] == v["tail_index_ci_high"] == v["pdf_exponent"] == ""
     else:
-      assert float(v["ci_low"]) <= float(v["alpha"]) <= float(v["ci_high"]) and v["bias"]
+      assert float(v["tail_index_ci_low"]) <= float(v["tail_index"]) <= float(v["tail_index_ci_high"])
+      assert float(v["pdf_exponent"]) == pytest.approx(float(v["tail_index"]) + 1)
+    assert 0 < float(v["stable_index"]) <= 2
+    # the robust interval resamples whole examples; the per-coordinate view is there for every pool
+    assert v["resampled"] == ("examples" if v["pooling"] == "robust" else "none (asymptotic interval)")
+    assert 0 <= float(v["coords_rejecting_gaussian"]) <= 1 and int(v["coords_tested"]) > 0
   # values the robust pool leaves out (at their coordinate's median, or of coordinates without spread) are counted
   by_group = {v["group"]: v for v in verdicts}
   for v in verdicts:
@@ -227,8 +234,12 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
   w_out = [r for r in rows if r["group"] == "W_out" and r["estimator"] == "hill" and r["k_ratio"] == "0.05"]
   assert all(0.8 < float(r["value"]) < 1.35 for r in w_out)  # Cauchy upstream: ∇W_out has tail index 1
   with open(tmp_path / "p11" / "verdicts.csv") as f:
-    verdicts = {r["lane"] + r["group"]: r["verdict"] for r in csv.DictReader(f)}
+    verdicts = {r["lane"] + r["group"]: r for r in csv.DictReader(f)}
   robust_w_out = [v for k, v in verdicts.items() if k.endswith("all W_out")]
-  assert len(robust_w_out) == 3 and all(v.startswith("power-law tail") for v in robust_w_out), robust_w_out
+  # A heavy tail, whose Hill index is 1; 128 examples whose values share each example's Cauchy draws: a power law,
+  # or a tail no test can yet tell (about 1 in 10 such samples shows a significant cut-off: measured on 20 seeds)
+  assert len(robust_w_out) == 3 and all(0.8 < float(v["hill_tail_index"]) < 1.35 for v in robust_w_out)
+  assert all(v["category"] in ("power law", "cannot tell", "power law with cut-off") for v in robust_w_out)
+  assert all(v["resampled"] == "examples" and float(v["tail_examples_effective"]) > 20 for v in robust_w_out)
   summary = (tmp_path / "p11" / "summary.txt").read_text()
   assert "no loss to learn" in summary and not (tmp_path / "p11" / "scaling_fit.json").exists()

@@ -275,7 +275,8 @@ def test_estimate_verdict(law, verdicts, truth):
     assert r["category"] != "power law" and "no index" in r["tail_index"]["note"]
   if law == "pareto1.5":  # a tail over a fifth of the sample, beyond where bias is estimated: Hill stands, says so
     assert r["tail_index"]["bias"] == "not estimable" and r["tail_index"]["alpha"] == r["hill"]["alpha"]
-    assert "the interval ignores Hill's bias" in r["verdict"]
+    assert "beyond where the bias can be estimated" in r["verdict"]
+    assert "beyond a tenth" in r["verdict"]  # a tail read from most of the sample says so
 
 
 @pytest.mark.parametrize(
@@ -346,7 +347,11 @@ def test_interval_bootstraps_the_whole_fit_and_keeps_both_readings():
   lo, hi = t["hill_ci95"]
   assert hi - lo >= 0.8 * 2 * 1.96 * t["hill"] / math.sqrt(r["hill"]["k"])
   assert t["ci95"][0] <= min(t["hill"], t["reduced_bias"]) <= max(t["hill"], t["reduced_bias"]) <= t["ci95"][1]
-  assert r["verdict"].startswith(f"power-law tail, α = {t['alpha']:.2f} [{t['ci95'][0]:.2f}, {t['ci95'][1]:.2f}]")
+  # the reported interval is the hull of the fit's and of Hill's at every k of the plateau, k/10 … k
+  assert t["ci95"] == [min(t["fit_ci95"][0], t["plateau_ci95"][0]), max(t["fit_ci95"][1], t["plateau_ci95"][1])]
+  assert "widened to Hill's 95% interval at every k" in t["ci_method"]
+  head = f"power-law tail, tail index α = {t['alpha']:.2f} [{t['ci95'][0]:.2f}, {t['ci95'][1]:.2f}] (pdf exponent"
+  assert r["verdict"].startswith(head), r["verdict"]
 
 
 def test_estimate_standardize_and_families():
@@ -445,12 +450,15 @@ def test_robust_pooling_invents_no_tail_in_a_scale_mixture(law):
 
 def test_robust_pooling_keeps_a_true_tail_and_its_index():
   """Student-t(3) per-example values under the same scaling: robust pooling keeps the tail (a scale mixture of
-  bounded spread keeps the index), so the verdict is a power law whose 95% interval covers 3 in most replicates."""
+  bounded spread keeps the index), so most verdicts are a power law (12 of 16 seeds measured; others find t(3)'s
+  second-order bend), and where one is claimed its 95% interval, from resampled examples, covers 3."""
   reports = [tails.estimate(_noise_of_scaled_coordinates("t3", 100 + seed), n_boot=50) for seed in range(4)]
   power = [r for r in reports if r["category"] == "power law"]
-  assert len(power) >= 3, [r["verdict"] for r in reports]
-  covers = [r["tail_index"]["ci95"][0] <= 3.0 <= r["tail_index"]["ci95"][1] for r in power]
-  assert sum(covers) > len(reports) / 2, [r["verdict"] for r in reports]
+  assert len(power) >= 2, [r["verdict"] for r in reports]
+  assert all(r["tail_index"]["ci95"][0] <= 3.0 <= r["tail_index"]["ci95"][1] for r in power), [
+    r["verdict"] for r in power
+  ]
+  assert all(r["resampled"] == "examples" and r["tail_examples"]["examples"] == 256 for r in reports)
 
 
 def test_per_example_gradients_of_a_matrix_are_pooled_robustly_by_default():
@@ -462,12 +470,11 @@ def test_per_example_gradients_of_a_matrix_are_pooled_robustly_by_default():
   assert r["hill"]["alpha"] == flat["hill"]["alpha"] and r["verdict"] == flat["verdict"]
 
 
-def test_a_significant_but_slight_bend_is_named_not_hidden():
-  # Student-t(3) noise (seed 3): the nested laws fit better at p < 0.033 but bend the index by ~10%, under the 30%
-  # that would make the tail another law; the verdict names them instead of claiming they are "not better".
+def test_a_significant_nested_alternative_is_its_own_category_whatever_its_bend():
+  # Student-t(3) noise (seed 3): the lognormal fits better at p < 0.033 though it bends the index by only ~11%: the
+  # tail is then no unambiguous power law, and the verdict says the bend beside the category.
   r = tails.estimate(_noise_of_scaled_coordinates("t3", 3), n_boot=0)
-  assert r["category"] == "power law" and "too slight to call it another law" in r["verdict"]
-  assert "not better" not in r["verdict"]
-  for name in ("lognormal", "stretched_exponential"):
-    t = r["alternatives"]["tests"][name]
-    assert t["p"] < 0.033 and t["bend"] < 0.3 and f"p = {t['p']:.2g}, bend {t['bend']:.0%}" in r["verdict"]
+  t = r["alternatives"]["tests"]["lognormal"]
+  assert t["p"] < 0.033 and t["bend"] < 0.3
+  assert r["category"] == "not a power law" and r["verdict"].startswith("not a power law: lognormal")
+  assert f"bending the local tail index by {t['bend']:.0%}" in r["verdict"]

@@ -118,7 +118,7 @@ def power_law_share(verdicts: list[dict]) -> dict:
   for v in verdicts:
     if int(v["step"]) == last and v["group"].startswith("all "):
       yes, n = out.get(v["group"][4:], (0, 0))
-      out[v["group"][4:]] = (yes + v["verdict"].startswith("power-law"), n + 1)
+      out[v["group"][4:]] = (yes + (v["category"] == "power law"), n + 1)
   return {f"power_law_verdicts_{k}": f"{yes}/{n}" for k, (yes, n) in sorted(out.items())}
 
 

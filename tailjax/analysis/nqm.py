@@ -208,8 +208,8 @@ def experiment_row(run: dict) -> dict:
     "verdicts": "; ".join(
       f"{cat} {n}/{len(last)}" for cat, n in collections.Counter(v["category"] for v in last).most_common()
     ),
-    "verdict_alpha_median": _median([v["alpha"] for v in last]),  # the verdict's index: only where a power law
-    "verdict_hill_alpha_median": _median([v["hill_alpha"] for v in last]),  # Hill at the verdict's (KS-chosen) k
+    "verdict_alpha_median": _median([v["tail_index"] for v in last]),  # the verdict's index: only where a power law
+    "verdict_hill_alpha_median": _median([v["hill_tail_index"] for v in last]),  # Hill at the verdict's (KS-chosen) k
     "hill_k_ratio": ratios_k[len(ratios_k) // 2],
     "hill_alpha_median": _median_alpha(run["alpha"], "hill", ratios_k[len(ratios_k) // 2]) if run["alpha"] else None,
     "stable_alpha_median": _median_alpha(run["alpha"], "stable_mohammadi", None) if run["alpha"] else None,

@@ -26,6 +26,17 @@ from tailjax.workdir import make as make_folder
 _FIELDS = ("alpha", "scale", "params", "verdicts", "hill_curves", "gains")
 
 
+def _coordinates(v) -> str:
+  """The per-coordinate view of a verdict row in words (what the verdict says at more length)."""
+  if v["coords_tested"] == "":
+    return "no per-coordinate view"
+  clause = (
+    f"per coordinate, {v['coords_rejecting_gaussian']:.0%} of {v['coords_tested']} coordinates reject a Gaussian "
+    f"(Anderson–Darling, FDR 5%)"
+  )
+  return clause + (": the pooled and per-coordinate views disagree" if v["views_disagree"] is True else "")
+
+
 @dataclasses.dataclass(frozen=True)
 class NoiseReport:
   """One measurement: the rows of the sweep's files (alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv,
@@ -53,9 +64,13 @@ class NoiseReport:
     for v in (v for v in self.verdicts if v["pooling"] == "robust"):
       of = pool_n.get(v["group"], v["n"])
       n = f"n = {v['n']}" + (f" of its {of} values, a random power-of-two subset" if of != v["n"] else "")
-      if v["alpha"] != "":
-        lines.append(f"{v['group']} ({n}): {v['category']}: tail index α = {v['alpha']:.2f}, 95% interval "
-                     f"[{v['ci_low']:.2f}, {v['ci_high']:.2f}]")  # fmt: skip
+      if v["tail_index"] != "":
+        lines.append(
+          f"{v['group']} ({n}): {v['category']}: tail index α = {v['tail_index']:.2f}, 95% interval "
+          f"[{v['tail_index_ci_low']:.2f}, {v['tail_index_ci_high']:.2f}] (Hill's α; pdf exponent "
+          f"{v['pdf_exponent']:.2f}, Clauset's and the powerlaw package's α; stable index {v['stable_index']:.2f} by "
+          f"ECF, in (0, 2]); {_coordinates(v)}"
+        )
       else:
         lines.append(f"{v['group']} ({n}): {v['verdict']} (so no tail index: a Hill α there is not one)")
     if not self.verdicts:  # verdict=False: the Hill estimates are there, but no verdict says whether they mean a tail

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax.noise.per_example import Noise
-from tailjax.tails import kernels
+from tailjax.tails import coordinates, kernels
 
 POOLINGS = ("robust", "raw")
 WHICH_ALPHA = {
@@ -45,19 +45,25 @@ def _compact(values_N, keep_N, size: int):
 
 @jax.jit
 def _views(noise_MxS):
-  """One tensor's samples, each zero-padded to bucket(M·S) with its true size: the robust view (coordinates scaled by
-  `kernels.robust_scale`; coordinates without spread and values exactly at their coordinate's median left out, the
-  latter the atom of a ReLU-gated gradient, no part of a tail) and the raw view (the values as they are)."""
+  """One tensor's samples, each zero-padded to bucket(M·S) with its true size and the example (row) of each value:
+  the robust view (coordinates scaled by `kernels.robust_scale`; coordinates without spread and values exactly at
+  their coordinate's median left out, the latter the atom of a ReLU-gated gradient, no part of a tail) and the raw
+  view (the values as they are). The examples let the verdict resample whole examples (their values share a scale)."""
   size = bucket(noise_MxS.size)
   z_MxS, ok_S = kernels.robust_scale(noise_MxS)
   z = jnp.ravel(z_MxS)
+  example = jnp.arange(noise_MxS.size, dtype=jnp.int32) // noise_MxS.shape[1]
   robust_B, n_robust = _compact(z, z != 0, size)
+  robust_ex_B, _ = _compact(example, z != 0, size)
   raw_B = jnp.pad(jnp.ravel(noise_MxS).astype(z.dtype), (0, size - noise_MxS.size))
-  return {"robust": (robust_B, n_robust), "raw": (raw_B, jnp.int32(noise_MxS.size))}, jnp.sum(~ok_S)
+  raw_ex_B = jnp.pad(example, (0, size - noise_MxS.size))
+  views = {"robust": (robust_B, n_robust, robust_ex_B), "raw": (raw_B, jnp.int32(noise_MxS.size), raw_ex_B)}
+  return views, jnp.sum(~ok_S)
 
 
 def views(noise: Noise) -> tuple[dict, dict]:
-  """(name → pooling → (padded sample, n), name → coordinates the robust view left out), both on the device."""
+  """(name → pooling → (padded sample, n, padded examples), name → coordinates the robust view left out), both on the
+  device."""
   out, left_out = {}, {}
   for name, noise_MxS in noise.noise_MxS.items():
     out[name], left_out[name] = _views(noise_MxS)
@@ -65,10 +71,11 @@ def views(noise: Noise) -> tuple[dict, dict]:
 
 
 def _pool(parts: tuple):
-  """Samples (padded, n) concatenated without their padding, into a buffer of bucket(Σ sizes)."""
-  size = bucket(sum(x.shape[0] for x, _ in parts))
-  keep = jnp.concatenate([jnp.arange(x.shape[0]) < n for x, n in parts])
-  return _compact(jnp.concatenate([x for x, _ in parts]), keep, size)
+  """Samples (padded, n, padded examples) concatenated without their padding, into a buffer of bucket(Σ sizes)."""
+  size = bucket(sum(x.shape[0] for x, *_ in parts))
+  keep = jnp.concatenate([jnp.arange(x.shape[0]) < n for x, n, _ in parts])
+  values, n = _compact(jnp.concatenate([x for x, *_ in parts]), keep, size)
+  return values, n, _compact(jnp.concatenate([ex for *_, ex in parts]), keep, size)[0]
 
 
 @jax.jit
@@ -78,8 +85,8 @@ def _pools(parts_by_kind: dict) -> dict:
 
 
 def pooled_by_kind(noise: Noise, tensor_views: dict, left_out: dict, pooling: str = "robust") -> dict:
-  """kind → ((padded pooled sample, n), coordinates left out): every sampled noise value of the tensors of one kind
-  under `pooling`. The study's attention / ffn / vector groups."""
+  """kind → ((padded pooled sample, n, padded examples), coordinates left out): every sampled noise value of the
+  tensors of one kind under `pooling`, with the example it came from. The study's attention / ffn / vector groups."""
   parts, dropped = {}, {}
   for name in noise.noise_MxS:
     kind = noise.kind[name]
@@ -106,16 +113,16 @@ def curve_ks(n: int) -> list[int]:
 
 def estimate_rows(groups: list, k_ratios) -> tuple[list[dict], list]:
   """alpha.csv rows (without step and lane) and Hill plots (ks, α̂s) of groups given as (row head: group, kind,
-  pooling; (padded sample, n) on the device; whether to draw its Hill plot). A group of fewer than 8 values gives no
-  rows (no tail to estimate) and the plot (None, None); a group drawn without a plot gives ([], []). Samples of one
-  padded size run as one call (`lax.map` over them): one program per size and count, whatever the data, so a sweep
-  compiles them at its first measurement only."""
+  pooling; (padded sample, n, padded examples) on the device; whether to draw its Hill plot). A group of fewer than
+  8 values gives no rows (no tail to estimate) and the plot (None, None); a group drawn without a plot gives
+  ([], []). Samples of one padded size run as one call (`lax.map` over them): one program per size and count,
+  whatever the data, so a sweep compiles them at its first measurement only."""
   ns = [int(n) for n in jax.device_get([sample[1] for _, sample, _ in groups])]
   # One program per padded size and plot-or-not: padding the small tensors to the largest one's size would save
   # one or two compiles (~1 s each, once per sweep) but cost every later measurement 0.2 s (m = 64) to 1.5 s
   # (m = 256) of passes over padding (BENCHMARKS.md).
   by_size = {}  # (padded size, whether to draw the Hill plot) → groups
-  for i, (_, (x_B, _), with_curve) in enumerate(groups):
+  for i, (_, (x_B, *_), with_curve) in enumerate(groups):
     by_size.setdefault((x_B.shape[0], with_curve), []).append(i)
   found = [None] * len(groups)
   for (_, with_curve), idx in by_size.items():
@@ -154,16 +161,25 @@ def estimate_groups(noise: Noise, k_ratios=(0.05, 0.1, 0.2), pooling: str = "rob
   return estimate_rows(groups, tuple(k_ratios))[0]
 
 
-def sample_of(padded_sample) -> np.ndarray:
-  """The real values of a (padded sample, n) pair, on the host."""
-  x_B, n = jax.device_get(padded_sample)
-  return np.asarray(x_B)[: int(n)]
+def sample_of(padded_sample) -> tuple[np.ndarray, np.ndarray]:
+  """The real values of a (padded sample, n, padded examples) triple, and the example of each, on the host."""
+  x_B, n, example_B = jax.device_get(padded_sample)
+  return np.asarray(x_B)[: int(n)], np.asarray(example_B)[: int(n)]
+
+
+def per_coordinate(noise: Noise) -> dict:
+  """kind → the per-coordinate view (`tails.coordinates.summarize`) of its tensors' noise: each sampled coordinate's
+  m values tested for Gaussianity, beside the pooled verdict."""
+  parts = {}
+  for name, noise_MxS in noise.noise_MxS.items():
+    parts.setdefault(noise.kind[name], []).append(noise_MxS)
+  return {kind: coordinates.summarize(p) for kind, p in parts.items()}
 
 
 def scaled(noise_MxS, pooling: str) -> tuple[np.ndarray, int]:
   """The 1-D sample a tensor's noise gives under `pooling` (on the host), and how many coordinates it left out."""
   found, left_out = _views(jnp.asarray(noise_MxS))
-  return sample_of(found[pooling]), int(left_out) if pooling == "robust" else 0
+  return sample_of(found[pooling])[0], int(left_out) if pooling == "robust" else 0
 
 
 def group_name(kind: str, pooling: str) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 from tailjax import tails
 from tailjax.noise import estimates, per_example
+from tailjax.tails import coordinates
 
 
 @jax.jit
@@ -91,9 +92,11 @@ def measure_lanes(
       for kind, (sample, _) in by_kind.items()
     ]
     alpha_rows, curves = estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
-    reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot) if verdict else {}
+    reports = {}
+    if verdict:
+      reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot, per_coordinate=estimates.per_coordinate(noise))
     robust_pools = {estimates.group_name(kind, "robust") for kind in pools["robust"]}
-    for (meta, (_, n), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
+    for (meta, (_, n, _), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
       group = meta["group"]
       if group not in robust_pools:
         continue
@@ -125,51 +128,67 @@ def measure_lanes(
          "top_singular_values": "" if top is None else " ".join(f"{float(v):.4g}" for v in top)}
       )  # fmt: skip
     for group, (rep, left_out, pooling, values_left_out) in reports.items():
-      out["verdicts"].append(
-        {**short, "group": group, "pooling": pooling, "n": rep["n"], "coords_left_out": left_out,
-         "values_left_out": values_left_out,
-         "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
-         "hill_alpha": rep["hill"]["alpha"], **_tail_index_columns(rep), "moments_xi": rep["moments_xi"],
-         "best": rep["families"]["best"] if "families" in rep else ""}
-      )  # fmt: skip
+      out["verdicts"].append({**short, "group": group, **verdict_row(rep, left_out, pooling, values_left_out)})
   return out
 
 
-def pool_verdicts(pools: dict, *, n_boot: int) -> dict:
-  """The full `tails.estimate` verdict of every pooled group (`pools`: pooling → kind → ((padded sample, n),
-  coordinates left out)): group name → (report, coordinates left out, pooling, values left out). Its Hill plot is the
-  one drawn, so verdict and plot agree."""
+def pool_verdicts(pools: dict, *, n_boot: int, per_coordinate: dict | None = None) -> dict:
+  """The full `tails.estimate` verdict of every pooled group (`pools`: pooling → kind → ((padded sample, n, padded
+  examples), coordinates left out)), its interval from resampled examples; `per_coordinate`: kind → the
+  per-coordinate view reported beside it. Returns group name → (report, coordinates left out, pooling, values left
+  out). Its Hill plot is the one drawn, so verdict and plot agree."""
   reports = {}
   for pooling, by_kind in pools.items():
     for kind, (padded_sample, left) in by_kind.items():
-      sample = estimates.sample_of(padded_sample)
+      sample, examples = estimates.sample_of(padded_sample)
       # exact zeros (a raw pool's ReLU atoms; the robust pool has none left) are dropped before the power-of-two
       # subset, so `estimate` sees a power-of-two size and compiles once per size, not once per pool
-      sample = sample[sample != 0]
+      nonzero = sample != 0
+      sample, examples = sample[nonzero], examples[nonzero]
       if sample.size >= 100:
         # the family fits (scipy, ~1 s a group) and the bootstrap of the whole fit are for the view every plot
-        # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the bias hull)
+        # reads; the raw view is a comparison, its interval Hill's asymptotic one (widened by the plateau)
         robust = pooling == "robust"
-        rep = tails.estimate(_power_of_two_subset(sample), families=robust, n_boot=n_boot if robust else 0)
+        keep = _power_of_two_subset(sample.size)
+        rep = tails.estimate(
+          sample[keep], examples=examples[keep], families=robust, n_boot=n_boot if robust else 0,
+          per_coordinate=(per_coordinate or {}).get(kind),
+        )  # fmt: skip
         dropped = int(pools["raw"][kind][0][1]) - sample.size  # atoms, zeros, flat coordinates' values
         reports[estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
   return reports
 
 
-def _tail_index_columns(rep) -> dict:
-  """The tail index and its interval, only where the verdict is a power law: for another law they are no index."""
-  t = rep["tail_index"]
-  if rep["category"] != "power law":
-    return {"alpha": "", "ci_low": "", "ci_high": "", "bias": ""}
-  return {"alpha": t["alpha"], "ci_low": t["ci95"][0], "ci_high": t["ci95"][1], "bias": t["bias"]}
+def verdict_row(rep: dict, coords_left_out: int, pooling: str, values_left_out: int) -> dict:
+  """A row of verdicts.csv (without step, batch size, lane and group) from a `tails.estimate` report. The tail index
+  columns hold a number only where the verdict is a power law: for another law Hill's number is no index. Each
+  "α" says which it is: `tail_index` (Hill's α, P(|X| > x) ~ x^(−α)), `pdf_exponent` (= 1 + tail index, Clauset's
+  and the powerlaw package's α), `stable_index` (Koutrouvelis' ECF, in (0, 2]: the best-fitting stable law's)."""
+  t, ex, view = rep["tail_index"], rep["tail_examples"] or {}, rep["per_coordinate"] or {}
+  index = rep["category"] == "power law"
+  kurtosis = view.get("excess_kurtosis") or {}
+  return {
+    "pooling": pooling, "n": rep["n"], "coords_left_out": coords_left_out, "values_left_out": values_left_out,
+    "category": rep["category"], "verdict": rep["verdict"], "hill_k": rep["hill"]["k"],
+    "hill_tail_index": rep["hill"]["alpha"],
+    "tail_index": t["alpha"] if index else "", "tail_index_ci_low": t["ci95"][0] if index else "",
+    "tail_index_ci_high": t["ci95"][1] if index else "", "pdf_exponent": t["alpha"] + 1 if index else "",
+    "bias": t["bias"] if index else "", "stable_index": rep["stable_alpha"]["ecf"],
+    "moments_xi": rep["moments_xi"], "resampled": rep["resampled"],
+    "tail_examples_effective": ex.get("effective", ""),
+    "coords_tested": view.get("coordinates", ""), "coords_rejecting_gaussian": view.get("share_rejecting", ""),
+    "coords_excess_kurtosis_median": kurtosis.get(0.5, ""),
+    "views_disagree": bool(coordinates.disagreement(rep["category"], view)) if view else "",
+    "best": rep["families"]["best"] if "families" in rep else "",
+  }  # fmt: skip
 
 
-def _power_of_two_subset(sample):
-  """A fixed random subset of 2^⌊log2 n⌋ values (at least half of them): `tails.estimate` compiles its programs per
-  sample size, and pools of every lane and kind differ in size by a few values, so without this each verdict would
-  compile anew (~2 s each on a CPU). A random subset of a sample is a sample of the same law."""
-  n = int(sample.shape[0])
+def _power_of_two_subset(n: int):
+  """A fixed random subset of 2^⌊log2 n⌋ of n values (at least half of them), as sorted indices (a slice where it is
+  all of them): `tails.estimate` compiles its programs per sample size, and pools of every lane and kind differ in
+  size by a few values, so without this each verdict would compile anew (~2 s each on a CPU). A random subset of a
+  sample is a sample of the same law."""
   size = 1 << (n.bit_length() - 1)
   if size == n:
-    return sample
-  return sample[np.sort(np.random.default_rng(0).choice(n, size, replace=False))]
+    return slice(None)
+  return np.sort(np.random.default_rng(0).choice(n, size, replace=False))

@@ -151,7 +151,7 @@ def all_plots(workdir, found: dict, mid_ratio: float) -> None:
         v = verdicts.get((ln, g))
         label = g if v is None else f"{g}: {v['category']}"
         if v is not None and v["hill_k"] != "":
-          ax.plot([float(v["hill_k"])], [float(v["hill_alpha"])], "kx", ms=7, label="verdict's k, Hill α̂")
+          ax.plot([float(v["hill_k"])], [float(v["hill_tail_index"])], "kx", ms=7, label="verdict's k, Hill α̂")
         ax.set(xscale="log", xlabel="k", title=f"{label}\n{ln}")
         ax.title.set_fontsize(8)
       row[0].set_ylabel("Hill α̂")

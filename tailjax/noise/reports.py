@@ -22,7 +22,9 @@ PARAM_COLUMNS = ["step", "batch_size", "lane", "group", "kind", "weight_norm", "
 GAIN_COLUMNS = ["step", "batch_size", "lane", "branch", "gain"]
 VERDICT_COLUMNS = [
   "step", "batch_size", "lane", "group", "pooling", "n", "coords_left_out", "values_left_out", "category", "verdict",
-  "hill_k", "hill_alpha", "alpha", "ci_low", "ci_high", "bias", "moments_xi", "best",
+  "hill_k", "hill_tail_index", "tail_index", "tail_index_ci_low", "tail_index_ci_high", "pdf_exponent", "bias",
+  "stable_index", "moments_xi", "resampled", "tail_examples_effective", "coords_tested", "coords_rejecting_gaussian",
+  "coords_excess_kurtosis_median", "views_disagree", "best",
 ]  # fmt: skip
 
 

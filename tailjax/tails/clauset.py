@@ -1,5 +1,6 @@
 """The Clauset–Shalizi–Newman search for x_min on a sample held as distinct values with weights, jitted: the fit, the
-bootstrap of the whole fit (x_min chosen again in every resample), and the semi-parametric goodness-of-fit test.
+bootstrap of the whole fit (x_min chosen again in every resample; values or whole examples resampled), and the
+semi-parametric goodness-of-fit test.
 
 A sample is its distinct magnitudes in descending order with their counts. Ties stay together: the tail above a
 candidate x_min is every value ≥ x_min, never a split of a tied value. A bootstrap resample is the same values with
@@ -98,14 +99,45 @@ def terms_for(counts_U) -> int:
   return 10 if top == 1 else 14 if top <= 2 else 24
 
 
-@jax.jit(static_argnames=("n_boot", "terms"))
-def bootstrap(logv_P, w_P, targets_C, key, *, n_boot: int, terms: int):
-  """The whole fit on `n_boot` resamples (x_min searched again in each): the tail index of each, [n_boot]. KS
-  distances on a grid of 512 (within 1/512 of the exact ones, below a resample's own KS noise): enough for x_min."""
+def hill_weighted(logv_P, w_P, k_K):
+  """Hill's α̂ at each k of k_K in the sample holding logv_P[i] (descending) w_P[i] times: X(k+1) is the first value
+  whose cumulative weight reaches k + 1, and the top k are every value above it plus the rest of k at X(k+1) (ties
+  add a log excess of 0). NaN where the weights hold fewer than k + 1 values."""
+  cum_w = jnp.cumsum(w_P)
+  cum_s = jnp.cumsum(w_P * logv_P)
+  k_K = jnp.asarray(k_K, jnp.float32)
+  u_K = jnp.minimum(jnp.searchsorted(cum_w, k_K + 1, side="left"), w_P.shape[0] - 1)
+  before_w = jnp.where(u_K > 0, cum_w[u_K - 1], 0.0)
+  before_s = jnp.where(u_K > 0, cum_s[u_K - 1], 0.0)
+  excess = before_s - before_w * logv_P[u_K]  # Σ w (ln X − ln X(k+1)) over the values above X(k+1)
+  return jnp.where(cum_w[-1] >= k_K + 1, k_K / jnp.maximum(excess, 1e-30), jnp.nan)
+
+
+@jax.jit(static_argnames=("n_boot", "terms", "n_examples"))
+def bootstrap(logv_P, w_P, targets_C, curve_K, key, *, n_boot: int, terms: int, groups=None, n_examples: int = 0):
+  """The whole fit on `n_boot` resamples (x_min searched again in each), and Hill's α̂ at each k of `curve_K` on the
+  same resamples: ([n_boot] tail indices, [n_boot, K] Hill curves). KS distances on a grid of 512 (within 1/512 of
+  the exact ones, below a resample's own KS noise): enough for x_min.
+
+  Without `groups` every value is resampled on its own (Poisson counts, the iid bootstrap). With `groups` = (value_E,
+  example_E), where entry e of the sample is one data value, value_E[e] its index among the distinct values and
+  example_E[e] the example it came from (n_examples for padding), whole examples are resampled: each resample draws
+  `n_examples` examples with replacement and every value weighs as often as its example was drawn. Values of one
+  example share its scale (a per-example gradient's coordinates), so they are no independent draws: the interval
+  must resample what is independent."""
+
+  def weights(k):
+    if groups is None:
+      return _poisson(k, w_P, terms)
+    value_E, example_E = groups
+    drawn = jax.random.randint(k, (n_examples,), 0, n_examples)
+    count_M = jnp.zeros(n_examples + 1, jnp.float32).at[drawn].add(1.0)  # the last: padding, never drawn
+    return jax.ops.segment_sum(count_M[example_E], value_E, num_segments=w_P.shape[0])
 
   def one(k):
-    c, _, _ = _best(logv_P, _poisson(k, w_P, terms), targets_C, 512)
-    return c
+    w = weights(k)
+    c, _, _ = _best(logv_P, w, targets_C, 512)
+    return c, hill_weighted(logv_P, w, curve_K)
 
   batch = max(1, min(16, (1 << 22) // logv_P.shape[0]))  # 16 resamples at once, fewer where they would not fit
   return jax.lax.map(one, jax.random.split(key, n_boot), batch_size=batch)

@@ -88,11 +88,12 @@ def pool(x, pooling: str, what: str):
   """The 1-D sample that `pooling` makes of x: "raw" (x as it is, flattened), "robust" (`robust_scale_columns` of an
   [N, D] array, columns without spread left out) or "std" (`standardize_columns`). An [N, ...] array of more axes
   (per-example gradients of a matrix, [m, out, in]) is N samples of its trailing axes flattened. Returns (sample,
-  columns left out)."""
+  columns left out, the row each value came from: None for 1-D x)."""
   if pooling not in ("raw", "robust", "std"):
     raise ValueError(f"{what}: pooling = {pooling!r}; use 'robust', 'raw' or 'std'")
+  rows = lambda d: np.repeat(np.arange(np.shape(x)[0]), d) if np.ndim(x) >= 2 else None  # row-major order
   if pooling == "raw":
-    return jnp.ravel(jnp.asarray(x, jnp.float32)), 0
+    return jnp.ravel(jnp.asarray(x, jnp.float32)), 0, rows(math.prod(np.shape(x)[1:]))
   if np.ndim(x) < 2 or np.shape(x)[0] < 3:
     raise ValueError(
       f"{what}: pooling = {pooling!r} scales each column of an [N, D] array (N ≥ 3 samples of D coordinates), not an "
@@ -100,10 +101,11 @@ def pool(x, pooling: str, what: str):
     )
   x = jnp.reshape(jnp.asarray(x), (np.shape(x)[0], -1))
   if pooling == "std":
-    return jnp.ravel(standardize_columns(x)), 0
+    return jnp.ravel(standardize_columns(x)), 0, rows(x.shape[1])
   z_NxD, ok_D = robust_scale_columns(x)
   ok_D = np.asarray(ok_D)
-  return jnp.ravel(z_NxD[:, ok_D]), int(ok_D.size - ok_D.sum())
+  kept = int(ok_D.sum())
+  return jnp.ravel(z_NxD[:, ok_D]), int(ok_D.size - kept), rows(kept)
 
 
 def stable_alpha(x, method: str = "mohammadi", k1: int | None = None, mle_subsample: int = 200, seed: int = 0):

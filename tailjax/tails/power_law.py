@@ -6,6 +6,7 @@ at 1e5 (BENCHMARKS.md); this one scans 256 candidate tail sizes in one jitted pr
 
 import math
 import numbers
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -27,6 +28,8 @@ def fit_power_law_tail(
   n_boot: int = 0,
   gof: int = 0,
   seed: int = 0,
+  examples=None,
+  hill_plot: bool = False,
 ) -> dict:
   """Clauset, Shalizi & Newman (2009) power-law fit of the tail of |x|.
 
@@ -39,19 +42,33 @@ def fit_power_law_tail(
   Args:
     n_boot: resamples of the whole fit (x_min chosen again in each, among tails up to twice the data's; continuous
       fits only) for `tail_index_ci95`, a percentile interval of the tail index.
+    examples: the example (any integer label) each value of x came from, x's shape: the bootstrap then resamples
+      whole examples, not values (values of one example share its scale and are no independent draws), and
+      `tail_examples` says how many examples the fitted tail rests on. None: every value is its own draw.
+    hill_plot: the bootstrap also reads Hill's α̂ on every resample at the k of the Hill plot (`hill_plot_ks` of n and
+      the fitted tail): `boot_hill` holds their 16th, 50th and 84th percentiles per k (NaN beyond the top 3 × n_tail
+      values the bootstrap reads, where a resample holds fewer than k + 1 of them).
     gof: synthetic data sets for Clauset's goodness-of-fit p-value (§4.1; continuous fits only): p ≤ 0.1 rules the
       power law out; p is precise to about ±1/√(4·gof) near 0.1 (Clauset et al. use 2500).
 
   Returns:
     dict with `pdf_exponent` (Clauset's α = tail index + 1), `tail_index`, `xmin`, `n_tail`, `ks`, `discrete`,
     `n_distinct`, `zeros_dropped`, `at_search_limit` (k_max below the sample and the minimum within 10% of it: a
-    bound there),
-    `tail_index_ci95` and `gof_p` (None unless asked for), and the candidate curve (`candidate_k`,
+    bound there), `tail_index_ci95`, `boot_hill`, `resampled` ("examples" or "values") and `gof_p` (None unless
+    asked for), `tail_examples` (with `examples`: the examples in the data, those holding a value of the tail, and
+    the effective number (Σc)²/Σc² of the tail's per-example counts c), and the candidate curve (`candidate_k`,
     `candidate_tail_index`, `candidate_ks`).
   """
   x = as_array(x, "fit_power_law_tail")
   n = check_sample(x, "fit_power_law_tail", at_least=20)
   a = np.abs(np.asarray(x, np.float64).ravel())
+  if examples is not None:
+    examples = np.asarray(examples).ravel()
+    if examples.shape != a.shape:
+      raise ValueError(
+        f"fit_power_law_tail: examples has {examples.size} labels for {a.size} values; pass one per value of x"
+      )
+    examples = np.unique(examples[a > 0], return_inverse=True)[1]  # labels 0 … m − 1 of the non-zero values
   a = a[a > 0]
   k_max = min(k_max or a.size, a.size)
   if not 2 <= k_min <= k_max:
@@ -93,23 +110,56 @@ def fit_power_law_tail(
     # a k_max below the sample and the KS minimum within 10% of it: the best tail may be larger still (x_min lower)
     "at_search_limit": k_max < a.size and n_tail >= 0.9 * k_max,
     "tail_index_ci95": None,
+    "boot_hill": None,
+    "resampled": "examples" if examples is not None else "values",
+    "tail_examples": None,
     "gof_p": None,
     "candidate_k": [int(k) for k in k_C],
     "candidate_tail_index": [float(c) for c in tail_index_C],
     "candidate_ks": [float(v) for v in ks_C],
   }
+  order = None
+  if examples is not None:  # the values' examples in descending order of the values (ties in any order)
+    order = np.argsort(-a, kind="stable")
+    counts = np.bincount(examples[order[:n_tail]])
+    out["tail_examples"] = {
+      "examples": int(examples.max()) + 1,
+      "holding_tail": int(np.count_nonzero(counts)),
+      "effective": float(n_tail**2 / np.sum(counts.astype(np.float64) ** 2)),
+    }
   if discrete or not (n_boot or gof):
     return out
   key_boot, key_gof = jax.random.split(jax.random.key(seed))
   if n_boot:
-    # Resamples choose x_min among tails up to twice the data's: only values in the top 3 × n_tail can matter.
-    top = min(int(np.searchsorted(np.cumsum(counts_U), 3 * n_tail)) + 1, values_U.size)
+    # Resamples choose x_min among tails up to twice the data's: only values in the top 3 × n_tail can matter. Hill is
+    # read on them too, at the plot's k up to about 2 × n_tail (beyond, a resample holds too few: NaN).
+    curve_k = hill_plot_ks(int(a.size), n_tail) if hill_plot else ()
+    cum_counts = np.cumsum(counts_U)
+    top = min(int(np.searchsorted(cum_counts, 3 * n_tail)) + 1, values_U.size)
     boot_targets = clauset.candidate_counts(k_min, min(2 * n_tail, k_max), 64)
-    c_B = clauset.bootstrap(
-      *clauset.padded(values_U[:top], counts_U[:top]), jnp.asarray(boot_targets), key_boot, n_boot=n_boot,
-      terms=clauset.terms_for(counts_U),
+    top_logv_P, top_w_P = clauset.padded(values_U[:top], counts_U[:top])
+    groups, m = None, 0
+    if order is not None:
+      held = int(cum_counts[top - 1])  # the data values among the top distinct values
+      size = 1 << int(math.ceil(math.log2(max(held, 2))))  # padded: one program per power of two
+      m = int(examples.max()) + 1
+      value_E = np.zeros(size, np.int32)
+      value_E[:held] = np.searchsorted(-values_U[:top], -a[order[:held]])  # values_U descends
+      example_E = np.full(size, m, np.int32)
+      example_E[:held] = examples[order[:held]]
+      groups = (jnp.asarray(value_E), jnp.asarray(example_E))
+    curve_K = jnp.asarray(np.asarray(curve_k or (1,), np.float32))  # one k at least: lax.map batches no empty axis
+    c_B, hill_BxK = clauset.bootstrap(
+      top_logv_P, top_w_P, jnp.asarray(boot_targets), curve_K, key_boot, n_boot=n_boot,
+      terms=clauset.terms_for(counts_U), groups=groups, n_examples=m,
     )  # fmt: skip
     out["tail_index_ci95"] = [float(v) for v in np.percentile(np.asarray(c_B), [2.5, 97.5])]
+    if curve_k:
+      with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a k no resample reaches: NaN, said in the docstring
+        q = np.nanpercentile(np.asarray(hill_BxK, np.float64), [16, 50, 84], axis=0)
+      out["boot_hill"] = {"k": [int(k) for k in curve_k], "q16": q[0].tolist(), "q50": q[1].tolist(),
+                          "q84": q[2].tolist()}  # fmt: skip
   if gof:
     # The data's KS and every synthetic set's are read alike: 64 candidates, a grid of 1024 (a quarter of the cost).
     gof_targets = jnp.asarray(clauset.candidate_counts(k_min, k_max, 64))
@@ -121,6 +171,13 @@ def fit_power_law_tail(
     )  # fmt: skip
     out["gof_p"] = float(np.mean(np.asarray(ks_G) >= ks_data))
   return out
+
+
+def hill_plot_ks(n: int, k: int) -> tuple[int, ...]:
+  """The k of the Hill plot of n values whose chosen tail holds k: 30 log-spaced from 10 to n/2, or further when the
+  tail is larger, and k itself (so the plot shows the k the fit chose; beyond n/2, Hill on |x| reads only the body
+  near 0)."""
+  return tuple(sorted({int(v) for v in np.geomspace(10, max(n // 2, min(2 * k, n - 1)), 30)} | {min(k, n - 1)}))
 
 
 def vuong(ll_a, ll_b) -> dict:

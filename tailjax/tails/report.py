@@ -4,17 +4,19 @@ import math
 
 import numpy as np
 
-from tailjax.tails import alternatives, bias, kernels
+from tailjax.tails import alternatives, bias, coordinates, kernels, verdict
 from tailjax.tails.bootstrap import hill_double_bootstrap
 from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.estimators import pool, stable_alpha
-from tailjax.tails.power_law import compare_families, fit_power_law_tail
+from tailjax.tails.power_law import compare_families, fit_power_law_tail, hill_plot_ks
 
 
 def estimate(
   x,
   *,
   pooling: str | None = None,
+  examples=None,
+  per_coordinate: dict | None = None,
   k_ratios=(0.05, 0.1, 0.2),
   standardize: bool = False,
   n_boot: int = 200,
@@ -32,6 +34,11 @@ def estimate(
       range of its values off the median, unusable columns left out; docs/science.md §3), "raw" (pooled as they
       are: coordinates of different scales make a scale mixture) or "std" (standardised; caps every tail at
       √(N − 1)). 1-D input: "raw".
+    examples: for 1-D x, the example (an integer label) each value came from: values of one example share its scale
+      (a per-example gradient's coordinates), so the interval's bootstrap resamples whole examples and the tests
+      between laws allow for the dependence. The rows of an [N, D] x are its examples without this.
+    per_coordinate: the per-coordinate view (`coordinates.summarize`) of the [N, D] arrays a 1-D x was pooled from,
+      reported beside the pooled verdict; for [N, D] input it is computed from x.
     k_ratios: fractions of n at which Hill, Pickands and moments are also reported (the study's k choices).
     standardize: the same as pooling="std" (kept for old callers).
     n_boot: bootstrap replicates of the whole Clauset fit (x_min chosen again in each) for the interval.
@@ -53,12 +60,23 @@ def estimate(
     pooling = "std"
   pooling = pooling or ("robust" if np.ndim(x) >= 2 else "raw")
   check_sample(x, "estimate", at_least=100)
-  x, columns_dropped = pool(x, pooling, "estimate")
+  if examples is not None:
+    examples = np.asarray(examples)
+    if np.ndim(x) != 1 or examples.shape != np.shape(x):
+      raise ValueError(
+        f"estimate: examples has shape {examples.shape} for x of shape {np.shape(x)}; pass one label per value of a "
+        "1-D x (an [m, d] x resamples its rows without them)"
+      )
+  if np.ndim(x) >= 2 and per_coordinate is None:  # each coordinate over the N examples, beside the pooled view
+    per_coordinate = coordinates.summarize([np.reshape(np.asarray(x), (np.shape(x)[0], -1))])
+  x, columns_dropped, rows = pool(x, pooling, "estimate")
+  rows = examples if examples is not None else rows
   n_given = int(x.shape[0])
   nonzero = np.asarray(x != 0)
   n_zero = n_given - int(nonzero.sum())
   if n_zero:  # exact zeros (sparse gradients: unused embedding rows, dead units) are no part of a tail
     x = x[nonzero]
+    rows = None if rows is None else rows[nonzero]
     if x.shape[0] < 100:
       raise ValueError(
         f"estimate: {n_zero} of the {n_given} values are exact zeros and only {x.shape[0]} remain; a tail needs at "
@@ -70,7 +88,7 @@ def estimate(
     raise ValueError(f"estimate: k_ratios = {tuple(k_ratios)}; each must be a fraction of n in (0, 0.5]")
   if k_choice not in ("ks", "double_bootstrap"):
     raise ValueError(f"estimate: k_choice = {k_choice!r}; use 'ks' or 'double_bootstrap'")
-  fit = fit_power_law_tail(x, n_boot=n_boot, gof=gof, seed=seed)
+  fit = fit_power_law_tail(x, n_boot=n_boot, gof=gof, seed=seed, examples=rows, hill_plot=True)
   if fit["n_distinct"] < _MIN_DISTINCT:
     raise ValueError(
       f"estimate: |x| takes only {fit['n_distinct']} distinct values; a tail index needs at least {_MIN_DISTINCT} "
@@ -79,14 +97,18 @@ def estimate(
   k = min(fit["n_tail"], n - 1) if k_choice == "ks" else hill_double_bootstrap(x, n_boot=200, seed=seed)["k"]
   alpha_hill = float(kernels.hill(x, k))
   logs_desc = np.log(np.sort(np.abs(np.asarray(x, np.float64)))[::-1])  # one sort serves the curve and the bias
-  tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit if k_choice == "ks" else None)
-  xi = float(kernels.moments(x, k))
-  # The Hill plot spans the k the fit chose, so the verdict and the plot drawn from this report show the same k: to
-  # n/2, or further when the chosen tail is larger (beyond, Hill on |x| only reads the body near 0). From the sort.
-  curve_k = tuple(sorted({int(v) for v in np.geomspace(10, max(n // 2, min(2 * k, n - 1)), 30)}))
+  # The Hill plot the verdict reads and the plot drawn from this report: the same k, from the one sort.
+  curve_k = hill_plot_ks(n, fit["n_tail"])
   mean_first_k = np.cumsum(logs_desc) / np.arange(1, n + 1)
   curve = 1.0 / (mean_first_k[np.asarray(curve_k) - 1] - logs_desc[np.asarray(curve_k)])  # Hill at each k
-  flat = flattest(curve_k, curve)
+  deff = None
+  if rows is not None and fit["boot_hill"] is None:  # no resamples: Hill's sd from the design effect instead
+    deff = hill_design_effects(np.abs(np.asarray(x, np.float64)), rows, curve_k)
+  spread = _resampled_sd(fit["boot_hill"], curve_k, curve, deff)
+  fit_k = fit if k_choice == "ks" else None
+  tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit_k, plot=(curve_k, curve, spread))
+  xi = float(kernels.moments(x, k))
+  flat = verdict.flattest(curve_k, curve, spread)
   k_of = {r: max(int(r * n), 1) for r in k_ratios}
   per_ratio = {
     r: {
@@ -99,22 +121,30 @@ def estimate(
   }
   sub = x[:: max(n // 200_000, 1)]
   stable = {"mohammadi": float(stable_alpha(x, "mohammadi")), "ecf": float(stable_alpha(sub, "ecf"))}
-  se_xi = math.sqrt(1 + xi**2) / math.sqrt(k)
+  se_xi = verdict.se_moments(xi, k)
   # A power law has a plateau where the KS fit puts the tail: Hill barely moves from k*/10 to k*.
   plateau = float(kernels.hill(x, max(k // 10, 10))), alpha_hill
   drift = abs(plateau[0] - plateau[1]) / min(plateau)
   a_N = np.abs(np.asarray(x))
-  alt = alternatives.compare(a_N[a_N >= fit["xmin"]], fit["xmin"], seed=seed)  # ties at x_min stay in the tail
-  verdict = _verdict(
-    alt=alt, tail=tail, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat, curve=(curve_k, curve),
-    discrete=fit["discrete"],
+  in_tail = a_N >= fit["xmin"]  # ties at x_min stay in the tail
+  alt = alternatives.compare(a_N[in_tail], fit["xmin"], seed=seed, groups=None if rows is None else rows[in_tail])
+  evidence = verdict.Evidence(
+    alt=alt, tail=tail, n=n, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
+    flat_loose=flat or verdict.flattest(curve_k, curve), curve=(curve_k, curve),
+    steady=verdict.steady_drift(curve_k, curve, flat), discrete=fit["discrete"], tail_examples=fit["tail_examples"],
+    stable_index=stable["ecf"],
   )  # fmt: skip
+  category, sentence = verdict.decide(evidence)
   if fit["at_search_limit"]:
-    verdict += f"; x_min sits on the search's limit (a tail of {fit['n_tail']} = the most searched): it may start lower"
+    sentence += (
+      f"; x_min sits on the search's limit (a tail of {fit['n_tail']} = the most searched): it may start lower"
+    )
   if columns_dropped:
-    verdict += f"; {columns_dropped} coordinates without spread (IQR = 0) left out of the robust pool"
+    sentence += f"; {columns_dropped} coordinates without spread (IQR = 0) left out of the robust pool"
   if n_zero:
-    verdict += f"; {n_zero} exact zeros of {n_given} values dropped first"
+    sentence += f"; {n_zero} exact zeros of {n_given} values dropped first"
+  if per_coordinate is not None:
+    sentence += "; " + coordinates.sentence(per_coordinate) + coordinates.disagreement(category, per_coordinate)
   report = {
     "n": n,
     "pooling": pooling,
@@ -128,37 +158,71 @@ def estimate(
       "k_choice": "Clauset KS minimum" if k_choice == "ks" else "double bootstrap (Danielsson et al. 2001)",
       "plateau_drift": drift,
     },
-    "hill_curve": {"k": list(curve_k), "alpha": curve.tolist()},
+    "hill_curve": {"k": list(curve_k), "alpha": curve.tolist(), "resampled_sd": spread.tolist()},
     "hill_flat": flat,
     "moments_xi": xi,
     "at_k_ratio": per_ratio,
     "stable_alpha": stable,
-    "power_law_fit": {key: v for key, v in fit.items() if not key.startswith("candidate")},
+    "power_law_fit": {key: v for key, v in fit.items() if not key.startswith("candidate") and key != "boot_hill"},
     "alternatives": alt,
-    "category": next(c for prefix, c in _CATEGORIES.items() if verdict.startswith(prefix)),
-    "which_alpha": "hill/pickands/power_law_fit: tail index; stable_alpha: stable index in (0, 2]; moments: ξ",
+    "resampled": fit["resampled"] if n_boot else "none (asymptotic interval)",
+    "tail_examples": fit["tail_examples"],
+    "per_coordinate": per_coordinate,
+    "category": category,
+    "indices": {  # the one tail in each convention; the first two are an index only where category is "power law"
+      "tail_index": tail["alpha"],
+      "pdf_exponent": tail["alpha"] + 1,
+      "stable_index": stable["ecf"],
+    },
+    "which_alpha": WHICH_ALPHA,
   }
   if families:
     fam = compare_families(np.asarray(x), seed=seed, fit=fit)
     report["families"] = fam
     others = ", ".join(f"{name} p = {v['p']:.1g}" for name, v in fam["vuong"].items())
-    verdict += f"; best family {fam['best']} ({others})"
-  report["verdict"] = verdict
-  if report["category"] != "power law":
+    sentence += f"; best family {fam['best']} ({others})"
+  report["verdict"] = sentence
+  if category != "power law":
     tail["note"] = "no power-law tail in the verdict: alpha and ci95 are Hill's numbers at the chosen k, no index"
   return report
 
 
-def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dict:
-  """The tail index `estimate` reports, and a 95% interval honest about k and about Hill's bias.
+def _resampled_sd(boot, ks, curve, deff=None):
+  """The sd of Hill's α̂ at each k of the Hill plot over the bootstrap's resamples (half the 16–84% range). Where no
+  resample reached a k (the bootstrap reads the top 3 × n_tail values only): Hill's asymptotic α̂/√k times the median
+  ratio of the resampled sd to it at the k that were reached (dependent values widen both alike). Without a
+  bootstrap: α̂/√k, times √deff where the values came from examples (`hill_design_effects`)."""
+  asymptotic = np.asarray(curve) / np.sqrt(np.asarray(ks, float))
+  if boot is None:
+    return asymptotic if deff is None else asymptotic * np.sqrt(deff)
+  sd = 0.5 * (np.asarray(boot["q84"]) - np.asarray(boot["q16"]))
+  reached = np.isfinite(sd) & (asymptotic > 0)
+  ratio = float(np.median(sd[reached] / asymptotic[reached])) if reached.any() else 1.0
+  return np.where(reached, sd, max(ratio, 1.0) * asymptotic)
+
+
+def hill_design_effects(a_N, examples_N, ks) -> np.ndarray:
+  """At each k, how much the examples' dependence inflates the variance of Hill's mean log excess over the top k
+  (`alternatives.design_effect` of ln X(i) − ln X(k+1), grouped by example): Hill's sd is α̂/√k times its root."""
+  order = np.argsort(-a_N, kind="stable")
+  logs, groups = np.log(a_N[order]), np.asarray(examples_N)[order]
+  return np.array([alternatives.design_effect(logs[:k] - logs[k], groups[:k]) for k in ks])
+
+
+def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None, plot=None) -> dict:
+  """The tail index `estimate` reports, and a 95% interval honest about k, about Hill's bias and about dependence.
 
   The point: the minimum-variance reduced-bias Hill estimator (`bias`, Caeiro, Gomes & Pestana 2005) at the chosen
-  k, where the second-order parameters can be estimated; Hill otherwise. The interval: the whole Clauset fit is
-  bootstrapped (x_min chosen again in every resample), which gives the spread of Hill at a k chosen from the data;
-  that interval is drawn around Hill and around the bias-reduced value, and their hull is reported. The estimate of
-  ρ behind the correction is itself unreliable (docs/science.md §6), so the interval keeps both readings rather than
-  trusting either; docs/estimators.md measures its coverage. Without a bootstrap (fit None, or n_boot = 0):
-  Hill's asymptotic normal interval, sd = α/√k. `logs_desc`: ln |x|, descending.
+  k, where the second-order parameters can be estimated; Hill otherwise. The interval is the hull of three readings:
+  the whole Clauset fit bootstrapped (x_min chosen again in every resample, whole examples resampled where the
+  values came from examples), drawn around Hill and around the bias-reduced value (the estimate of ρ behind the
+  correction is itself unreliable, docs/science.md §6, so both are kept); and Hill's 95% interval (its resampled
+  sd) at every k of the Hill plot from k/10 to k, the plateau the verdict requires. A tail that reaches its power law
+  slowly (stable laws, Student-t of many degrees of freedom) biases Hill at the chosen k by more than its noise,
+  while a smaller k of the plateau reads less biased: the widening covers what every k of the plateau allows, at the
+  cost of about 2–3× the width on a true Pareto (docs/estimators.md measures coverage and width). Without a
+  bootstrap (fit None, or n_boot = 0): Hill's asymptotic normal interval, sd = α/√k, widened alike.
+  `logs_desc`: ln |x|, descending. `plot`: the Hill plot (k, α̂, resampled sd of α̂).
   """
   n = logs_desc.size
   if fit is not None and fit["discrete"]:  # integer data: Hill reads the ties, the discrete fit is the estimate
@@ -166,7 +230,8 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
     lo, hi = c * (1 - 1.96 / math.sqrt(n_tail)), c * (1 + 1.96 / math.sqrt(n_tail))
     hill_ci = [alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))]
     return {
-      "alpha": c, "ci95": [lo, hi], "hill": alpha_hill, "hill_ci95": hill_ci, "reduced_bias": c,
+      "alpha": c, "ci95": [lo, hi], "fit_ci95": [lo, hi], "plateau_ci95": [math.nan, math.nan], "hill": alpha_hill,
+      "hill_ci95": hill_ci, "reduced_bias": c,
       "bias": "discrete fit", "rho": math.nan, "beta": math.nan,
       "ci_method": "discrete power-law MLE, asymptotic normal, sd = alpha/sqrt(n_tail)",
     }  # fmt: skip
@@ -185,129 +250,36 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None) -> dic
     lo, hi = alpha_hill * (1 - 1.96 / math.sqrt(k)), alpha_hill * (1 + 1.96 / math.sqrt(k))
     method = "asymptotic normal, sd = alpha/sqrt(k)"
   removed = factor != 1.0
+  fit_ci = [min(lo, lo / factor), max(hi, hi / factor)]
+  plateau = [math.nan, math.nan]
+  if plot is not None:
+    ks, a, sd = (np.asarray(v, float) for v in plot)
+    near = (ks >= k / 10) & (ks <= k) & np.isfinite(a) & np.isfinite(sd)
+    if near.any():
+      plateau = [float(np.min(a[near] - 1.96 * sd[near])), float(np.max(a[near] + 1.96 * sd[near]))]
+  widened = np.isfinite(plateau).all()
+  method += ", drawn around Hill and the bias-reduced value (their hull)" if removed else ""
+  method += ", widened to Hill's 95% interval at every k of the Hill plot from k/10 to k" if widened else ""
   return {
     "alpha": alpha_rb if removed else alpha_hill,
-    "ci95": [min(lo, lo / factor), max(hi, hi / factor)],
+    "ci95": [min(fit_ci[0], plateau[0]), max(fit_ci[1], plateau[1])] if widened else fit_ci,
+    "fit_ci95": fit_ci,
+    "plateau_ci95": plateau,
     "hill": alpha_hill,
     "hill_ci95": [lo, hi],
     "reduced_bias": alpha_rb,
     "bias": "removed" if removed else "not estimable" if beyond else "ignored",
     "rho": second["rho"],
     "beta": second["beta"],
-    "ci_method": method + (", drawn around Hill and the bias-reduced value (their hull)" if removed else ""),
+    "ci_method": method,
   }
-
-
-FLAT = 0.1  # a stretch of the Hill plot is flat when its α̂ stay within ±10% of their middle ...
-FLAT_SPAN = 10  # ... over at least a factor 10 in k ...
-FLAT_FROM = 50  # ... counting only k ≥ 50, where Hill's own noise (sd α/√k) is below ±15%
-
-
-def flattest(ks, alpha) -> dict | None:
-  """The widest stretch of a Hill plot (in ln k, from k ≥ FLAT_FROM) whose α̂ stay within ±FLAT of the stretch's
-  middle value, if it spans at least a factor FLAT_SPAN in k; None when the plot has no such stretch (it drifts)."""
-  ks, alpha = np.asarray(ks, float), np.asarray(alpha, float)
-  best = None
-  for i in np.flatnonzero(ks >= FLAT_FROM):
-    for j in range(i + 1, len(ks)):
-      a = alpha[i : j + 1]
-      if not np.isfinite(a).all():
-        break
-      mid = 0.5 * (a.max() + a.min())
-      if a.max() - a.min() > 2 * FLAT * mid:
-        break
-      if ks[j] >= FLAT_SPAN * ks[i] and (best is None or ks[j] / ks[i] > best["k_hi"] / best["k_lo"]):
-        best = {"k_lo": int(ks[i]), "k_hi": int(ks[j]), "alpha_lo": float(a.min()), "alpha_hi": float(a.max())}
-  return best
-
-
-def _verdict(*, alt, tail, k, k_choice, xi, se_xi, drift, flat, curve, discrete) -> str:
-  """The verdict in words, in Clauset et al.'s categories; every clause names its evidence."""
-  how = "KS" if k_choice == "ks" else "double bootstrap"
-  alpha, ci = tail["alpha"], tail["ci95"]
-  hill = f"Hill α = {tail['hill']:.2f} at k = {k} chosen by {how}"
-  if discrete:  # integer data: the discrete fit's index is the one to quote, whatever the category
-    hill += f" (integer data: the discrete power-law fit gives α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}])"
-  where = (
-    f"Hill flat at {flat['alpha_lo']:.2f}–{flat['alpha_hi']:.2f} for k = {flat['k_lo']}–{flat['k_hi']}"
-    if flat
-    else f"Hill drifts from {curve[1][0]:.1f} to {curve[1][-1]:.1f} over k = {curve[0][0]}–{curve[0][-1]}"
-  )
-  tests = alt["tests"]
-  p = lambda name: f"p = {tests[name]['p']:.2g}"
-  # A bend the likelihood ratio finds but the Hill plot does not show (flat from k/10 to the chosen k) is one the
-  # verdict must not assert against the plot drawn beside it: it is named, and the power-law criteria decide.
-  flat_at_k = flat is not None and flat["k_lo"] <= max(k // 10, FLAT_FROM) and flat["k_hi"] >= k
-  slight = ""
-  if flat_at_k and alt["category"] in ("not a power law", "power law with cut-off") and alt["winner"] != "exponential":
-    slight = f"{alt['winner'].replace('_', ' ')} bends it slightly ({p(alt['winner'])}) where the Hill plot is flat"
-    alt = {**alt, "category": "power law"}
-  if alt["category"] == "not a power law":
-    name = alt["winner"].replace("_", " ")
-    return f"not a power law: {name} fits the tail above x_min better ({p(alt['evidence'])}); {where}; {hill}"
-  if alt["category"] == "power law with cut-off":
-    rate = alt["params"]["power_law_with_cutoff"]["rate"]
-    return (
-      f"power law with cut-off: the tail bends down (cut-off rate {rate:.3g}/x_min, {p('power_law_with_cutoff')}); "
-      f"{hill} is no pure tail index; {where}"
-    )
-  if alt["category"] == "cannot tell" and alt["winner"] == "exponential":
-    return f"power law or exponential: the data cannot tell them apart ({p('exponential')}); {where}; {hill}"
-  if alt["category"] == "cannot tell":
-    bend = alt["lognormal_bend_upper"]
-    return (
-      f"power law or lognormal: the data cannot tell them apart (a lognormal bending the tail index by up to "
-      f"{bend:.0%} over the {alt['n_tail']} tail points is not ruled out); {where}; {hill}"
-    )
-  if alt["n_tail"] < _MIN_TAIL:
-    return f"power law or lognormal: the data cannot tell them apart (only {alt['n_tail']} tail points); {hill}"
-  if xi > 2 * se_xi and drift < 0.3 and flat:
-    how_alpha = {
-      "removed": f"bias-reduced Hill (Hill {tail['hill']:.2f}; interval covers both)",
-      "not estimable": "Hill; the interval ignores Hill's bias: the tail holds over a fifth of the sample, beyond "
-      "where the bias can be estimated",
-      "ignored": "Hill; the interval ignores Hill's bias: no usable second-order estimate",
-      "discrete fit": f"discrete power-law fit of the integer data (Hill {tail['hill']:.2f} reads their ties)",
-    }[tail["bias"]]
-    return (
-      f"power-law tail, α = {alpha:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] ({how_alpha}; k = {k} chosen by {how}; {where}; "
-      + f"beats the exponential ({p('exponential')}); "
-      + (slight or _nested_clause(tests))
-      + f"; moments ξ = {xi:.2f})"
-    )
-  why = "the Hill plot is not flat around it" if flat else "the Hill plot has no flat stretch"
-  return f"no power-law tail at k = {k} ({why}): {where}; moments ξ = {xi:.2f} (± {se_xi:.2f}); {hill}"
-
-
-def _nested_clause(tests) -> str:
-  """Why the lognormal, stretched exponential and cut-off laws did not win: none fits better at the Bonferroni
-  level, or those that do bend the tail index by less than alternatives.BEND over the tail (then each is named)."""
-  slight = [name for name in alternatives.NAMES[1:] if tests[name]["p"] < alternatives.NESTED_LEVEL]
-  if not slight:
-    smallest = min(tests[name]["p"] for name in alternatives.NAMES[1:])
-    return (
-      f"lognormal, stretched exponential, cut-off not better (smallest p = {smallest:.2g}, each needs "
-      f"< {alternatives.NESTED_LEVEL:.2g})"
-    )
-  label = {
-    "lognormal": "lognormal",
-    "stretched_exponential": "stretched exponential",
-    "power_law_with_cutoff": "cut-off",
-  }
-  named = ", ".join(f"{label[name]} (p = {tests[name]['p']:.2g}, bend {tests[name]['bend']:.0%})" for name in slight)
-  return (
-    f"{named} fit{'s' if len(slight) == 1 else ''} better but bend{'s' if len(slight) == 1 else ''} the tail index "
-    f"by less than {alternatives.BEND:.0%} over the tail: too slight to call it another law"
-  )
 
 
 _MIN_DISTINCT = 10  # fewer distinct magnitudes than this leave Hill's log excesses mostly zero: no index to read
-_MIN_TAIL = 100  # fewer tail points than this cannot tell a power law from a lognormal (Clauset et al. 2009, §5)
 
-_CATEGORIES = {  # verdict → category (Clauset et al.'s, and "no plateau" where the Hill plot itself drifts)
-  "power-law tail": "power law",
-  "power law with cut-off": "power law with cut-off",
-  "power law or": "cannot tell",
-  "not a power law": "not a power law",
-  "no power-law tail": "no plateau",
+WHICH_ALPHA = {  # the three conventions of "α" (docs/science.md)
+  "tail_index": "Hill's α: P(|X| > x) ~ x^(-α); hill, pickands, tail_index and power_law_fit.tail_index",
+  "pdf_exponent": "Clauset's and the powerlaw package's α = 1 + tail index: p(x) ~ x^(-pdf_exponent)",
+  "stable_index": "the index of the best-fitting α-stable law, in (0, 2]; equals the tail index only below 2",
+  "moments_xi": "the extreme-value index ξ = 1/tail index (≤ 0: no power-law tail)",
 }

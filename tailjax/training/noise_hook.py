@@ -79,5 +79,9 @@ class NoiseHook:
       self._row.batch_size, step, time.time() - t0, compiling.seconds() - compiled0,
     )  # fmt: skip
     for v in (v for v in found["verdicts"] if v["pooling"] == "robust"):  # the headline of each robust verdict
-      index = f", α = {v['alpha']:.2f} [{v['ci_low']:.2f}, {v['ci_high']:.2f}]" if v["alpha"] != "" else ""
+      index = (
+        f", tail index {v['tail_index']:.2f} [{v['tail_index_ci_low']:.2f}, {v['tail_index_ci_high']:.2f}]"
+        if v["tail_index"] != ""
+        else ""
+      )
       logging.info("B=%d step %d %s, %s: %s%s", self._row.batch_size, step, v["lane"], v["group"], v["category"], index)
