@@ -60,13 +60,15 @@ def test_noise_report_known_answers(tmp_path):
   heavy = tailjax.noise_report(linear_loss, PARAMS, _z("t3"), workdir=tmp_path, n_boot=50, label="t3")
   (v,) = [v for v in heavy.verdicts if v["pooling"] == "robust"]
   assert v["category"] == "power law", v
-  assert v["ci_low"] <= 3 <= v["ci_high"], v
+  assert v["tail_index_ci_low"] <= 3 <= v["tail_index_ci_high"], v
+  assert v["pdf_exponent"] == pytest.approx(v["tail_index"] + 1) and 0 < v["stable_index"] <= 2
   (s,) = heavy.noise_scale
   # m = 256 examples of D = 1024 coordinates: tr Σ̂ has relative error ~√(Var(z²)/(mD)), inflated by t3's heavy
   # fourth moment; |G|² = D μ² to ~σ/(μ√(mD)). 25% holds both with room.
   assert s["b_simple"] == pytest.approx(12, rel=0.25)
   assert s["b_simple_two_batch"] == pytest.approx(12, rel=0.5)
-  assert f"{v['group']} (n = {v['n']}): power law: tail index α = {v['alpha']:.2f}" in heavy.summary()
+  line = f"{v['group']} (n = {v['n']}): power law: tail index α = {v['tail_index']:.2f}, 95% interval"
+  assert line in heavy.summary() and "pdf exponent" in heavy.summary() and "per coordinate" in heavy.summary()
   for name in ("alpha.csv", "verdicts.csv", "noise_scale.csv", "param_stats.csv", "hill_curves.json"):
     assert (tmp_path / name).stat().st_size > 0, name
   assert list(csv.DictReader((tmp_path / "verdicts.csv").open()))[0]["lane"] == "t3"

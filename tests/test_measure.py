@@ -67,7 +67,7 @@ def test_cauchy_injection_gives_w_out_a_tail_index_near_one():
     report = tails.estimate(noise.noise_MxS["W_out"], pooling=pooling, n_boot=0)  # the interval is not asserted
     assert report["hill"]["alpha"] == pytest.approx(1.0, abs=0.15)
     if pooling == "robust":
-      assert report["verdict"].startswith(("power-law tail", "power law or lognormal")), report["verdict"]
+      assert report["category"] in ("power law", "cannot tell"), report["verdict"]
     else:  # raw, the scales of h mixed in: Hill bends more than its (example-resampled) spread explains
       assert report["category"] in ("power law", "cannot tell", "no plateau"), report["verdict"]
 
@@ -237,9 +237,13 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
     verdicts = {r["lane"] + r["group"]: r for r in csv.DictReader(f)}
   robust_w_out = [v for k, v in verdicts.items() if k.endswith("all W_out")]
   # A heavy tail, whose Hill index is 1; 128 examples whose values share each example's Cauchy draws: a power law,
-  # or a tail no test can yet tell (about 1 in 10 such samples shows a significant cut-off: measured on 20 seeds)
+  # a tail no test can yet tell, or one a law containing the power law fits significantly better (a cut-off, a
+  # stretched exponential: each test at 1/30 on a true power law, so about 1 sample in 10: measured on 20 seeds);
+  # never an exponential or a drifting Hill plot
+  heavy = ("power-law tail", "power law or lognormal", "power law or stretched", "power law with cut-off")
+  heavy += ("not a power law: lognormal",)
   assert len(robust_w_out) == 3 and all(0.8 < float(v["hill_tail_index"]) < 1.35 for v in robust_w_out)
-  assert all(v["category"] in ("power law", "cannot tell", "power law with cut-off") for v in robust_w_out)
+  assert all(v["verdict"].startswith((*heavy, "not a power law: stretched")) for v in robust_w_out), robust_w_out
   assert all(v["resampled"] == "examples" and float(v["tail_examples_effective"]) > 20 for v in robust_w_out)
   summary = (tmp_path / "p11" / "summary.txt").read_text()
   assert "no loss to learn" in summary and not (tmp_path / "p11" / "scaling_fit.json").exists()

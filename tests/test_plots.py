@@ -118,9 +118,9 @@ def test_alpha_evolution_names_each_verdict_and_does_not_magnify_a_small_drift(m
                for g in ("all W_in", "all W_out")]  # fmt: skip
   verdicts = [
     {"batch_size": 256, "lane": "lr=0.001", "group": "all W_in", "category": "cannot tell", "hill_k": "",
-     "hill_alpha": ""},
+     "hill_tail_index": ""},
     {"batch_size": 256, "lane": "lr=0.001", "group": "all W_out", "category": "power law", "hill_k": "100",
-     "hill_alpha": "2.4"},
+     "hill_tail_index": "2.4"},
   ]  # fmt: skip
   noise_plots.all_plots(pathlib.Path("."), {"alpha": alpha, "verdicts": verdicts, "hill_curves": curves}, 0.1)
   fig = figs["alpha_evolution.png"]

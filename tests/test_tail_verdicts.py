@@ -68,7 +68,9 @@ def test_anderson_darling_matches_scipy_and_monte_carlo():
   a, p, kurt, ok = (np.asarray(v) for v in tails.anderson_darling(x))
   assert ok.all()
   for j in range(4):
-    ref = st.anderson(x[:, j], "norm", method="interpolate").statistic * (1 + 0.75 / 64 + 2.25 / 64**2)  # scipy's A², Stephens' A*²
+    ref = st.anderson(x[:, j], "norm", method="interpolate").statistic * (
+      1 + 0.75 / 64 + 2.25 / 64**2
+    )  # scipy's A², Stephens' A*²
     assert a[j] == pytest.approx(ref, rel=1e-4)
     mc = st.goodness_of_fit(st.norm, x[:, j], statistic="ad", n_mc_samples=2000, random_state=j).pvalue
     assert p[j] == pytest.approx(mc, abs=0.04)  # 4 Monte Carlo standard errors at p = ½

@@ -46,7 +46,8 @@ def fit_power_law_tail(
       whole examples, not values (values of one example share its scale and are no independent draws), and
       `tail_examples` says how many examples the fitted tail rests on. None: every value is its own draw.
     hill_plot: the bootstrap also reads Hill's α̂ on every resample at the k of the Hill plot (`hill_plot_ks` of n and
-      the fitted tail): `boot_hill` holds their 16th, 50th and 84th percentiles per k (NaN beyond the top 3 × n_tail
+      the fitted tail): `boot_hill` holds their 16th, 50th and 84th percentiles per k and every resample's curve
+      (`curves`, [n_boot, K]; NaN beyond the top 3 × n_tail
       values the bootstrap reads, where a resample holds fewer than k + 1 of them).
     gof: synthetic data sets for Clauset's goodness-of-fit p-value (§4.1; continuous fits only): p ≤ 0.1 rules the
       power law out; p is precise to about ±1/√(4·gof) near 0.1 (Clauset et al. use 2500).
@@ -159,7 +160,7 @@ def fit_power_law_tail(
         warnings.simplefilter("ignore", RuntimeWarning)  # a k no resample reaches: NaN, said in the docstring
         q = np.nanpercentile(np.asarray(hill_BxK, np.float64), [16, 50, 84], axis=0)
       out["boot_hill"] = {"k": [int(k) for k in curve_k], "q16": q[0].tolist(), "q50": q[1].tolist(),
-                          "q84": q[2].tolist()}  # fmt: skip
+                          "q84": q[2].tolist(), "curves": np.asarray(hill_BxK, np.float64)}  # fmt: skip
   if gof:
     # The data's KS and every synthetic set's are read alike: 64 candidates, a grid of 1024 (a quarter of the cost).
     gof_targets = jnp.asarray(clauset.candidate_counts(k_min, k_max, 64))

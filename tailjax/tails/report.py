@@ -106,7 +106,8 @@ def estimate(
     deff = hill_design_effects(np.abs(np.asarray(x, np.float64)), rows, curve_k)
   spread = _resampled_sd(fit["boot_hill"], curve_k, curve, deff)
   fit_k = fit if k_choice == "ks" else None
-  tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit_k, plot=(curve_k, curve, spread))
+  boot_curves = None if fit["boot_hill"] is None else fit["boot_hill"]["curves"]
+  tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit_k, plot=(curve_k, curve, spread, boot_curves))
   xi = float(kernels.moments(x, k))
   flat = verdict.flattest(curve_k, curve, spread)
   k_of = {r: max(int(r * n), 1) for r in k_ratios}
@@ -201,6 +202,25 @@ def _resampled_sd(boot, ks, curve, deff=None):
   return np.where(reached, sd, max(ratio, 1.0) * asymptotic)
 
 
+def _tilt(ks, alpha, k: int, boot_BxK) -> dict | None:
+  """How far Hill moves from the plotted k at or above k/10 to the plotted k at or below k, against the spread of
+  that difference over the resamples (without them, Hill's asymptotic α √(1/k₀ − 1/k₁) for nested tails); it is
+  significant beyond 1.96 of that spread. None where the plot has no two such points."""
+  at = np.flatnonzero((ks >= k / 10) & (ks <= k) & np.isfinite(alpha))
+  if at.size < 2:
+    return None
+  i, j = at[0], at[-1]
+  move = float(alpha[j] - alpha[i])
+  spread = float(alpha[j]) * math.sqrt(max(1 / ks[i] - 1 / ks[j], 0.0))
+  if boot_BxK is not None:
+    d = boot_BxK[:, j] - boot_BxK[:, i]
+    d = d[np.isfinite(d)]
+    if d.size >= 20:
+      spread = max(spread, 0.5 * float(np.subtract(*np.percentile(d, [84, 16]))))
+  return {"k_from": int(ks[i]), "k_to": int(ks[j]), "move": move, "spread": spread,
+          "significant": abs(move) > 1.96 * spread}  # fmt: skip
+
+
 def hill_design_effects(a_N, examples_N, ks) -> np.ndarray:
   """At each k, how much the examples' dependence inflates the variance of Hill's mean log excess over the top k
   (`alternatives.design_effect` of ln X(i) − ln X(k+1), grouped by example): Hill's sd is α̂/√k times its root."""
@@ -217,12 +237,13 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None, plot=N
   the whole Clauset fit bootstrapped (x_min chosen again in every resample, whole examples resampled where the
   values came from examples), drawn around Hill and around the bias-reduced value (the estimate of ρ behind the
   correction is itself unreliable, docs/science.md §6, so both are kept); and Hill's 95% interval (its resampled
-  sd) at every k of the Hill plot from k/10 to k, the plateau the verdict requires. A tail that reaches its power law
-  slowly (stable laws, Student-t of many degrees of freedom) biases Hill at the chosen k by more than its noise,
-  while a smaller k of the plateau reads less biased: the widening covers what every k of the plateau allows, at the
-  cost of about 2–3× the width on a true Pareto (docs/estimators.md measures coverage and width). Without a
+  sd) at every k of the Hill plot from k/10 to k, the plateau the verdict requires, or from k/100 where Hill moves
+  across that stretch by more than its resampled spread (`_tilt`: the bias is still moving there). A tail that
+  reaches its power law slowly (stable laws, Student-t of many degrees of freedom) biases Hill at the chosen k by
+  more than its noise, while a smaller k of the plateau reads less biased: the widening covers what the plateau's k
+  allow, at a cost in width on a true Pareto that docs/estimators.md measures, with the coverage. Without a
   bootstrap (fit None, or n_boot = 0): Hill's asymptotic normal interval, sd = α/√k, widened alike.
-  `logs_desc`: ln |x|, descending. `plot`: the Hill plot (k, α̂, resampled sd of α̂).
+  `logs_desc`: ln |x|, descending. `plot`: the Hill plot (k, α̂, resampled sd of α̂, the resamples' curves or None).
   """
   n = logs_desc.size
   if fit is not None and fit["discrete"]:  # integer data: Hill reads the ties, the discrete fit is the estimate
@@ -252,19 +273,27 @@ def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None, plot=N
   removed = factor != 1.0
   fit_ci = [min(lo, lo / factor), max(hi, hi / factor)]
   plateau = [math.nan, math.nan]
+  reach, tilt = 10, None
   if plot is not None:
-    ks, a, sd = (np.asarray(v, float) for v in plot)
-    near = (ks >= k / 10) & (ks <= k) & np.isfinite(a) & np.isfinite(sd)
+    ks, a, sd = (np.asarray(v, float) for v in plot[:3])
+    tilt = _tilt(ks, a, k, plot[3])
+    # Hill moving from k/10 to k by more than its resampled spread: the bias is still moving there, so smaller k,
+    # down to k/100, may hold the index
+    reach = 100 if tilt and tilt["significant"] else 10
+    near = (ks >= k / reach) & (ks <= k) & np.isfinite(a) & np.isfinite(sd)
     if near.any():
       plateau = [float(np.min(a[near] - 1.96 * sd[near])), float(np.max(a[near] + 1.96 * sd[near]))]
   widened = np.isfinite(plateau).all()
   method += ", drawn around Hill and the bias-reduced value (their hull)" if removed else ""
-  method += ", widened to Hill's 95% interval at every k of the Hill plot from k/10 to k" if widened else ""
+  method += f", widened to Hill's 95% interval at every k of the Hill plot from k/{reach} to k" if widened else ""
+  method += " (Hill moves across k/10 … k beyond its spread)" if widened and reach == 100 else ""
   return {
     "alpha": alpha_rb if removed else alpha_hill,
     "ci95": [min(fit_ci[0], plateau[0]), max(fit_ci[1], plateau[1])] if widened else fit_ci,
     "fit_ci95": fit_ci,
     "plateau_ci95": plateau,
+    "tilt": tilt,
+    "plateau_from": f"k/{reach}",
     "hill": alpha_hill,
     "hill_ci95": [lo, hi],
     "reduced_bias": alpha_rb,

@@ -133,9 +133,10 @@ def decide(e: Evidence) -> tuple[str, str]:
   if category == "cannot tell" and e.alt["winner"] == "exponential":
     return category, f"power law or exponential: the data cannot tell them apart ({p('exponential')}); {where}; {hill}"
   if category == "cannot tell":
+    law = e.alt["bend_upper_law"].replace("_", " ")
     return category, (
-      f"power law or lognormal: the data cannot tell them apart (a lognormal bending the tail index by up to "
-      f"{e.alt['lognormal_bend_upper']:.0%} over the {e.alt['n_tail']} tail points is not ruled out); {where}; {hill}"
+      f"power law or {law}: the data cannot tell them apart (a {law} bending the tail index by up to "
+      f"{e.alt['bend_upper']:.0%} over the {e.alt['n_tail']} tail points is not ruled out); {where}; {hill}"
     )
   if e.alt["n_tail"] < MIN_TAIL:
     return "cannot tell", (
