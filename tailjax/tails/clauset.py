@@ -24,10 +24,12 @@ GOF_GRID = 1024  # the goodness-of-fit test reads the data's KS and its syntheti
 _POISSON_MAX = 8  # Poisson(λ) for λ = 0 … 8 by inverting its CDF; above, the normal approximation
 
 
-def distinct_desc(a_N) -> tuple[np.ndarray, np.ndarray]:
-  """(distinct values of the positive magnitudes a_N, descending; their counts), both numpy."""
-  values, counts = np.unique(np.asarray(a_N), return_counts=True)
-  return values[::-1].copy(), counts[::-1].copy()
+def distinct_of_descending(a_desc) -> tuple[np.ndarray, np.ndarray]:
+  """(distinct values of magnitudes already sorted descending, in that order; their counts), both numpy: read off the
+  sorted array (no second sort)."""
+  a = np.asarray(a_desc)
+  starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+  return a[starts].copy(), np.diff(np.r_[starts, a.size])
 
 
 def padded(values_U, counts_U, at_least: int = 1024):

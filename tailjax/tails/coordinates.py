@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 LEVEL = 0.05  # the false-discovery rate at which columns are called non-Gaussian
+MAX_COORDINATES = 4096  # coordinates tested per view: a random subset of more
 KURTOSIS_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -68,24 +69,36 @@ def benjamini_hochberg(p_D, level: float = LEVEL) -> np.ndarray:
   return reject
 
 
-def summarize(parts) -> dict:
+def summarize(parts, max_coordinates: int = MAX_COORDINATES, seed: int = 0) -> dict:
   """The per-coordinate view of one or more [m, D_j] arrays of the same m examples (a pooled group's tensors): the
   share of usable coordinates whose Gaussianity Anderson–Darling rejects at a false-discovery rate of 5%, and the
-  quantiles of their excess kurtosis.
+  quantiles of their excess kurtosis. Of more than `max_coordinates` columns, a fixed random subset of that many is
+  tested (the share is then known to about ±0.8%), in one program whatever the tensors' shapes.
 
   Returns:
-    dict: `coordinates` (usable), `unusable` (no spread), `m`, `share_rejecting`, `rejecting`, `level`,
-    `excess_kurtosis` (quantile → value), `test`.
+    dict: `coordinates` (usable, of those tested), `unusable` (no spread), `of` (all columns), `m`,
+    `share_rejecting`, `rejecting`, `level`, `excess_kurtosis` (quantile → value), `test`.
   """
-  found = [jax.device_get(anderson_darling(jnp.asarray(x))) for x in parts]
   m = int(np.shape(parts[0])[0])
-  ok = np.concatenate([f[3] for f in found]).astype(bool)
-  p = np.concatenate([f[1] for f in found])[ok]
-  kurt = np.concatenate([f[2] for f in found])[ok]
+  widths = [int(np.prod(np.shape(x)[1:])) for x in parts]
+  total = sum(widths)
+  pick = np.arange(total)
+  if total > max_coordinates:
+    pick = np.sort(np.random.default_rng(seed).choice(total, max_coordinates, replace=False))
+  starts = np.cumsum([0, *widths])
+  columns = [  # each part's picked columns, gathered on the host (no program compiled per tensor shape)
+    np.reshape(np.asarray(jax.device_get(x), np.float32), (m, -1))[:, pick[(pick >= lo) & (pick < hi)] - lo]
+    for x, lo, hi in zip(parts, starts[:-1], starts[1:], strict=True)
+  ]
+  x_MxD = np.concatenate(columns, axis=1)
+  _, p, kurt, ok = (np.asarray(v) for v in jax.device_get(anderson_darling(x_MxD)))
+  ok = ok.astype(bool)
+  p, kurt = p[ok], kurt[ok]
   rejecting = int(benjamini_hochberg(p).sum()) if p.size else 0
   return {
     "coordinates": int(ok.sum()),
     "unusable": int(ok.size - ok.sum()),
+    "of": total,
     "m": m,
     "rejecting": rejecting,
     "share_rejecting": rejecting / p.size if p.size else float("nan"),
@@ -102,9 +115,10 @@ def sentence(view: dict) -> str:
   if not view["coordinates"]:
     return "per coordinate: no coordinate has spread over the examples"
   k = view["excess_kurtosis"]
+  of = f" (a random subset of {view['of']})" if view["of"] > view["coordinates"] + view["unusable"] else ""
   return (
-    f"per coordinate: {view['share_rejecting']:.0%} of {view['coordinates']} coordinates reject a Gaussian over their "
-    f"{view['m']} examples (Anderson–Darling, FDR 5%), excess kurtosis median {k[0.5]:.2f} (90% of coordinates "
+    f"per coordinate: {view['share_rejecting']:.0%} of {view['coordinates']} coordinates{of} reject a Gaussian over "
+    f"their {view['m']} examples (Anderson–Darling, FDR 5%), excess kurtosis median {k[0.5]:.2f} (90% of coordinates "
     f"{k[0.05]:.2f} to {k[0.95]:.2f})"
   )
 

@@ -4,6 +4,7 @@ Written here rather than taken from the `powerlaw` package: its x_min search tak
 at 1e5 (BENCHMARKS.md); this one scans 256 candidate tail sizes in one jitted program (`clauset`), and bootstraps it.
 """
 
+import dataclasses
 import math
 import numbers
 import warnings
@@ -62,15 +63,64 @@ def fit_power_law_tail(
   """
   x = as_array(x, "fit_power_law_tail")
   n = check_sample(x, "fit_power_law_tail", at_least=20)
-  a = np.abs(np.asarray(x, np.float64).ravel())
+  return fit_descending(
+    descending(x, examples, "fit_power_law_tail"), n=n, k_min=k_min, k_max=k_max, n_candidates=n_candidates,
+    discrete=discrete, n_boot=n_boot, gof=gof, seed=seed, hill_plot=hill_plot,
+  )  # fmt: skip
+
+
+@dataclasses.dataclass
+class Magnitudes:
+  """A sample's non-zero magnitudes: `desc` sorted descending (float64), and for dependent values `a` and `examples`
+  (labels 0 … m − 1) in the sample's order, so the examples of the largest values are found without a full argsort
+  (`top_examples`). `examples` None: every value is its own draw."""
+
+  desc: np.ndarray
+  a: np.ndarray | None = None
+  examples: np.ndarray | None = None
+  _top: np.ndarray | None = dataclasses.field(default=None, repr=False)  # the examples of the largest found so far
+
+  def top_examples(self, t: int) -> np.ndarray:
+    """The examples of the t largest values, in descending order of the values (ties in any order)."""
+    t = min(int(t), self.a.size)
+    if self._top is None or self._top.size < t:
+      top = np.argpartition(-self.a, t - 1)[:t] if t < self.a.size else np.arange(self.a.size)
+      self._top = self.examples[top[np.argsort(-self.a[top])]]
+    return self._top[:t]
+
+
+def descending(x, examples=None, what: str = "fit_power_law_tail") -> Magnitudes:
+  """|x| without its exact zeros, sorted descending (the one sort every fit and estimate of x reads), with the
+  example of each value where `examples` labels them."""
+  a = np.abs(np.asarray(x).ravel())
+  if a.dtype not in (np.float32, np.float64):
+    a = a.astype(np.float64)
+  desc = lambda v: np.sort(v)[::-1].astype(np.float64)  # sorted in the data's own precision (float32: twice as fast)
   if examples is not None:
     examples = np.asarray(examples).ravel()
     if examples.shape != a.shape:
-      raise ValueError(
-        f"fit_power_law_tail: examples has {examples.size} labels for {a.size} values; pass one per value of x"
-      )
-    examples = np.unique(examples[a > 0], return_inverse=True)[1]  # labels 0 … m − 1 of the non-zero values
-  a = a[a > 0]
+      raise ValueError(f"{what}: examples has {examples.size} labels for {a.size} values; pass one per value of x")
+    keep = a > 0
+    a = a[keep]
+    return Magnitudes(desc(a), a, dense_labels(examples[keep]))
+  return Magnitudes(desc(a[a > 0]))
+
+
+def dense_labels(labels) -> np.ndarray:
+  """Labels as 0 … m − 1 (int32): the labels themselves where they already are (row indices), else their ranks."""
+  if labels.size and np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0 and labels.max() < 2**31 - 1:
+    if np.all(np.bincount(labels) > 0):
+      return labels.astype(np.int32)
+  return np.unique(labels, return_inverse=True)[1].astype(np.int32)
+
+
+def fit_descending(
+  mags: Magnitudes, *, n: int, k_min=50, k_max=None, n_candidates=256, discrete=None, n_boot=0, gof=0, seed=0,
+  hill_plot=False,
+) -> dict:  # fmt: skip
+  """`fit_power_law_tail` on magnitudes already sorted by `descending`; n: the size of the sample before its zeros
+  were dropped."""
+  a, dependent = mags.desc, mags.examples is not None
   k_max = min(k_max or a.size, a.size)
   if not 2 <= k_min <= k_max:
     raise ValueError(
@@ -80,7 +130,7 @@ def fit_power_law_tail(
   for name, v in (("n_boot", n_boot), ("gof", gof)):
     if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 0:
       raise ValueError(f"fit_power_law_tail: {name} = {v!r}; pass a whole number of resamples ≥ 0 (0: none)")
-  values_U, counts_U = clauset.distinct_desc(a)
+  values_U, counts_U = clauset.distinct_of_descending(a)
   if values_U.size < 3:
     raise ValueError(
       f"fit_power_law_tail: |x| takes only {values_U.size} distinct values; a tail needs more (categorical or "
@@ -112,19 +162,18 @@ def fit_power_law_tail(
     "at_search_limit": k_max < a.size and n_tail >= 0.9 * k_max,
     "tail_index_ci95": None,
     "boot_hill": None,
-    "resampled": "examples" if examples is not None else "values",
+    "resampled": "examples" if dependent else "values",
     "tail_examples": None,
     "gof_p": None,
     "candidate_k": [int(k) for k in k_C],
     "candidate_tail_index": [float(c) for c in tail_index_C],
     "candidate_ks": [float(v) for v in ks_C],
   }
-  order = None
-  if examples is not None:  # the values' examples in descending order of the values (ties in any order)
-    order = np.argsort(-a, kind="stable")
-    counts = np.bincount(examples[order[:n_tail]])
+  if dependent:  # the examples of the tail's values (every value ≥ x_min: the first n_tail)
+    mags.top_examples(3 * n_tail + 64)  # the most any later reading needs (the bootstrap's top), found once
+    counts = np.bincount(mags.top_examples(n_tail))
     out["tail_examples"] = {
-      "examples": int(examples.max()) + 1,
+      "examples": int(mags.examples.max()) + 1,
       "holding_tail": int(np.count_nonzero(counts)),
       "effective": float(n_tail**2 / np.sum(counts.astype(np.float64) ** 2)),
     }
@@ -140,14 +189,14 @@ def fit_power_law_tail(
     boot_targets = clauset.candidate_counts(k_min, min(2 * n_tail, k_max), 64)
     top_logv_P, top_w_P = clauset.padded(values_U[:top], counts_U[:top])
     groups, m = None, 0
-    if order is not None:
+    if dependent:
       held = int(cum_counts[top - 1])  # the data values among the top distinct values
       size = 1 << int(math.ceil(math.log2(max(held, 2))))  # padded: one program per power of two
-      m = int(examples.max()) + 1
+      m = int(mags.examples.max()) + 1
       value_E = np.zeros(size, np.int32)
-      value_E[:held] = np.searchsorted(-values_U[:top], -a[order[:held]])  # values_U descends
+      value_E[:held] = np.repeat(np.arange(top, dtype=np.int32), counts_U[:top])  # each value's distinct index
       example_E = np.full(size, m, np.int32)
-      example_E[:held] = examples[order[:held]]
+      example_E[:held] = mags.top_examples(held)
       groups = (jnp.asarray(value_E), jnp.asarray(example_E))
     curve_K = jnp.asarray(np.asarray(curve_k or (1,), np.float32))  # one k at least: lax.map batches no empty axis
     c_B, hill_BxK = clauset.bootstrap(

@@ -8,7 +8,7 @@ from tailjax.tails import alternatives, bias, coordinates, kernels, verdict
 from tailjax.tails.bootstrap import hill_double_bootstrap
 from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.estimators import pool, stable_alpha
-from tailjax.tails.power_law import compare_families, fit_power_law_tail, hill_plot_ks
+from tailjax.tails.power_law import compare_families, descending, fit_descending, hill_plot_ks
 
 
 def estimate(
@@ -88,7 +88,8 @@ def estimate(
     raise ValueError(f"estimate: k_ratios = {tuple(k_ratios)}; each must be a fraction of n in (0, 0.5]")
   if k_choice not in ("ks", "double_bootstrap"):
     raise ValueError(f"estimate: k_choice = {k_choice!r}; use 'ks' or 'double_bootstrap'")
-  fit = fit_power_law_tail(x, n_boot=n_boot, gof=gof, seed=seed, examples=rows, hill_plot=True)
+  mags = descending(x, rows, "estimate")  # the one sort that the fit, the plot and the bias all read
+  fit = fit_descending(mags, n=n, n_boot=n_boot, gof=gof, seed=seed, hill_plot=True)
   if fit["n_distinct"] < _MIN_DISTINCT:
     raise ValueError(
       f"estimate: |x| takes only {fit['n_distinct']} distinct values; a tail index needs at least {_MIN_DISTINCT} "
@@ -96,14 +97,18 @@ def estimate(
     )
   k = min(fit["n_tail"], n - 1) if k_choice == "ks" else hill_double_bootstrap(x, n_boot=200, seed=seed)["k"]
   alpha_hill = float(kernels.hill(x, k))
-  logs_desc = np.log(np.sort(np.abs(np.asarray(x, np.float64)))[::-1])  # one sort serves the curve and the bias
+  logs_desc = np.log(mags.desc)
   # The Hill plot the verdict reads and the plot drawn from this report: the same k, from the one sort.
   curve_k = hill_plot_ks(n, fit["n_tail"])
   mean_first_k = np.cumsum(logs_desc) / np.arange(1, n + 1)
   curve = 1.0 / (mean_first_k[np.asarray(curve_k) - 1] - logs_desc[np.asarray(curve_k)])  # Hill at each k
   deff = None
   if rows is not None and fit["boot_hill"] is None:  # no resamples: Hill's sd from the design effect instead
-    deff = hill_design_effects(np.abs(np.asarray(x, np.float64)), rows, curve_k)
+    # the examples of the top 3 × n_tail values (what the bootstrap would read); beyond, the last design effect
+    top = min(n, 3 * fit["n_tail"])
+    reached = [kk for kk in curve_k if kk < top] or [curve_k[0]]
+    deff = hill_design_effects(logs_desc[:top], mags.top_examples(top), reached)
+    deff = np.concatenate([deff, np.full(len(curve_k) - len(deff), deff[-1])])
   spread = _resampled_sd(fit["boot_hill"], curve_k, curve, deff)
   fit_k = fit if k_choice == "ks" else None
   boot_curves = None if fit["boot_hill"] is None else fit["boot_hill"]["curves"]
@@ -126,9 +131,9 @@ def estimate(
   # A power law has a plateau where the KS fit puts the tail: Hill barely moves from k*/10 to k*.
   plateau = float(kernels.hill(x, max(k // 10, 10))), alpha_hill
   drift = abs(plateau[0] - plateau[1]) / min(plateau)
-  a_N = np.abs(np.asarray(x))
-  in_tail = a_N >= fit["xmin"]  # ties at x_min stay in the tail
-  alt = alternatives.compare(a_N[in_tail], fit["xmin"], seed=seed, groups=None if rows is None else rows[in_tail])
+  tail_n = fit["n_tail"]  # the first n_tail of the sorted values: every value ≥ x_min, ties at x_min kept
+  groups = None if rows is None else mags.top_examples(tail_n)
+  alt = alternatives.compare(mags.desc[:tail_n], fit["xmin"], seed=seed, groups=groups)
   evidence = verdict.Evidence(
     alt=alt, tail=tail, n=n, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
     flat_loose=flat or verdict.flattest(curve_k, curve), curve=(curve_k, curve),
@@ -221,12 +226,38 @@ def _tilt(ks, alpha, k: int, boot_BxK) -> dict | None:
           "significant": abs(move) > 1.96 * spread}  # fmt: skip
 
 
-def hill_design_effects(a_N, examples_N, ks) -> np.ndarray:
-  """At each k, how much the examples' dependence inflates the variance of Hill's mean log excess over the top k
-  (`alternatives.design_effect` of ln X(i) − ln X(k+1), grouped by example): Hill's sd is α̂/√k times its root."""
-  order = np.argsort(-a_N, kind="stable")
-  logs, groups = np.log(a_N[order]), np.asarray(examples_N)[order]
-  return np.array([alternatives.design_effect(logs[:k] - logs[k], groups[:k]) for k in ks])
+def hill_design_effects(logs_desc, groups_desc, ks) -> np.ndarray:
+  """At each k, how much the examples' dependence inflates the variance of Hill's mean log excess over the top k:
+  `alternatives.design_effect` of d_i = ln X(i) − ln X(k+1), i ≤ k, grouped by example (Hill's sd is α̂/√k times
+  its root). All k at once from running sums: with S_g, n_g the sum of ln X and the count of example g among the
+  top k, D_g = S_g − n_g ln X(k+1), and Σ_g (D_g − n_g d̄)² expands into running Σ S_g², Σ S_g n_g, Σ n_g²."""
+  L = np.asarray(logs_desc, np.float64) - logs_desc[0]  # centred on the largest: the sums stay well-conditioned
+  g = np.asarray(groups_desc)
+  small = g.astype(np.int16) if g.size and g.max() < 2**15 else g  # numpy sorts 16-bit integers by radix
+  by_group = np.argsort(small, kind="stable")  # within each example, its values in descending order
+  Lg, gg = L[by_group], g[by_group]
+  first = np.r_[True, gg[1:] != gg[:-1]]
+  run = np.cumsum(Lg)
+  run_n = np.arange(1, L.size + 1)
+  start = np.maximum.accumulate(np.where(first, np.arange(L.size), 0))
+  s_before, n_before = np.empty(L.size), np.empty(L.size)  # the example's sum and count before each value
+  s_before[by_group] = run - Lg - np.where(start > 0, run[start - 1], 0.0)
+  n_before[by_group] = run_n - 1 - start
+  sum_s2 = np.cumsum(2 * s_before * L + L**2)  # Σ_g S_g² over the top i + 1 values
+  sum_sn = np.cumsum(s_before + n_before * L + L)  # Σ_g S_g n_g
+  sum_n2 = np.cumsum(2 * n_before + 1)  # Σ_g n_g²
+  cum_l, cum_l2 = np.cumsum(L), np.cumsum(L**2)
+  out = []
+  for k in ks:
+    i, t = k - 1, L[k]  # the top k are 0 … k − 1; the threshold is X(k+1)
+    sum_d = cum_l[i] - k * t
+    mean = sum_d / k
+    iid = cum_l2[i] - 2 * t * cum_l[i] + k * t * t - k * mean * mean
+    d2 = sum_s2[i] - 2 * t * sum_sn[i] + t * t * sum_n2[i]  # Σ_g D_g²
+    dn = sum_sn[i] - t * sum_n2[i]  # Σ_g D_g n_g
+    clustered = d2 - 2 * mean * dn + mean * mean * sum_n2[i]
+    out.append(max(clustered / iid, 1.0) if iid > 0 else 1.0)
+  return np.array(out)
 
 
 def tail_index(logs_desc, *, k: int, alpha_hill: float, fit: dict | None, plot=None) -> dict:
