@@ -450,14 +450,17 @@ def test_robust_pooling_invents_no_tail_in_a_scale_mixture(law):
 
 def test_robust_pooling_keeps_a_true_tail_and_its_index():
   """Student-t(3) per-example values under the same scaling: robust pooling keeps the tail (a scale mixture of
-  bounded spread keeps the index), so most verdicts are a power law (12 of 16 seeds measured; others find t(3)'s
-  second-order bend), and where one is claimed its 95% interval, from resampled examples, covers 3."""
-  reports = [tails.estimate(_noise_of_scaled_coordinates("t3", 100 + seed), n_boot=50) for seed in range(4)]
+  bounded spread keeps the index). At 2^18 values t(3)'s slow approach to its power law often leaves a lognormal or
+  stretched exponential that cannot be ruled out (7 of 16 seeds measured are called a power law); where one is
+  claimed, its 95% interval, from resampled examples, covers 3."""
+  reports = [tails.estimate(_noise_of_scaled_coordinates("t3", 100 + seed), n_boot=50) for seed in range(8)]
   power = [r for r in reports if r["category"] == "power law"]
-  assert len(power) >= 2, [r["verdict"] for r in reports]
-  assert all(r["tail_index"]["ci95"][0] <= 3.0 <= r["tail_index"]["ci95"][1] for r in power), [
-    r["verdict"] for r in power
-  ]
+  assert len(power) >= 3, [r["verdict"] for r in reports]
+  covers = [r["tail_index"]["ci95"][0] <= 3.0 <= r["tail_index"]["ci95"][1] for r in power]
+  assert all(covers), [r["verdict"] for r in power]
+  assert all(
+    r["category"] in ("power law", "cannot tell", "not a power law", "power law with cut-off") for r in reports
+  )
   assert all(r["resampled"] == "examples" and r["tail_examples"]["examples"] == 256 for r in reports)
 
 
