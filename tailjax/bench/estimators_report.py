@@ -83,7 +83,7 @@ def verdict_table(cells: dict, size_label: str) -> list[str]:
   ]
   for (name, n), draws in cells.items():
     lines.append(
-      f"| {name} | {n:.3g} ({len(draws)}) | " + " | ".join(_category_cells(draws))
+      f"| {name} | {n:,} ({len(draws)}) | " + " | ".join(_category_cells(draws))
       + f" | {_median([d['alpha'] for d in draws])} |"
     )  # fmt: skip
   return lines
@@ -99,7 +99,7 @@ def coverage_table(cells: dict, truth_of, size_label: str, values_too=False) -> 
   for (name, n), draws in cells.items():
     truth = truth_of(name)
     claimed = [d for d in draws if d["category"] == "power law"]
-    row = f"| {name} | {n:.3g} ({len(draws)}) | " + " | ".join(_category_cells(draws))
+    row = f"| {name} | {n:,} ({len(draws)}) | " + " | ".join(_category_cells(draws))
     row += f" | {_covered(claimed, 'ci', truth)} | {_median([d['ci'][1] - d['ci'][0] for d in claimed])}"
     row += f" | {_covered(claimed, 'fit_ci', truth)} | {_median([d['fit_ci'][1] - d['fit_ci'][0] for d in claimed])}"
     row += f" | {_covered(draws, 'ci', truth)}"
@@ -143,12 +143,12 @@ def estimator_tables(plan, log=print) -> list[str]:
 def _false_power_laws(cells: dict) -> str:
   shares = {key: np.mean([d["category"] == "power law" for d in draws]) for key, draws in cells.items()}
   worst = max(shares, key=shares.get)
-  over = [f"{name} at {n:.3g} ({shares[name, n]:.0%})" for name, n in shares if shares[name, n] > 0.05]
+  over = [f"{name} at n = {n:,} ({shares[name, n]:.0%})" for name, n in shares if shares[name, n] > 0.05]
   total = sum(sum(d["category"] == "power law" for d in draws) for draws in cells.values())
   draws = sum(len(v) for v in cells.values())
   return (
     f"{total} of {draws} draws over {len(cells)} cells are called a power law; the most in one cell is "
-    f"{shares[worst]:.0%} ({worst[0]} at {worst[1]:.3g})" + (f"; above 5%: {', '.join(over)}" if over else "")
+    f"{shares[worst]:.0%} ({worst[0]} at n = {worst[1]:,})" + (f"; above 5%: {', '.join(over)}" if over else "")
   )
 
 
@@ -160,7 +160,7 @@ def _coverage(cells: dict, truth_of) -> str:
       share = np.mean([_covers(d["ci"], truth_of(name)) for d in claimed])
       rows.append(share)
       if share < 0.85:
-        short.append(f"{name} at {n:.3g} ({_covered(claimed, 'ci', truth_of(name))})")
+        short.append(f"{name} at n = {n:,} ({_covered(claimed, 'ci', truth_of(name))})")
   claimed = sum(sum(d["category"] == "power law" for d in v) for v in cells.values())
   return (
     f"{claimed} of {sum(len(v) for v in cells.values())} draws are called a power law; in {len(rows) - len(short)} "
@@ -177,7 +177,7 @@ def _width_cost(cells: dict) -> str:
       if claimed:
         wide = np.median([d["ci"][1] - d["ci"][0] for d in claimed])
         boot = np.median([d["fit_ci"][1] - d["fit_ci"][0] for d in claimed])
-        parts.append(f"{wide:.3g} against {boot:.3g} at n = {n:.3g} ({wide / boot:.1f}×)")
+        parts.append(f"{wide:.3g} against {boot:.3g} at n = {n:,} ({wide / boot:.1f}×)")
   return "; ".join(parts)
 
 
