@@ -24,6 +24,7 @@ STEADY_RATIO = 2.0  # over the plot, and whose flat stretch (if any) is its last
 MIN_TAIL = 100  # fewer tail points than this cannot tell a power law from a lognormal (Clauset et al. 2009, §5)
 MIN_EXAMPLES = 20  # a tail carried by fewer examples (effective number) than this gives no index
 BODY = 0.1  # a tail of more than this fraction of the sample is read from its body as much as from its tail
+STABLE_BELOW = 1.95  # a stable index below this, beside a tail index above 2, is worth a clause
 
 CATEGORIES = (
   "power law",  # the verdict begins "power-law tail"
@@ -188,6 +189,11 @@ def decide(e: Evidence) -> tuple[str, str]:
     else "interval from resampled values"
   )
   ci = t["ci95"]
+  if ci[0] > 2 and e.stable_index < STABLE_BELOW:  # the two conventions disagree: say what each would mean
+    body += (
+      f"; the stable index ({e.stable_index:.2f}) is below 2 while the tail index is above: were the values α-stable, "
+      "their tail index would equal the stable index, and this tail would be an intermediate range short of it"
+    )
   return "power law", (
     f"power-law tail, tail index α = {t['alpha']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] (pdf exponent "
     f"{t['alpha'] + 1:.2f} [{ci[0] + 1:.2f}, {ci[1] + 1:.2f}], Clauset's and the powerlaw package's α; stable index "
