@@ -226,8 +226,8 @@ HOW = """\
 How to read the verdict tables: the category shares per cell (`·` for none), then, where the verdict is "power
 law", how often the reported 95% interval covers the truth, its median width, and the same for the bootstrap of the
 whole fit alone (before the interval is widened to every k of the Hill plot's plateau from k/10, or k/100, to k).
-"Covers, any verdict" counts every draw's interval, whatever it concluded. The per-example rows are [m, d] arrays, pooled the
-default (robust) way unless the row says raw; their interval resamples whole examples."""
+"Covers, any verdict" counts every draw's interval, whatever it concluded. The per-example rows are [m, d] arrays,
+pooled the default (robust) way unless the row says raw; their interval resamples whole examples."""
 
 
 def main():
