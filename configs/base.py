@@ -109,7 +109,7 @@ def get_config():
   c.measure.estimators = ("hill", "pickands", "moments_xi", "stable_mohammadi")  # which rows alpha.csv gets
   c.measure.seeds = ()  # measure only the lanes of these seeds (() = every lane; ~1 s a lane with its verdict)
   c.measure.verdict = True  # also the full tails.estimate verdict per group at the last measurement (~0.5 s each)
-  c.measure.n_boot = 200  # resamples of the whole Clauset fit behind each robust verdict's interval (0 = asymptotic)
+  c.measure.n_boot = 200  # resamples of whole examples behind each robust verdict's interval (0 = asymptotic)
 
   c.checkpoint = ml_collections.ConfigDict()
   c.checkpoint.every = 500  # save the row state every this many steps (0 = never)

@@ -91,7 +91,8 @@ def test_group_estimates_rows_say_which_alpha():
   rows = estimates.estimate_groups(per_example.per_example_noise(loss, params, examples), k_ratios=(0.1,))
   by = {(r["group"], r["estimator"]): r for r in rows}
   assert set(by) == {(g, e) for g in ("W_in", "W_out") for e in ("hill", "pickands", "moments_xi", "stable_mohammadi")}
-  assert by[("W_out", "hill")]["which"] == "tail index"
+  assert by[("W_out", "hill")]["which"].startswith("tail index (Hill's alpha; pdf exponent = 1 + value)")
+  assert by[("W_out", "stable_mohammadi")]["which"] == "stable index in (0, 2]"
   assert 0 < by[("W_out", "stable_mohammadi")]["value"] <= 2.0
   # padded to a power of two inside one compiled program, the same Hill as on the robustly scaled sample itself
   robust, _ = estimates.scaled(per_example.per_example_noise(loss, params, examples).noise_MxS["W_out"], "robust")

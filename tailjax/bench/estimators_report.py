@@ -190,7 +190,8 @@ def _coverage(cells: dict, truth_of) -> str:
 
 def _categories(cells: dict, category: str) -> str:
   return ", ".join(
-    f"m = {n}: {sum(d['category'] == category for d in draws)}/{len(draws)}" for (_, n), draws in cells.items()
+    f"{name}, m = {n}: {sum(d['category'] == category for d in draws)}/{len(draws)}"
+    for (name, n), draws in cells.items()
   )
 
 

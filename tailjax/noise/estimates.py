@@ -22,9 +22,9 @@ from tailjax.noise.per_example import Noise
 from tailjax.tails import coordinates, kernels
 
 POOLINGS = ("robust", "raw")
-WHICH_ALPHA = {
-  "hill": "tail index",
-  "pickands": "tail index",
+WHICH_ALPHA = {  # alpha.csv's `which`: the convention of each estimator's value (docs/science.md §1)
+  "hill": "tail index (Hill's alpha; pdf exponent = 1 + value)",
+  "pickands": "tail index (Hill's alpha; pdf exponent = 1 + value)",
   "moments_xi": "extreme-value index xi (<= 0: no power-law tail)",
   "stable_mohammadi": "stable index in (0, 2]",
 }
