@@ -58,7 +58,7 @@ def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path):
 def test_power_law_share_counts_verdicts_at_the_last_measurement():
   from tailjax.analysis import compare_runs
 
-  v = lambda step, group, text: {"step": str(step), "group": group, "verdict": text}
-  rows = [v(100, "all ffn", "power-law tail, α = 2"), v(200, "all ffn", "power-law tail, α = 3"),
-          v(200, "all ffn", "no power-law tail: Hill drifts"), v(200, "block_0/mlp/fc", "power-law tail")]  # fmt: skip
-  assert compare_runs.power_law_share(rows) == {"power_law_verdicts_ffn": "1/2"}
+  v = lambda step, group, category: {"step": str(step), "group": group, "category": category}
+  rows = [v(100, "all ffn", "power law"), v(200, "all ffn", "power law"), v(200, "all ffn", "power law with cut-off"),
+          v(200, "all ffn", "no plateau"), v(200, "block_0/mlp/fc", "power law")]  # fmt: skip
+  assert compare_runs.power_law_share(rows) == {"power_law_verdicts_ffn": "1/3"}
