@@ -75,6 +75,11 @@ def test_anderson_darling_matches_scipy_and_monte_carlo():
     mc = st.goodness_of_fit(st.norm, x[:, j], statistic="ad", n_mc_samples=2000, random_state=j).pvalue
     assert p[j] == pytest.approx(mc, abs=0.04)  # 4 Monte Carlo standard errors at p = ½
   assert kurt[3] == pytest.approx(st.kurtosis(x[:, 3]), rel=1e-4)
+  # the same column at the spread of some attention gradients (1e-11, 1e-30): float32 squares of it underflow, the
+  # statistics do not change
+  tiny = np.stack([x[:, 3], 1e-11 * x[:, 3], 1e-30 * x[:, 3]], axis=1).astype(np.float32)
+  a_t, _, kurt_t, ok_t = (np.asarray(v) for v in tails.anderson_darling(tiny))
+  assert ok_t.all() and np.allclose(a_t, a[3], rtol=1e-4) and np.allclose(kurt_t, kurt[3], rtol=1e-4)
 
 
 def test_anderson_darling_p_values_are_uniform_under_the_null():

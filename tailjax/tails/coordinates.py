@@ -33,6 +33,8 @@ def anderson_darling(x_MxD):
   x = jnp.sort(x_MxD.astype(jnp.float32), axis=0)
   m = x.shape[0]
   d = x - jnp.mean(x, axis=0)
+  top = jnp.max(jnp.abs(d), axis=0)
+  d = d / jnp.where(top > 0, top, 1.0)  # both statistics are scale-free; so the squares of tiny spreads do not underflow
   var = jnp.sum(d**2, axis=0) / (m - 1)
   ok = var > 0
   z = d / jnp.sqrt(jnp.where(ok, var, 1.0))
@@ -53,8 +55,8 @@ def anderson_darling(x_MxD):
       ),
     ),
   )
-  m2 = jnp.mean(d**2, axis=0)
-  kurt = jnp.mean(d**4, axis=0) / jnp.where(ok, m2, 1.0) ** 2 - 3.0
+  # m₄/m₂² from the standardised column (z = d / sd, m₂ = var (m − 1)/m)
+  kurt = jnp.mean(z**4, axis=0) * (m / (m - 1)) ** 2 - 3.0
   return a, jnp.where(ok, jnp.clip(p, 0.0, 1.0), 1.0), jnp.where(ok, kurt, jnp.nan), ok
 
 
