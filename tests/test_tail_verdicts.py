@@ -155,6 +155,9 @@ def test_a_tail_carried_by_few_examples_gives_no_index():
   assert r["category"] == "few examples" and ex["effective"] < verdict.MIN_EXAMPLES and ex["examples"] == 64
   assert r["verdict"].startswith("no index: the tail is carried by") and "tail index α =" not in r["verdict"]
   assert "no index" in r["tail_index"]["note"]
+  assert r["indices"]["tail_index"] is None and r["indices"]["pdf_exponent"] is None  # no index in any convention
+  one = tails.estimate(x[:1], n_boot=20, pooling="raw")  # one example: no per-coordinate view (it needs m values), and no index
+  assert one["category"] == "few examples" and one["per_coordinate"] is None
 
 
 def test_examples_for_a_one_dimensional_sample_are_the_rows_of_the_array():
@@ -182,6 +185,17 @@ def test_a_stretch_that_varies_beyond_its_resampled_spread_is_no_plateau():
   assert verdict.flattest(ks, drift) == {"k_lo": 50, "k_hi": 50_000, "alpha_lo": 4.1, "alpha_hi": 4.96}
   assert verdict.flattest(ks, drift, sd=np.full(16, 0.02)) is None  # a spread this small makes it a drift …
   assert verdict.flattest(ks, drift, sd=np.full(16, 0.3)) is not None  # … one this large leaves it within the noise
+
+
+def test_flat_around_the_chosen_k_is_judged_there():
+  """A plot whose widest ±10% stretch is a noisy start (k = 50–8,000, centred above the truth) may still be flat
+  from k/10 to k far beyond it: that is the stretch that decides whether Hill is a plateau at k."""
+  ks = np.geomspace(50, 100_000, 20).astype(int)
+  alpha = np.where(ks < 8_000, 2.5, 2.0)
+  assert verdict.flattest(ks, alpha)["k_hi"] < 100_000
+  around = verdict.flat_between(ks, alpha, np.full(20, 0.05), 10_000, 100_000)
+  assert around == {"k_lo": 10_000, "k_hi": 100_000, "alpha_lo": 2.0, "alpha_hi": 2.0}
+  assert verdict.flat_between(ks, alpha, None, 500, 100_000) is None  # across the step: 2.0 to 2.5 is beyond ±10%
 
 
 def test_a_steady_drift_across_the_plot_is_never_a_power_law():

@@ -34,7 +34,7 @@ def anderson_darling(x_MxD):
   m = x.shape[0]
   d = x - jnp.mean(x, axis=0)
   top = jnp.max(jnp.abs(d), axis=0)
-  d = d / jnp.where(top > 0, top, 1.0)  # both statistics are scale-free; so the squares of tiny spreads do not underflow
+  d = d / jnp.where(top > 0, top, 1.0)  # both statistics are scale-free: tiny spreads' squares must not underflow
   var = jnp.sum(d**2, axis=0) / (m - 1)
   ok = var > 0
   z = d / jnp.sqrt(jnp.where(ok, var, 1.0))
@@ -69,6 +69,9 @@ def benjamini_hochberg(p_D, level: float = LEVEL) -> np.ndarray:
   if below.any():
     reject[order[: int(np.flatnonzero(below)[-1]) + 1]] = True
   return reject
+
+
+MIN_EXAMPLES = 8  # below this many examples a coordinate's normality test has no power (and Stephens' p no table)
 
 
 def summarize(parts, max_coordinates: int = MAX_COORDINATES, seed: int = 0) -> dict:

@@ -67,7 +67,7 @@ def estimate(
         f"estimate: examples has shape {examples.shape} for x of shape {np.shape(x)}; pass one label per value of a "
         "1-D x (an [m, d] x resamples its rows without them)"
       )
-  if np.ndim(x) >= 2 and per_coordinate is None:  # each coordinate over the N examples, beside the pooled view
+  if np.ndim(x) >= 2 and per_coordinate is None and np.shape(x)[0] >= coordinates.MIN_EXAMPLES:  # beside the pool
     per_coordinate = coordinates.summarize([np.reshape(np.asarray(x), (np.shape(x)[0], -1))])
   x, columns_dropped, rows = pool(x, pooling, "estimate")
   rows = examples if examples is not None else rows
@@ -115,6 +115,9 @@ def estimate(
   tail = tail_index(logs_desc, k=k, alpha_hill=alpha_hill, fit=fit_k, plot=(curve_k, curve, spread, boot_curves))
   xi = float(kernels.moments(x, k))
   flat = verdict.flattest(curve_k, curve, spread)
+  lo = [kk for kk in curve_k if kk >= max(k // 10, verdict.FLAT_FROM)]
+  hi = [kk for kk in curve_k if kk <= k]
+  around_k = verdict.flat_between(curve_k, curve, spread, lo[0], hi[-1]) if lo and hi and lo[0] < hi[-1] else None
   k_of = {r: max(int(r * n), 1) for r in k_ratios}
   per_ratio = {
     r: {
@@ -135,7 +138,7 @@ def estimate(
   groups = None if rows is None else mags.top_examples(tail_n)
   alt = alternatives.compare(mags.desc[:tail_n], fit["xmin"], seed=seed, groups=groups)
   evidence = verdict.Evidence(
-    alt=alt, tail=tail, n=n, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat,
+    alt=alt, tail=tail, n=n, k=k, k_choice=k_choice, xi=xi, se_xi=se_xi, drift=drift, flat=flat, around_k=around_k,
     flat_loose=flat or verdict.flattest(curve_k, curve), curve=(curve_k, curve),
     steady=verdict.steady_drift(curve_k, curve, flat), discrete=fit["discrete"], tail_examples=fit["tail_examples"],
     stable_index=stable["ecf"],
@@ -175,9 +178,9 @@ def estimate(
     "tail_examples": fit["tail_examples"],
     "per_coordinate": per_coordinate,
     "category": category,
-    "indices": {  # the one tail in each convention; the first two are an index only where category is "power law"
-      "tail_index": tail["alpha"],
-      "pdf_exponent": tail["alpha"] + 1,
+    "indices": {  # the one tail in each convention; the first two only where the category is "power law"
+      "tail_index": tail["alpha"] if category == "power law" else None,
+      "pdf_exponent": tail["alpha"] + 1 if category == "power law" else None,
       "stable_index": stable["ecf"],
     },
     "which_alpha": WHICH_ALPHA,
@@ -189,7 +192,10 @@ def estimate(
     sentence += f"; best family {fam['best']} ({others})"
   report["verdict"] = sentence
   if category != "power law":
-    tail["note"] = "no power-law tail in the verdict: alpha and ci95 are Hill's numbers at the chosen k, no index"
+    tail["note"] = (
+      "no power-law tail in the verdict, so no index: alpha and ci95 are what the estimator reads at the chosen k "
+      "(bias-reduced where `bias` says so; plain Hill is under report['hill'])"
+    )
   return report
 
 

@@ -49,6 +49,7 @@ class Evidence(typing.NamedTuple):
   se_xi: float
   drift: float
   flat: dict | None
+  around_k: dict | None  # the plotted stretch from k/10 (at least FLAT_FROM) to k, where it is flat (`flat_between`)
   flat_loose: dict | None  # the flattest stretch by the ±FLAT rule alone (no resampled-spread check)
   curve: tuple
   steady: bool
@@ -78,6 +79,22 @@ def flattest(ks, alpha, sd=None, z: float = FLAT_Z) -> dict | None:
   return best
 
 
+def flat_between(ks, alpha, sd, k_lo: int, k_hi: int, z: float = FLAT_Z) -> dict | None:
+  """The stretch of the Hill plot from k_lo to k_hi (plotted k), where it is flat by `flattest`'s two rules (within
+  ±FLAT of its middle, and within z·sd of one common value); None where it is not."""
+  ks, alpha = np.asarray(ks, float), np.asarray(alpha, float)
+  sd = np.full_like(alpha, np.inf) if sd is None else np.asarray(sd, float)
+  pick = (ks >= k_lo) & (ks <= k_hi)
+  a, s = alpha[pick], sd[pick]
+  if a.size < 2 or not np.isfinite(a).all():
+    return None
+  mid = 0.5 * (a.max() + a.min())
+  drifts = np.isfinite(s).all() and np.max(a - z * s) > np.min(a + z * s) + 1e-12 * mid
+  if a.max() - a.min() > 2 * FLAT * mid or drifts:
+    return None
+  return {"k_lo": int(k_lo), "k_hi": int(k_hi), "alpha_lo": float(a.min()), "alpha_hi": float(a.max())}
+
+
 def steady_drift(ks, alpha, flat) -> bool:
   """Whether the Hill plot drifts steadily across its whole range: α̂ rank-correlated with ln k beyond ±STEADY,
   changing by a factor ≥ STEADY_RATIO, with no flat stretch or only one at the plot's large-k end (where a steady
@@ -95,6 +112,15 @@ def steady_drift(ks, alpha, flat) -> bool:
 
 def decide(e: Evidence) -> tuple[str, str]:
   """(category, verdict sentence)."""
+  category, sentence = _decide(e)
+  if category not in ("power law", "few examples") and e.k > BODY * e.n:
+    sentence += (
+      f"; the tail read holds {e.k} of {e.n} values, beyond a tenth: its numbers read the body as much as the tail"
+    )
+  return category, sentence
+
+
+def _decide(e: Evidence) -> tuple[str, str]:
   how = "KS" if e.k_choice == "ks" else "double bootstrap"
   hill = f"Hill α = {e.tail['hill']:.2f} at k = {e.k} chosen by {how}"
   if e.discrete:  # integer data: the discrete fit's index is the one to quote, whatever the category
@@ -154,6 +180,8 @@ def decide(e: Evidence) -> tuple[str, str]:
     and e.flat["k_lo"] <= first[0]
     and e.flat["k_hi"] >= last[-1]
   )
+  if not flat_at_k and e.around_k is not None:  # the widest flat stretch lies elsewhere, but around k it is flat too
+    flat_at_k, where = True, f"Hill flat at {stretch(e.around_k)}"
   if e.steady:
     return "no plateau", (
       f"no power-law tail (the Hill plot drifts steadily across k = {ks[0]}–{ks[-1]}, from {alpha[0]:.1f} to "
