@@ -15,7 +15,7 @@ PUBLIC = {
   "noise_report": "tailjax.custom.report",
   "NoiseCallback": "tailjax.custom.report",
   "NoiseReport": "tailjax.custom.report",
-  "Task": "tailjax.custom.task",
+  "Task": "tailjax.tasks.base",
   "train_rows": "tailjax.custom.rows",
   "default_config": "tailjax.custom.settings",
 }

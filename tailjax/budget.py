@@ -19,6 +19,8 @@ import dataclasses
 
 import ml_collections
 
+from tailjax import tasks
+
 KINDS = {"steps": ("steps",), "tokens": ("tokens",), "both": ("steps", "tokens")}
 
 
@@ -29,12 +31,12 @@ def kinds(cfg) -> tuple[str, ...]:
 
 def tokens_per_step(cfg, batch_size: int) -> int:
   """What one optimizer step consumes: B·T tokens for a language model, B examples for every other model."""
-  return batch_size * cfg.data.seq_len if cfg.model.name == "transformer" else batch_size
+  return batch_size * tasks.tokens_per_example(cfg)
 
 
 def unit_name(cfg) -> str:
   """ "tokens" for a language model, "examples" for the others (what train.tokens counts)."""
-  return "tokens" if cfg.model.name == "transformer" else "examples"
+  return tasks.unit(cfg)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""FLOPs of one training step of one lane, from the config (issue 17): what achieved FLOP/s and MFU are computed from.
+"""Matmul FLOPs of the study's models, from the config: each task's `flops_per_example` (tailjax/tasks/), from which
+achieved FLOP/s and MFU are computed.
 
 Counted are the matrix products, 2 FLOPs per multiply-add, forward and backward (backward = 2 × forward, the usual
 6·N·tokens rule plus attention, less the input gradient of a first layer that reads the data): elementwise work
 (LayerNorm, GELU, softmax, the optimizer) is left out, as MFU conventionally does. tests/test_flops.py checks the
 count against XLA's own (`compiled.cost_analysis()`), which does include the elementwise work: XLA counts 1.03–1.06×
-ours for the transformer and the image models at the tested shapes. Every model of tailjax has a count. Jax-free.
+ours for the transformer and the image models at the tested shapes. Jax-free.
 """
 
 import math
@@ -51,22 +52,6 @@ def image_forward_per_example(cfg, n_classes: int) -> tuple[float, float]:
   block = 8 * d * d + 4 * m.mlp_ratio * d * d + 4 * n * d  # per token
   embed = 2 * m.patch_size**2 * c * d * n
   return embed + depth * block * n + 2 * d * n_classes, embed
-
-
-def train_step(cfg, vocab_size: int, batch_size: int) -> float | None:
-  """FLOPs of one optimizer step of one lane (forward + backward over B examples); None for a model not counted.
-  `vocab_size` is V for text and the number of classes for images."""
-  name = cfg.model.name
-  if name == "transformer":
-    return 3 * transformer_forward_per_token(cfg, vocab_size) * batch_size * cfg.data.seq_len
-  if name in ("mlp", "cnn", "vit"):  # backward: the weights' gradient everywhere, the inputs' after the first layer
-    total, first = image_forward_per_example(cfg, vocab_size)
-    return (3 * total - first) * batch_size
-  if name == "ffn":  # y = W_out relu(W_in x): two d × hidden products per example, x the data
-    return 5 * 2 * cfg.model.d_model * int(cfg.model.mlp_ratio * cfg.model.d_model) * batch_size
-  if name == "quadratic":  # per example: the gradient Hθ + √h ⊙ ξ and the loss, a few FLOPs per coordinate
-    return 6 * cfg.model.d_model * batch_size
-  return None
 
 
 # Dense bf16 tensor-core peaks in FLOP/s, from the vendors' data sheets (the dense figure, not the 2:4-sparsity one),

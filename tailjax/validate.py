@@ -8,7 +8,7 @@ import difflib
 import math
 import numbers
 
-from tailjax import budget, data, models, noise, training
+from tailjax import budget, data, models, noise, tasks, training
 from tailjax.errors import UserError
 
 
@@ -82,7 +82,7 @@ def config(c) -> None:
       f"{tuple(c.sweep.seeds)!r}); pick from sweep.seeds, or () to measure every lane"
     )
   _data(c.data)
-  _pairing(c)
+  tasks.check(c)  # the model trains on its own data, and its own fields are valid
   model(c.model)
   _transfer(c)
   for name in ("output.plots", "output.tensorboard"):
@@ -150,7 +150,7 @@ def _budget(c) -> None:
                       "give one: --config.optim.warmup_steps=0 to warm up over tokens")  # fmt: skip
   if c.train.budget == "steps":
     return
-  unit = "tokens" if c.model.name == "transformer" else "examples"
+  unit = tasks.unit(c)
   if not _is_int(c.train.tokens) or c.train.tokens <= 0:
     raise UserError(f"train.budget={c.train.budget!r} needs train.tokens, the {unit} every row sees, got "
                     f"{c.train.tokens!r}; pass e.g. --config.train.tokens=10_000_000")  # fmt: skip
@@ -210,7 +210,7 @@ def _measure(m) -> None:
 
 
 def _data(d) -> None:
-  _choice("data.name", d.name, (*data.TEXT, *data.IMAGES, data.TASK))
+  _choice("data.name", d.name, (*data.TEXT, *data.IMAGES, *data.DRAWN, data.TASK))
   if d.path and d.name not in data.READS_PATH:
     raise UserError(
       f"data.path={d.path!r} is not read for data.name={d.name!r} (only {', '.join(data.READS_PATH)} read files); "
@@ -219,41 +219,8 @@ def _data(d) -> None:
   _choice("data.upstream", d.upstream, data.UPSTREAM_LAWS)
   _choice("data.noise", d.noise, data.NOISE_LAWS)
   _in_range("data.spectrum_power", d.spectrum_power, 0, 10)
-  if d.name == "noisy_quadratic" and d.noise == "student_t" and not (_is_number(d.noise_param) and d.noise_param > 2):
-    raise UserError(f"data.noise_param = {d.noise_param!r}: Student-t noise needs ν > 2 (a finite variance); pass "
-                    "--config.data.noise_param=3 (say), or data.noise=stable for infinite variance")  # fmt: skip
-  if d.name == "noisy_quadratic" and d.noise == "stable" and not (_is_number(d.noise_param) and 0 < d.noise_param <= 2):
-    raise UserError(f"data.noise_param = {d.noise_param!r}: a stable law's α lies in (0, 2]; pass "
-                    "--config.data.noise_param=1.5 (say)")  # fmt: skip
   _choice("data.source", d.source, data.SOURCES)
   _in_range("data.val_fraction", d.val_fraction, 0, 1, closed_low=False)
-
-
-def _pairing(c) -> None:
-  """Models and data that only go together."""
-  image_model, image_data = c.model.name in models.IMAGE_MODELS, c.data.name in data.IMAGES
-  if image_model != image_data:
-    raise UserError(
-      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the image models "
-      f"({', '.join(models.IMAGE_MODELS)}) train on image data ({', '.join(data.IMAGES)}) and the transformer on "
-      "text; set both, as configs/phase3c.py does"
-    )
-  if (c.model.name == "quadratic") != (c.data.name == "noisy_quadratic"):
-    raise UserError(
-      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the noisy quadratic model draws its own noise; "
-      "set both --config.model.name=quadratic and --config.data.name=noisy_quadratic (or neither), as configs/nqm.py "
-      "does"
-    )
-  if (c.model.name == models.TASK) != (c.data.name == data.TASK):
-    raise UserError(
-      f"model.name={c.model.name!r} with data.name={c.data.name!r}: a task is your own model and data together; "
-      "tailjax.train_rows(task, ...) sets both to 'task'"
-    )
-  if (c.model.name == "ffn") != (c.data.name == "injected"):
-    raise UserError(
-      f"model.name={c.model.name!r} with data.name={c.data.name!r}: the FFN of experiment 1.1 trains on injected "
-      "gradients only; set both --config.model.name=ffn and --config.data.name=injected (or neither)"
-    )
 
 
 def model(m) -> None:
@@ -267,8 +234,6 @@ def model(m) -> None:
     _integer("model.patch_size", m.patch_size)
   if m.name == "ffn":
     _positive("model.mlp_ratio", m.mlp_ratio, "ratio")
-  if m.name == "quadratic" and not _is_number(m.theta0):
-    raise UserError(f"model.theta0 must be a finite number, got {m.theta0!r}; pass --config.model.theta0=1.0")
   if m.name in ("transformer", "vit") and (m.n_heads <= 0 or m.d_model % m.n_heads):
     raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
   if m.name == "transformer":
@@ -298,29 +263,12 @@ def _distributed(c) -> None:
                     "pass --config.distributed.coordinator=HOST:PORT too (process 0's address)")  # fmt: skip
 
 
-def against_data(c, corpus) -> None:
-  """Checks that need the corpus: every batch must fit in the training split."""
+def against_data(c, task) -> None:
+  """Checks that need the task's data: every batch must fit in its distinct training examples."""
   biggest = max(c.sweep.batch_sizes)
-  if c.model.name == models.TASK:
-    if biggest > corpus.n_train:
-      raise UserError(f"batch size {biggest} is larger than the {corpus.n_train} training examples of task "
-                      f"{corpus.name}; use smaller sweep.batch_sizes or more training data")  # fmt: skip
-    return
-  if hasattr(corpus, "train_x"):  # images
-    if biggest > corpus.n_train:
-      raise UserError(f"batch size {biggest} is larger than the {corpus.n_train} training images of {corpus.name}; "
-                      "use smaller sweep.batch_sizes or more data.image_examples")  # fmt: skip
-    if c.model.name == "vit" and corpus.train_x.shape[1] % c.model.patch_size:
-      raise UserError(f"model.patch_size={c.model.patch_size} does not divide the {corpus.train_x.shape[1]}-pixel "
-                      f"images of {corpus.name}; pick a divisor")  # fmt: skip
-    return
-  windows = len(corpus.train_T) - c.data.seq_len
-  if biggest > windows:
-    raise UserError(
-      f"batch size {biggest} is larger than the {windows} distinct windows of length "
-      f"{c.data.seq_len} in the training split of {corpus.name}; use smaller "
-      "sweep.batch_sizes or data.seq_len, or more data"
-    )
+  if task.n_train is not None and biggest > task.n_train:
+    raise UserError(f"batch size {biggest} is larger than the {task.n_train} {task.examples_name}; use smaller "
+                    f"sweep.batch_sizes or {task.more_data}")  # fmt: skip
 
 
 def measure_steps(c) -> list[int]:

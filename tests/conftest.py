@@ -26,7 +26,9 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 from configs import base  # noqa: E402
-from tailjax.data import loader, text
+from tailjax import tasks  # noqa: E402
+from tailjax.data import loader  # noqa: E402
+from tailjax.tasks import base as task_base  # noqa: E402
 from tailjax.training import engine  # noqa: E402
 from tailjax.training.lanes import Lanes
 
@@ -69,7 +71,7 @@ def tiny_config():
   return c
 
 
-_CORPORA = {}
+_CORPORA, _TASKS = {}, {}
 
 
 def corpus_of(cfg):
@@ -79,14 +81,22 @@ def corpus_of(cfg):
   return _CORPORA[key]
 
 
+def task_of(cfg):
+  """The built-in task of `cfg` (`tasks.build`), built once per model and data section."""
+  key = task_base.config_identity("", cfg)
+  if key not in _TASKS:
+    _TASKS[key] = tasks.build(cfg)
+  return _TASKS[key]
+
+
 def run_row(cfg, table, steps, batch_size=4):
   """Trains the lanes of `table` for `steps` steps in one chunk; returns (metrics, val_loss_R, state)."""
-  corpus = corpus_of(cfg)
-  row = engine.Row.create(cfg, corpus.vocab_size, batch_size)
+  task = task_of(cfg)
+  row = engine.Row.create(cfg, task, batch_size)
   lanes = Lanes.from_table(table)
-  vb = text.eval_windows(corpus.val_T, cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
+  vb = task.validation_batches(cfg.eval.batches, cfg.eval.batch_size)
   state = row.init_state(lanes)
-  state, metrics, val_R = row.run_chunk(state, lanes, jax.device_put(corpus.train_T), vb, steps)
+  state, metrics, val_R = row.run_chunk(state, lanes, jax.device_put(task.train_data), vb, steps)
   return jax.device_get(metrics), jax.device_get(val_R), state
 
 

@@ -16,9 +16,11 @@ import optax
 import pytest
 
 import tailjax
-from tailjax.custom.task import Task, TaskData
+from tailjax import tasks
 from tailjax.data import images
 from tailjax.models import vision
+from tailjax.tasks import user
+from tailjax.tasks.base import Task
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table
 from tests.conftest import REPO, tiny_config
@@ -161,26 +163,24 @@ def _cnn_config():
 
 
 def test_task_row_equals_the_registry_row():
-  """The registry's CNN on the digits, once as the study's model and once as a user's Task with the same init,
-  loss and data: the row trains to the same losses (the engine treats a task as it treats its own models)."""
+  """The registry's CNN on the digits, once as the built-in task and once as a user's Task with the same init, loss
+  and data: the row trains to the same losses (the engine treats a user's task as it treats its own)."""
   cfg = _cnn_config()
-  (tx, ty), (vx, vy) = _digits()
+  cfg.data.image_examples = 240
+  builtin = tasks.build(cfg)
   module = vision.CNN(10, 8, 1, vision.resolve_conv("auto", "cpu"))
 
   def loss(params, batch):
     return optax.softmax_cross_entropy_with_integer_labels(module.apply({"params": params}, batch[0]), batch[1]).mean()
 
-  task = Task(
-    "cnn_as_task", lambda key: module.init(key, jnp.zeros((1, 16, 16, 1)))["params"], loss, (tx, ty), (vx, vy)
-  )
+  init = lambda key: module.init(key, jnp.zeros((1, 16, 16, 1)))["params"]
+  mine = user.prepare(Task("cnn_as_task", init, loss, builtin.train_data, builtin.val_data))
   lanes = Lanes.from_table(lane_table([1e-3, 1e-2], (1.0,), (0.0,), (0, 1), [(0.999, 0.999)]))
-  ours = images.Images("digits", tx, ty, vx, vy, 10, {})
   out = []
-  for row, data in ((engine.Row.create(cfg, 10, 8), ours), (engine.Row.create(_task_config(cfg), 0, 8, task=task),
-                                                             TaskData.create(task))):  # fmt: skip
-    train = jax.device_put(data.device_train())
-    val = data.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
-    state, metrics, val_R = row.run_chunk(row.init_state(lanes), lanes, train, val, 10)
+  for c, task in ((cfg, builtin), (_task_config(cfg), mine)):
+    row = engine.Row.create(c, task, 8)
+    val = task.validation_batches(cfg.eval.batches, cfg.eval.batch_size)
+    state, metrics, val_R = row.run_chunk(row.init_state(lanes), lanes, jax.device_put(task.train_data), val, 10)
     out.append((np.asarray(metrics["loss"]), np.asarray(val_R)))
   np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-5)
   np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-5)

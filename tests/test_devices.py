@@ -19,10 +19,9 @@ FOUR_DEVICES = textwrap.dedent(
   """
   import json, sys
   import jax, numpy as np
-  from tests.conftest import tiny_config, corpus_of
+  from tests.conftest import tiny_config, task_of
   from tailjax.training import checkpoint, engine, sweep
   from tailjax.training.lanes import Lanes, lane_table, pad_lanes
-  from tailjax.data import loader, text
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
   out = {}
@@ -49,14 +48,14 @@ FOUR_DEVICES = textwrap.dedent(
 
   # A row of 3 lanes at B = 8 on a 2 x 2 mesh (lanes padded to 4 over 2 devices, each batch over 2) against one
   # device, one chunk with clipping active: the same steps, to float rounding.
-  corpus = corpus_of(cfg)
+  task = task_of(cfg)
   table3 = lane_table((1e-3, 3e-3, 1e-2), (0.5,), 0.01, (0,))
   runs = {}
   for lanes_on, split in ((1, 1), (2, 2)):
-    row = engine.Row.create(cfg, corpus.vocab_size, 8, lanes_on, batch_devices=split)
+    row = engine.Row.create(cfg, task, 8, lanes_on, batch_devices=split)
     lanes = row.shard(Lanes.from_table(pad_lanes(table3, lanes_on)))
-    vb = row.replicate(text.eval_windows(corpus.val_T, 2, 4, 16))
-    state, metrics, val = row.run_chunk(row.init_state(lanes), lanes, row.replicate(corpus.train_T), vb, 10)
+    vb = row.replicate(task.validation_batches(2, 4))
+    state, metrics, val = row.run_chunk(row.init_state(lanes), lanes, row.replicate(task.train_data), vb, 10)
     runs[split] = jax.device_get(({k: v[:, :3] for k, v in metrics.items()}, val[:3], jax.tree.leaves(state.params)))
   out["mesh_shape"] = dict(row.mesh.shape)
   # what the noise measurement gets: the lanes on one device of each lane block, not copies on every batch device
@@ -74,9 +73,9 @@ FOUR_DEVICES = textwrap.dedent(
   table = lane_table((1e-3, 3e-3, 1e-2), (None,), 0.01, (0, 1))
 
   def row_on(devices):
-    row = engine.Row.create(cfg, corpus.vocab_size, 4, devices)
+    row = engine.Row.create(cfg, task, 4, devices)
     lanes = row.shard(Lanes.from_table(pad_lanes(table, devices)))
-    return row, lanes, row.replicate(corpus.train_T), row.replicate(text.eval_windows(corpus.val_T, 2, 4, 16))
+    return row, lanes, row.replicate(task.train_data), row.replicate(task.validation_batches(2, 4))
 
   row4, lanes4, tok4, vb4 = row_on(4)
   state = row4.init_state(lanes4)

@@ -10,7 +10,7 @@ import pytest
 
 from tailjax.training import engine, optim
 from tailjax.training.lanes import lane_table
-from tests.conftest import run_row
+from tests.conftest import run_row, task_of
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "one_step.json"
 
@@ -110,9 +110,9 @@ def test_bfloat16_compute_keeps_float32_parameters(tiny):
   np.testing.assert_allclose(m16["loss"], m32["loss"], atol=0.05)
   # The matmuls are bf16 in the program. (XLA's CPU backend computes them in float32 and, allowed excess precision,
   # may drop the rounding, so on a CPU the losses can equal float32's; on a GPU they run on bf16 tensor cores.)
-  row = engine.Row.create(tiny, 103, 4)
+  task = task_of(tiny)
   x_BxT = jax.numpy.zeros((4, tiny.data.seq_len), jax.numpy.int32)
-  hlo = jax.jit(lambda p: row.loss(p, x_BxT, x_BxT)).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
+  hlo = jax.jit(lambda p: task.loss(p, (x_BxT, x_BxT))).lower(jax.tree.map(lambda a: a[0], s16.params)).as_text()
   bf16_dots = [line for line in hlo.splitlines() if "dot_general" in line and "xbf16>" in line.split("->")[0]]
   assert len(bf16_dots) >= 4, "the attention and MLP matmuls take bf16 operands"
 

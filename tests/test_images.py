@@ -2,10 +2,11 @@
 
 import math
 
+import jax
 import numpy as np
 import pytest
 
-from tailjax import validate
+from tailjax import tasks, validate
 from tailjax.data import images, loader
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
@@ -48,12 +49,12 @@ def test_an_image_summary_names_classes_not_characters():
 
 
 def _run(cfg, table, steps):
-  corpus = loader.load(cfg.data)
-  row = engine.Row.create(cfg, corpus.vocab_size, 8)
+  task = tasks.build(cfg)
+  row = engine.Row.create(cfg, task, 8)
   lanes = Lanes.from_table(table)
   state = row.init_state(lanes)
-  vb = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size)
-  _, m, val = row.run_chunk(state, lanes, corpus.device_train(), vb, steps)
+  vb = task.validation_batches(cfg.eval.batches, cfg.eval.batch_size)
+  _, m, val = row.run_chunk(state, lanes, jax.device_put(task.train_data), vb, steps)
   return m, val
 
 
@@ -91,7 +92,7 @@ def test_image_model_on_text_is_refused():
   cfg = image_config("vit")
   cfg.model.patch_size = 5
   with pytest.raises(UserError, match="patch_size=5 does not divide"):
-    validate.against_data(cfg, loader.load(cfg.data))
+    validate.config(cfg)  # before any image is rendered
 
 
 def test_im2col_convolution_is_the_xla_convolution():

@@ -18,7 +18,7 @@ import jax
 from absl import app, flags
 
 from configs import base
-from tailjax.data import loader, text
+from tailjax import tasks
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table, pad_lanes
 
@@ -51,13 +51,13 @@ def _config(shape, attention, strategy):
   return c
 
 
-def time_row(cfg, corpus, *, batch_size, lrs, steps, repeats, devices=1, batch_devices=1) -> float:
+def time_row(cfg, task, *, batch_size, lrs, steps, repeats, devices=1, batch_devices=1) -> float:
   """Median seconds for one chunk of `steps` steps of a row whose lanes have learning rates `lrs`, split over
   `devices` local devices (padded lanes, if any, are not counted), each batch over `batch_devices`."""
-  row = engine.Row.create(cfg, corpus.vocab_size, batch_size, devices, batch_devices=batch_devices)
+  row = engine.Row.create(cfg, task, batch_size, devices, batch_devices=batch_devices)
   lanes = row.shard(Lanes.from_table(pad_lanes(lane_table(lrs, (1.0,), 0.01, (0,)), devices)))
-  train_data = row.replicate(corpus.train_T)
-  vb = row.replicate(text.eval_windows(corpus.val_T, 1, 1, cfg.data.seq_len))
+  train_data = row.replicate(task.train_data)
+  vb = row.replicate(task.validation_batches(1, 1))
   state = row.init_state(lanes)
   state, _, val = row.run_chunk(state, lanes, train_data, vb, steps)  # compile + warm up
   jax.block_until_ready(val)
@@ -83,17 +83,17 @@ def main(argv):
     batch_size, seq_len = SHAPES[shape][4], SHAPES[shape][3]
     for attention in _ATTENTION.value:
       cfg = _config(shape, attention, "map")
-      corpus = loader.load(cfg.data)
-      one = time_row(cfg, corpus, batch_size=batch_size, lrs=lrs[:1], steps=steps, repeats=reps)
+      task = tasks.build(cfg)
+      one = time_row(cfg, task, batch_size=batch_size, lrs=lrs[:1], steps=steps, repeats=reps)
       seq = sum(
-        time_row(cfg, corpus, batch_size=batch_size, lrs=(lr,), steps=steps, repeats=reps) for lr in lrs
+        time_row(cfg, task, batch_size=batch_size, lrs=(lr,), steps=steps, repeats=reps) for lr in lrs
       )  # one after another
       rows = [("1 lane", one, 1), (f"{len(lrs)} lanes one by one", seq, len(lrs))]
       for strategy in _STRATEGIES.value:
         for d, bd in itertools.product(map(int, _DEVICES.value), map(int, _BATCH_DEVICES.value)):
           t = time_row(
             _config(shape, attention, strategy),
-            corpus,
+            task,
             batch_size=batch_size,
             lrs=lrs,
             steps=steps,

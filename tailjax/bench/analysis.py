@@ -9,9 +9,9 @@ import numpy as np
 from absl import app, flags
 
 from configs import phase3c
+from tailjax import tasks
 from tailjax.analysis import scaling, weight_norms
 from tailjax.bench.estimators import best_time, chunk_seconds
-from tailjax.data import loader
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table
 
@@ -43,11 +43,11 @@ def main(_):
     cfg.model.conv = _CONV.value
     cfg.model.d_model = _WIDTH.value
     cfg.data.image_examples = 2000
-    corpus = loader.load(cfg.data)
-    train, vb = corpus.device_train(), corpus.eval_batches(1, 10)
+    task = tasks.build(cfg)
+    train, vb = jax.device_put(task.train_data), task.validation_batches(1, 10)
     for lanes_n in (1, 5):
       table_ = lane_table(np.geomspace(1e-4, 1e-2, lanes_n), (1.0,), 0.01, (0,))
-      row = engine.Row.create(cfg, corpus.vocab_size, _BATCH.value)
+      row = engine.Row.create(cfg, task, _BATCH.value)
       lanes = Lanes.from_table(table_)
       dt = chunk_seconds(row, lanes, train, vb, _STEPS.value)
       rate, ms = _STEPS.value * lanes_n / dt, dt / _STEPS.value * 1e3

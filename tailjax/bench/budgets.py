@@ -37,19 +37,19 @@ def _plan_costs() -> None:
 def _step_time() -> None:
   """A row of `--lanes` LR lanes of Phase 2's model (T = 128 for speed), β2 from the config and β2 per lane."""
   from configs import base
-  from tailjax.data import loader
+  from tailjax import tasks
   from tailjax.training import engine, row_loop
   from tailjax.training.lanes import Lanes
 
   c = base.get_config()
   c.data.seq_len = 128
-  corpus = loader.load(c.data)
-  train, vb = jax.device_put(corpus.train_T), corpus.eval_batches(1, 8, 128)
+  task = tasks.build(c)
+  train, vb = jax.device_put(task.train_data), task.validation_batches(1, 8)
   lrs = list(np.geomspace(1e-4, 1e-2, _LANES.value))
   for label, b2s in (("β2 from the config", ()), ("3 β2 lanes per LR", (0.95, 0.99, 0.999))):
     c.sweep.b2s = b2s
     table, _ = row_loop.row_lanes(c, lrs, 32)
-    row, lanes = engine.Row.create(c, corpus.vocab_size, 32), Lanes.from_table(table)
+    row, lanes = engine.Row.create(c, task, 32), Lanes.from_table(table)
     dt = chunk_seconds(row, lanes, train, vb, _STEPS.value)
     print(f"d64 T=128 B=32, {len(table)} lanes ({label}), {row.strategy}: {_STEPS.value * len(table) / dt:.1f} "
           f"lane-steps/s")  # fmt: skip

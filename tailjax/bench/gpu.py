@@ -27,8 +27,7 @@ import jax
 from absl import app, flags
 
 from configs import phase2_5
-from tailjax import flops
-from tailjax.data import loader
+from tailjax import flops, tasks
 from tailjax.training import engine
 from tailjax.training.lanes import Lanes, lane_table
 
@@ -48,12 +47,12 @@ def _config(*, strategy="auto", dtype="float32", attention="auto"):
   return c
 
 
-def _time_row(cfg, corpus, batch_size: int, steps: int, *, eval_batches=None) -> dict:
+def _time_row(cfg, task, batch_size: int, steps: int, *, eval_batches=None) -> dict:
   """Compile seconds and seconds per step of a row of the config's learning rates at `batch_size`."""
-  row = engine.Row.create(cfg, corpus.vocab_size, batch_size)
+  row = engine.Row.create(cfg, task, batch_size)
   lanes = row.shard(Lanes.from_table(lane_table(cfg.sweep.learning_rates, (cfg.optim.clip,), 0.01, (0,))))
-  train = row.replicate(corpus.train_T)
-  vb = row.replicate(eval_batches or corpus.eval_batches(1, 1, cfg.data.seq_len))
+  train = row.replicate(task.train_data)
+  vb = row.replicate(eval_batches or task.validation_batches(1, 1))
   t = time.perf_counter()
   state = row.init_state(lanes)
   row.compile_chunk(lanes, train, vb, steps)
@@ -67,10 +66,10 @@ def _time_row(cfg, corpus, batch_size: int, steps: int, *, eval_batches=None) ->
   return {"row": row, "lanes": len(cfg.sweep.learning_rates), "compile_s": compile_s, "step_s": step_s}
 
 
-def _speed(cfg, corpus, batch_size: int, timed: dict) -> dict:
+def _speed(cfg, task, batch_size: int, timed: dict) -> dict:
   n = timed["lanes"]
   msps = n / timed["step_s"]
-  per_step = flops.train_step(cfg, corpus.vocab_size, batch_size)
+  per_step = task.flops_per_example * batch_size
   kind = jax.devices()[0].device_kind
   return {
     "batch_size": batch_size,
@@ -104,7 +103,6 @@ def main(argv):
   }
   print(f"{dev.device_kind} ({jax.default_backend()}, {jax.device_count()} device(s)), jax {jax.__version__}; "
         f"bf16 dense peak {report['peak_bf16_dense_flop_per_s'] or 'unknown'}")  # fmt: skip
-  corpus = loader.load(_config().data)
   steps = 4 if _CPU.value else _STEPS.value
   attentions = ("xla",) if _CPU.value or jax.default_backend() != "gpu" else ("xla", "cudnn")
   grid = [(b, s, d, a) for b in (32, 256) for s in ("vmap", "map") for d in ("bfloat16", "float32") for a in attentions]
@@ -121,7 +119,8 @@ def main(argv):
     cfg = _config(strategy=strategy, dtype=dtype, attention=attention)
     bb = min(b, 8) if _CPU.value else b
     try:
-      r = _speed(cfg, corpus, bb, _time_row(cfg, corpus, bb, steps))
+      setting = tasks.build(cfg)
+      r = _speed(cfg, setting, bb, _time_row(cfg, setting, bb, steps))
     except Exception as e:  # noqa: BLE001 - e.g. cuDNN attention refusing a shape: recorded, and the rest goes on
       r = {"batch_size": bb, "strategy": strategy, "dtype": dtype, "attention": attention,
            "error": f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"}  # fmt: skip
@@ -132,7 +131,7 @@ def main(argv):
     mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "-"
     print(f"{bb:>4} {strategy:>8} {dtype:>9} {attention:>9} {r['compile_s']:>9.1f} {r['model_steps_per_s']:>13.2f} "
           f"{r['tokens_per_s']:>10.3g} {r['flop_per_s']:>9.3g} {mfu:>6}", flush=True)  # fmt: skip
-  report["grid"] = _grid(report, corpus, left)
+  report["grid"] = _grid(report, left)
   out = pathlib.Path(_OUT.value or (pathlib.Path(os.environ["OUT"]) if os.environ.get("OUT") else pathlib.Path()) /
                      "gpu_check.json")  # fmt: skip
   out.parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +139,7 @@ def main(argv):
   print(f"wrote {out.resolve()} ({time.perf_counter() - t_start:.0f} s in all)")
 
 
-def _grid(report: dict, corpus, left) -> dict:
+def _grid(report: dict, left) -> dict:
   """Phase 2.5's grid, one chunk of eval.every steps (and its evaluation) per row with the fastest float32 setting of
   B = 32 (bfloat16 changes the numerics; float32 is what the study ran), extrapolated to its full length."""
   ok = [s for s in report["settings"] if "error" not in s and s["dtype"] == "float32" and s["batch_size"] <= 32]
@@ -151,7 +150,8 @@ def _grid(report: dict, corpus, left) -> dict:
   full = phase2_5.get_config()
   cfg.eval.batches, cfg.eval.batch_size = full.eval.batches, full.eval.batch_size
   steps = 4 if _CPU.value else full.eval.every
-  evals = corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len)
+  task = tasks.build(cfg)
+  evals = task.validation_batches(cfg.eval.batches, cfg.eval.batch_size)
   rows, total = [], 0.0
   for b in cfg.sweep.batch_sizes:
     bb = min(b, 8) if _CPU.value else b
@@ -159,7 +159,7 @@ def _grid(report: dict, corpus, left) -> dict:
     if left() < guess:
       rows.append({"batch_size": bb, "skipped": f"out of time (about {guess:.0f} s needed, {left():.0f} s left)"})
       continue
-    timed = _time_row(cfg, corpus, bb, steps, eval_batches=evals)
+    timed = _time_row(cfg, task, bb, steps, eval_batches=evals)
     row_s = timed["compile_s"] + full.train.steps * timed["step_s"]  # each chunk of `steps` holds one evaluation
     rows.append({"batch_size": bb, "phase_batch_size": b, "compile_s": timed["compile_s"],
                  "seconds_per_step": timed["step_s"], "model_steps_per_s": timed["lanes"] / timed["step_s"],

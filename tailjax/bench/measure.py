@@ -17,7 +17,7 @@ import jax
 from absl import app, flags
 
 from configs import phase1_2
-from tailjax.data import loader, text
+from tailjax import tasks
 from tailjax.noise import estimates, per_example
 from tailjax.noise import lanes as noise_lanes
 from tailjax.training import engine
@@ -47,12 +47,12 @@ def main(argv):
   del argv
   cfg = phase1_2.get_config()
   cfg.model.d_model = _D_MODEL.value
-  corpus = loader.load(cfg.data)
-  train_data = jax.device_put(corpus.train_T)
+  task = tasks.build(cfg)
+  train_data = jax.device_put(task.train_data)
   b = cfg.sweep.batch_sizes[0]
-  row = engine.Row.create(cfg, corpus.vocab_size, b)
+  row = engine.Row.create(cfg, task, b)
   lanes = Lanes.from_table(lane_table((1e-3,), (None,), cfg.optim.weight_decay, (0,)))
-  vb = text.eval_windows(corpus.val_T, 1, 8, cfg.data.seq_len)
+  vb = task.validation_batches(1, 8)
   state = row.init_state(lanes)
   n_steps = 10
   holder = {"state": state}
@@ -71,10 +71,10 @@ def main(argv):
   )
 
   def loss_one(p, ex):
-    return row.loss(p, ex[0][None], ex[1][None])
+    return task.loss(p, jax.tree.map(lambda v: v[None], ex))
 
   for m in (int(v) for v in _MS.value):
-    examples = text.sample_windows(train_data, jax.random.key(1), m, cfg.data.seq_len)
+    examples = task.sample(train_data, jax.random.key(1), m)
     budget = _BUDGET_MB.value * 2**20
     grads = functools.partial(per_example.per_example_noise, loss_one, params, examples, budget_bytes=budget)
     g_s, g_first = _best(lambda: grads().noise_MxS, _REPEATS.value)  # noqa: B023 (called right here)

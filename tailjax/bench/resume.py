@@ -18,7 +18,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from configs import quickstart
-from tailjax.data import loader
+from tailjax import tasks
 from tailjax.training import checkpoint, engine
 from tailjax.training.lanes import Lanes, lane_table
 
@@ -42,8 +42,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax logs every file it touches at INFO
   cfg = quickstart.get_config()
   cfg.model.d_model, cfg.model.n_layers = _D.value, _LAYERS.value
-  corpus = loader.load(cfg.data)
-  row = engine.Row.create(cfg, corpus.vocab_size, 32)
+  row = engine.Row.create(cfg, tasks.build(cfg), 32)
   lanes = Lanes.from_table(lane_table(1e-3 * 2.0 ** np.arange(_LANES.value), (1.0,), 0.01, (0,)))
   state = jax.block_until_ready(row.init_state(lanes))
   n_params = sum(x.size for x in jax.tree.leaves(state.params)) // _LANES.value

@@ -17,10 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax import files
-from tailjax.custom import settings, task
+from tailjax.custom import settings
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 from tailjax.noise import lanes, per_example, reports
+from tailjax.tasks import base as task_base
 from tailjax.workdir import make as make_folder
 
 _FIELDS = ("alpha", "scale", "params", "verdicts", "hill_curves", "gains")
@@ -115,7 +116,7 @@ def _measure_settings(overrides: dict):
 def _measure(loss_fn, params, examples, *, kind_fn, step: int, label: str, batch_size, measure_cfg) -> dict:
   """The sweep's measurement of one set of parameters (a row of one lane), or one clear ValueError."""
   per_example.check_examples(loss_fn, params, examples)
-  kind_fn = kind_fn or task.default_kind
+  kind_fn = kind_fn or task_base.default_kind
   for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
     name = param_kinds.group_name(path)
     try:
@@ -180,7 +181,7 @@ def noise_report(
     workdir: if given, alpha.csv, noise_scale.csv, param_stats.csv, verdicts.csv, hill_curves.json and (with
       `plots`) the plots are written there, as a sweep writes them.
     kind_fn: kind_fn(name, ndim) -> str, the pool of each parameter tensor (name: "Dense_0/kernel"); default
-      `tailjax.custom.task.default_kind`: the study's kinds where the names say one (attention, ffn, conv,
+      `tailjax.tasks.base.default_kind`: the study's kinds where the names say one (attention, ffn, conv,
       embedding, head, vector), else the top-level module without flax's index ("Conv", "Dense").
     label, step, batch_size: what the rows' lane, step and batch_size columns say.
     plots: draw the plots into `workdir`.

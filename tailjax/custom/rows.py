@@ -8,10 +8,10 @@ import pathlib
 import ml_collections
 from absl import logging
 
-from tailjax import models
+from tailjax import tasks
 from tailjax.custom import settings
-from tailjax.custom.task import Task, TaskData
 from tailjax.errors import UserError
+from tailjax.tasks.base import Task
 
 
 def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: dict | None = None) -> dict:
@@ -35,15 +35,16 @@ def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: 
     ValueError: an unknown config field or bad value, a task whose functions or data do not fit together, a batch
       larger than the training data, an unwritable workdir.
   """
+  from tailjax.tasks import user
   from tailjax.training import sweep  # the training stack: loaded when a row is trained, not when tailjax is
 
   base = settings.default_config() if config is None else config
   if not isinstance(base, ml_collections.ConfigDict):
     raise UserError(f"config must be a full config (tailjax.default_config(), then changed), not {type(base).__name__}")
-  cfg = settings.with_overrides(base, {"model.name": models.TASK, "data.name": models.TASK, **(overrides or {})})
+  cfg = settings.with_overrides(base, {"model.name": tasks.USER, "data.name": tasks.USER, **(overrides or {})})
   before = logging.get_verbosity()
   logging.set_verbosity(max(before, logging.INFO))  # the progress, each row's losses and throughput, as the CLI shows
   try:
-    return sweep.run(cfg, workdir, task_data=TaskData.create(task, seed=cfg.sweep.seeds[0]))
+    return sweep.run(cfg, workdir, task=user.prepare(task, seed=cfg.sweep.seeds[0]))
   finally:
     logging.set_verbosity(before)

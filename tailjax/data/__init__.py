@@ -4,8 +4,10 @@ The choice lists below are what `validate` checks before jax loads, so this file
 """
 
 DATA_ENV = "TAILJAX_DATA_DIR"  # where the shared corpora live (default: ../shared/data beside the repository)
-# `injected`: experiment 1.1, no corpus; `noisy_quadratic`: the quadratic model's noise, drawn in the program
-TEXT = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens", "injected", "noisy_quadratic")
+TEXT = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens")
+# no data on disk: the task draws every example in the program (experiment 1.1's injected gradients; the noisy
+# quadratic model's noise)
+DRAWN = ("injected", "noisy_quadratic")
 TASK = "task"  # a user's own data (tailjax.Task), given from Python
 IMAGES = ("digits", "mnist", "cifar10")
 READS_PATH = ("tinyshakespeare", "wikitext2")  # the corpora read from data.path (the others are built in)

@@ -199,27 +199,6 @@ def _random_tokens(cfg) -> Corpus:
   return Corpus("random_tokens", train_T, val_T, cfg.random_vocab, fp)
 
 
-def _injected(cfg) -> Corpus:
-  """No corpus: experiment 1.1 draws inputs x ~ N(0, I) and injects the upstream gradient (models/ffn.py). The
-  token arrays are placeholders the engine never reads."""
-  placeholder_T = np.zeros(max(cfg.seq_len + 2, 4096), np.int32)
-  fp = _fingerprint("injected", "no corpus: x ~ N(0, I), upstream gradient injected", None, placeholder_T,
-                    placeholder_T, vocab_size=1)  # fmt: skip
-  fp["note"] = "experiment 1.1: there is no loss to learn; training follows the injected gradient"
-  return Corpus("injected", placeholder_T, placeholder_T, 1, fp)
-
-
-def _noisy_quadratic(cfg) -> Corpus:
-  """No corpus: the noisy quadratic model draws its noise inside the program (models/quadratic.py). The reference
-  losses are its own: L(θ0) = ½ Σ h θ0², where a lane that never moved stays (it learned nothing), and 0, the minimum.
-  The token arrays are placeholders the engine never reads."""
-  placeholder_T = np.zeros(max(cfg.seq_len + 2, 4096), np.int32)
-  fp = _fingerprint("noisy_quadratic", f"no corpus: noise {cfg.noise} drawn per example and coordinate", None,
-                    placeholder_T, placeholder_T, vocab_size=1)  # fmt: skip
-  fp.update(kind="quadratic", noise=cfg.noise, noise_param=cfg.noise_param, spectrum_power=cfg.spectrum_power)
-  return Corpus("noisy_quadratic", placeholder_T, placeholder_T, 1, fp)
-
-
 def sample_windows(tokens_N: jax.Array, key: jax.Array, batch_size: int, seq_len: int):
   """Draws `batch_size` random windows of seq_len + 1 tokens inside a jitted program.
 
@@ -248,6 +227,4 @@ CORPORA = {
   "tinyshakespeare": _tinyshakespeare,
   "wikitext2": _wikitext2,
   "random_tokens": _random_tokens,
-  "injected": _injected,
-  "noisy_quadratic": _noisy_quadratic,
 }  # keys: data.TEXT

@@ -1,10 +1,11 @@
 """The engine: one compiled program trains every lane of a row (one batch size).
 
 A lane is one (learning rate, clip, weight decay, β2, seed) combination; every lane-indexed array has a leading axis R.
-Steps run in `lax.scan` chunks that end with a validation pass; batches are drawn inside the program from the token
-array that lives on the device, with a key derived from (seed, step), so lanes with equal seeds see the same batches
-and start from the same parameters. A lane whose loss or gradient goes non-finite is frozen and flagged; the others
-go on.
+The model is a `Task` (tailjax/tasks/): the engine calls its init, loss and sampler and knows nothing else of it.
+Steps run in `lax.scan` chunks that end with a validation pass; batches are drawn inside the program by the task's
+sampler from its training data on the device, with a key derived from (seed, step), so lanes with equal seeds see the
+same batches and start from the same parameters. A lane whose loss or gradient goes non-finite is frozen and flagged;
+the others go on.
 
 Lanes are laid out by `lane_strategy`: `vmap` batches them into one wide program (what fills an accelerator);
 `map` runs them one after another inside the same program (`lax.map`), which on a CPU keeps each lane's working set
@@ -20,8 +21,8 @@ and the copies are dropped from every result.
 Along "batch" (`batch_devices` > 1; on a CPU the default, over the two XLA CPU devices the command line starts) each
 device of a lane draws the lane's whole batch with the lane's key, keeps its own equal share of the examples, and the
 loss and gradients are averaged over the shares (`lax.pmean`) before the optimizer: the same run as on one device, to
-float rounding (a loss is a mean over the batch, a `tailjax.Task`'s too), with the halves of every step computed at
-once on two cores (BENCHMARKS.md, issue 17). Validation batches are shared the same way.
+float rounding (a task's loss is a mean over the batch), with the halves of every step computed at
+once on two cores (BENCHMARKS.md). Validation batches are shared the same way.
 """
 
 import copy
@@ -38,9 +39,6 @@ from flax import traverse_util
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from tailjax import data
-from tailjax.data import images, text
-from tailjax.models import ffn, quadratic, registry
 from tailjax.training import optim
 from tailjax.training.lanes import Lanes
 
@@ -85,37 +83,33 @@ class Row:
 
   Attributes:
     cfg: the full config, frozen.
-    vocab_size: V of the corpus.
+    task: the model and its data (`tailjax.tasks.base.Task`); rows of equal tasks share their programs.
     batch_size: B of this row.
     strategy: resolved lane strategy, `map` or `vmap`.
     devices: how many local devices the lane axis is split over.
     first_device: index in `jax.local_devices()` of the first of the row's devices (rows may train at once on
       disjoint devices).
-    task: a user's model and data (`tailjax.Task`: init, loss, sample), in place of the config's model and data;
-      compared by identity, so rows of one task share their programs.
     batch_devices: how many devices each lane's batch is split over (a divisor of batch_size); the row uses
       devices × batch_devices devices.
   """
 
   cfg: ml_collections.FrozenConfigDict
-  vocab_size: int
+  task: object
   batch_size: int
   strategy: str
   devices: int = 1
   first_device: int = 0
-  task: object = None
   batch_devices: int = 1
 
   @classmethod
   def create(
     cls,
     cfg,
-    vocab_size: int,
+    task,
     batch_size: int,
     devices: int = 1,
     first_device: int = 0,
     *,
-    task=None,
     batch_devices: int = 1,
   ) -> "Row":
     # A copy: FrozenConfigDict compares (and hashes) through the ConfigDict it was made from, so a config changed
@@ -124,7 +118,7 @@ class Row:
     strategy = resolve_lane_strategy(cfg.sweep.lane_strategy)
     if batch_size % batch_devices:
       raise ValueError(f"batch size {batch_size} does not split over {batch_devices} devices")
-    return cls(frozen, vocab_size, batch_size, strategy, devices, first_device, task, batch_devices)
+    return cls(frozen, task, batch_size, strategy, devices, first_device, batch_devices)
 
   # ---------------------------------------------------------------- placement
   @functools.cached_property
@@ -206,77 +200,18 @@ class Row:
     """The mean over the batch devices of a per-share mean: the mean over the whole batch (equal shares)."""
     return tree if self.batch_devices == 1 else jax.lax.pmean(tree, "batch")
 
-  @functools.cached_property
-  def model(self):
-    if self.task is not None:  # a user's model is its init and loss functions, not a module of ours
-      return None
-    if self.is_quadratic:  # its spectrum is a property of the data section
-      return quadratic.Quadratic(self.cfg.model.d_model, self.cfg.data.spectrum_power, self.cfg.model.theta0)
-    return registry.build(self.cfg.model, self.vocab_size, self.cfg.data.seq_len)
-
   # ---------------------------------------------------------------- one lane
   def _tx(self, lr, clip, wd, b2):
     return optim.make(self.cfg.optim, self.cfg.train.steps, lr, clip, wd, b2=b2)
 
-  @property
-  def injected(self) -> bool:
-    """Experiment 1.1: the FFN trained by an injected upstream gradient, with no data and no validation loss."""
-    return self.cfg.model.name == "ffn"
-
-  @property
-  def is_quadratic(self) -> bool:
-    """The noisy quadratic model: examples are noise vectors drawn in the program; the validation loss is exact."""
-    return self.cfg.model.name == "quadratic"
-
-  @property
-  def is_image_model(self) -> bool:
-    """Phase 3c: an image classifier (mlp, cnn, vit) on labelled images."""
-    return self.cfg.model.name in ("mlp", "cnn", "vit")
-
-  def loss(self, params, x_BxT, y_BxT):
-    """Mean cross-entropy of next-token targets (of class labels, for images: x = images, y = labels); for the FFN,
-    the surrogate ⟨z, y(x)⟩ (x_BxT = x, y_BxT = z); for a task, its own loss of the batch x (y is None)."""
-    if self.task is not None:
-      return self.task.loss(params, x_BxT)
-    if self.injected:
-      return jax.vmap(ffn.injected_loss(self.model), in_axes=(None, 0))(params, (x_BxT, y_BxT)).mean()
-    if self.is_quadratic:  # x = the noise vectors ξ [B, D]; y is a placeholder
-      return self.model.apply({"params": params}, x_BxT).mean()
-    logits_BxTxV = self.model.apply({"params": params}, x_BxT)
-    return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
-
-  def draw(self, key, n: int, train_data):
-    """n training examples: windows of the corpus, or for the FFN inputs and injected upstream gradients; for a task,
-    (its sampler's batch, None)."""
-    if self.task is not None:
-      return self.task.sample(train_data, key, n), None
-    if self.injected:
-      return ffn.draw_example(key, self.cfg.model.d_model, self.cfg.data.upstream, n)
-    if self.is_quadratic:
-      d = self.cfg.data
-      xi_BxD = quadratic.draw_noise(key, d.noise, d.noise_param, (n, self.cfg.model.d_model))
-      return xi_BxD, jnp.zeros((n,), jnp.int32)
-    if self.is_image_model:
-      return images.sample_batch(train_data, key, n)
-    return text.sample_windows(train_data, key, n, self.cfg.data.seq_len)
-
   def _init_lane(self, seed, lr, clip, wd, b2):
-    if self.task is not None:
-      params = self.task.init(jax.random.fold_in(jax.random.key(seed), 0))
-      return params, self._tx(lr, clip, wd, b2).init(params)
-    if self.injected or self.is_quadratic:
-      x_1xT = jnp.zeros((1, self.cfg.model.d_model), jnp.float32)
-    elif self.is_image_model:
-      x_1xT = jnp.zeros((1, *data.IMAGE_SHAPES[self.cfg.data.name]), jnp.float32)
-    else:
-      x_1xT = jnp.zeros((1, self.cfg.data.seq_len), jnp.int32)
-    params = self.model.init(jax.random.fold_in(jax.random.key(seed), 0), x_1xT)["params"]
+    params = self.task.init(jax.random.fold_in(jax.random.key(seed), 0))
     return params, self._tx(lr, clip, wd, b2).init(params)
 
   def _lane_step(self, params, opt_state, diverged, *, lr, clip, wd, b2, seed, step, train_data):
     key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), 1), step)
-    x_BxT, y_BxT = self._my_share(self.draw(key, self.batch_size, train_data))  # the same batch on any devices
-    loss, grads = self._share_mean(jax.value_and_grad(self.loss)(params, x_BxT, y_BxT))
+    batch = self._my_share(self.task.sample(train_data, key, self.batch_size))  # the same batch on any devices
+    loss, grads = self._share_mean(jax.value_and_grad(self.task.loss)(params, batch))
     grad_norm = optim.global_norm(grads)
     updates, new_opt_state = self._tx(lr, clip, wd, b2).update(grads, opt_state, params)
     new_params = optax.apply_updates(params, updates)
@@ -293,16 +228,16 @@ class Row:
     }
     return params, opt_state, now_diverged, metrics
 
-  def _lane_eval(self, params, diverged, xs_NxBxT, ys_NxBxT):
-    if self.injected:  # no data, so no validation loss
+  def _lane_eval(self, params, diverged, val_batches):
+    """The lane's validation loss: the task's exact loss, or the mean over the fixed validation batches (leaves
+    [N, B, ...]), or NaN for a task with no validation loss."""
+    if not self.task.validates:
       return jnp.float32(jnp.nan)
-    if self.is_quadratic:  # the exact loss, no noise
-      exact = self.model.apply({"params": params}, method=quadratic.Quadratic.exact_loss)
-      return jnp.where(diverged, jnp.nan, exact)
-    batches = (xs_NxBxT, ys_NxBxT)
-    split = all(x.shape[1] % self.batch_devices == 0 for x in jax.tree.leaves(batches))
-    share = self._my_share(batches, axis=1) if split else batches
-    losses_N = jax.lax.map(lambda xy: self.loss(params, *xy), share)
+    if self.task.exact_loss is not None:
+      return jnp.where(diverged, jnp.nan, self.task.exact_loss(params))
+    split = all(x.shape[1] % self.batch_devices == 0 for x in jax.tree.leaves(val_batches))
+    share = self._my_share(val_batches, axis=1) if split else val_batches
+    losses_N = jax.lax.map(lambda batch: self.task.loss(params, batch), share)
     loss = self._share_mean(losses_N.mean()) if split else losses_N.mean()
     return jnp.where(diverged, jnp.nan, loss)
 
@@ -317,8 +252,8 @@ class Row:
     Args:
       state: the row state (donated: do not use it afterwards).
       lanes: the row's `Lanes`.
-      train_data: the training split on the device: tokens [N], or (images, labels) for the image models.
-      val_batches: (x_NxBxT, y_NxBxT) from the corpus's `eval_batches`.
+      train_data: the task's training data on the device (what its sampler reads).
+      val_batches: the task's fixed validation batches (`Task.validation_batches`), leaves [N, B, ...].
       n_steps: chunk length (static: each distinct length compiles once).
 
     Returns:
@@ -364,11 +299,7 @@ _init = jax.jit(_init_unjitted, static_argnums=0, compiler_options={"xla_backend
 
 @functools.partial(jax.jit, static_argnums=0, static_argnames="n_steps", donate_argnames="state")
 def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, n_steps: int):
-  xs_NxBxT, ys_NxBxT = val_batches
-
-  def lane_block(
-    params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, b2_R, seed_R, step0, train_data, xs_NxBxT, ys_NxBxT
-  ):
+  def lane_block(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, b2_R, seed_R, step0, train_data, val_batches):
     """The lanes of one device (all of them, on one device)."""
 
     def lane_chunk(params, opt_state, diverged_at, lr, clip, wd, b2, seed):
@@ -384,14 +315,14 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, 
 
       steps_L = step0 + jnp.arange(n_steps, dtype=jnp.int32)
       carry, metrics_L = jax.lax.scan(body, (params, opt_state, diverged_at), steps_L)
-      val_loss = row._lane_eval(carry[0], carry[2] >= 0, xs_NxBxT, ys_NxBxT)
+      val_loss = row._lane_eval(carry[0], carry[2] >= 0, val_batches)
       return carry, metrics_L, val_loss
 
     # With `map` each lane runs its whole chunk before the next starts (its state stays hot in cache); with `vmap` the
     # lanes advance together, one batched step at a time.
     return _over_lanes(lane_chunk, row.strategy)(params, opt_state, diverged_at_R, lr_R, clip_R, wd_R, b2_R, seed_R)
 
-  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = row.per_device(lane_block, 8, 4)(
+  (params, opt_state, diverged_at_R), metrics_RxL, val_loss_R = row.per_device(lane_block, 8, 3)(
     state.params,
     state.opt_state,
     state.diverged_at_R,
@@ -402,8 +333,7 @@ def _chunk(row: Row, state: RowState, lanes: Lanes, train_data, val_batches, *, 
     lanes.seed_R,
     state.step,
     train_data,
-    xs_NxBxT,
-    ys_NxBxT,
+    val_batches,
   )
   state = RowState(params, opt_state, state.step + n_steps, diverged_at_R)
   return state, jax.tree.map(lambda m: m.T, metrics_RxL), val_loss_R

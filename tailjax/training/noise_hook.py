@@ -7,13 +7,10 @@ import time
 import jax
 import numpy as np
 from absl import logging
-from flax import traverse_util
 
 from tailjax import compiling, files, validate
 from tailjax.noise import lanes as noise_lanes
 from tailjax.training import engine
-
-_GAIN_MODELS = ("transformer", "vit")  # the models whose residual blocks sow ‖f(x)‖/‖x‖
 
 
 class NoiseHook:
@@ -29,17 +26,12 @@ class NoiseHook:
     self._steps = validate.measure_steps(cfg)
     self._last = max(self._steps)
     self._folder = pathlib.Path(workdir) / "measure" / f"B{row.batch_size}"
-    self._examples = row.draw(jax.random.key(cfg.sweep.seeds[0] + 7_919), cfg.measure.examples, train_data)
-    self._gains_fn = jax.jit(self._gains) if cfg.model.name in _GAIN_MODELS else None  # compiled once per row
+    task = row.task
+    self._examples = task.sample(train_data, jax.random.key(cfg.sweep.seeds[0] + 7_919), cfg.measure.examples)
+    self._gains_fn = jax.jit(task.gains) if task.gains is not None else None  # compiled once per row
 
   def _loss_one(self, params, example):
-    x, y = jax.tree.map(lambda v: v[None], example)  # a batch of one (y is None for a tailjax.Task)
-    return self._row.loss(params, x, y)
-
-  def _gains(self, params, examples):
-    """Each residual branch's ‖f(x)‖/‖x‖, sown by the blocks of the transformer and the ViT."""
-    _, sown = self._row.model.apply({"params": params}, examples[0], mutable=["intermediates"])
-    return {k: v[0] for k, v in traverse_util.flatten_dict(sown["intermediates"], sep="/").items()}
+    return self._row.task.loss(params, jax.tree.map(lambda v: v[None], example))  # a batch of one
 
   def __call__(self, step: int, state: engine.RowState) -> None:
     out = self._folder / f"step{step}.json"
@@ -68,7 +60,7 @@ class NoiseHook:
       measure_cfg=cfg.measure,
       verdict=cfg.measure.verdict and step == self._last,
       gains_fn=self._gains_fn,
-      kind_fn=self._row.task.kind_fn if self._row.task is not None else None,
+      kind_fn=self._row.task.kind_fn,
     )
     for label in found["non_finite"]:
       logging.warning("B=%d step %d %s: some per-example gradients are not finite; this lane is not measured",

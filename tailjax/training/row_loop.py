@@ -159,7 +159,7 @@ def train_row(
     if progress is not None:
       progress(n)
     errors.note_position(where=f"{name}, step {stop} of {cfg.train.steps}")
-    if row.injected:  # experiment 1.1 has no data, so no validation loss
+    if not row.task.validates:  # no validation loss (experiment 1.1's injected gradients)
       logging.info("%s step %d/%d", name, stop, cfg.train.steps)
     else:
       logging.info(
@@ -228,7 +228,8 @@ def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
   (t0, s0), (t1, s1) = clock["first"], clock["last"]
   lane_steps = (s1 - s0) * n_real / (t1 - t0)
   unit = budget.unit_name(row.cfg)
-  per_step = flops.train_step(row.cfg, row.vocab_size, row.batch_size)
+  per_example = row.task.flops_per_example
+  per_step = None if per_example is None else per_example * row.batch_size
   kind = row.mesh.devices.flat[0].device_kind
   flop_per_s = None if per_step is None else lane_steps * per_step
   out = {

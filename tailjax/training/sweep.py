@@ -26,9 +26,8 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, models, validate, workdir
-from tailjax.analysis import extend, nqm, scaling, summary, transfer
-from tailjax.data import loader
+from tailjax import budget, files, tasks, validate, workdir
+from tailjax.analysis import extend, scaling, summary, transfer
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
 from tailjax.training.lanes import batch_devices, lane_devices
@@ -41,25 +40,25 @@ class _Context:
 
   cfg: object
   workdir: pathlib.Path
-  corpus: object
-  train_data: object  # tokens, or (images, labels)
-  val_batches: tuple
+  task: object  # tasks.base.Task
+  train_data: object  # the task's training data, on the device
+  val_batches: object  # its fixed validation batches
   writers: writers.Writers
 
 
-def run(cfg, workdir_path, *, task_data=None) -> dict:
+def run(cfg, workdir_path, *, task=None) -> dict:
   """Runs (or resumes) the sweep described by `cfg` in `workdir_path`; returns the scaling fit (or the transfer
-  report). `task_data` (a `tailjax.custom.task.TaskData`, with model.name = data.name = "task") trains a user's
-  model and data instead of the config's (`tailjax.train_rows`)."""
+  report). The task is the one the config names (`tasks.build`), or `task`, a user's (`tasks.user.prepare`d, with
+  model.name = data.name = "task": `tailjax.train_rows`)."""
   validate.config(cfg)
-  if (cfg.model.name == models.TASK) != (task_data is not None):
+  if (cfg.model.name == tasks.USER) != (task is not None):
     raise UserError(
       "model.name = data.name = 'task' means your own model and data, which only tailjax.train_rows(task, ...) can "
       "give (from Python); on the command line pick a model from configs/, e.g. --config=configs/quickstart.py"
     )
   distributed.initialize(cfg)
-  corpus = task_data or loader.load(cfg.data)
-  validate.against_data(cfg, corpus)
+  task = task or tasks.build(cfg)
+  validate.against_data(cfg, task)
   if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
     ref_fit = transfer.load_reference(cfg)
     the_plan = transfer.plan(cfg, ref_fit)
@@ -67,30 +66,14 @@ def run(cfg, workdir_path, *, task_data=None) -> dict:
   else:
     row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
-  fp = corpus.fingerprint
+  fp = task.fingerprint
   before = wd / "data.json"
   if before.exists() and json.loads(before.read_text()).get("sha256") != fp.get("sha256"):
     raise UserError(f"workdir {wd} holds a run on other data ({before} has another sha256); use a new workdir")
-  if fp.get("kind") == "quadratic":  # its reference losses: the start L(θ0) (nothing learned) and the minimum, 0
-    h_D = nqm.spectrum(cfg.model.d_model, cfg.data.spectrum_power)
-    fp.update(ln_vocab=float(0.5 * cfg.model.theta0**2 * h_D.sum()), unigram_entropy=0.0)
   files.write_json(wd / "data.json", fp)
   for note in summary.caveats(cfg, fp):  # also at the top of summary.txt
     logging.warning("!!! %s !!!", note)
-  if fp.get("kind") == "quadratic":
-    logging.info("data noisy_quadratic: noise %s, L(θ0) = %.4g (nothing learned), minimum 0", cfg.data.noise,
-                 fp["ln_vocab"])  # fmt: skip
-  elif fp.get("kind") == "task":
-    logging.info("task %s: %d train / %d val examples, chance loss %.4g (%s), sha256 %s", fp["name"],
-                 fp["train_tokens"], fp["val_tokens"], fp["ln_vocab"], fp["chance_from"], fp["sha256"])  # fmt: skip
-  elif fp["name"] == "injected":  # experiment 1.1 has no corpus: a vocabulary and its entropies would mean nothing
-    logging.info("data injected: %s (data.upstream = %s)", fp.get("note", "no corpus"), cfg.data.upstream)
-  else:
-    logging.info(
-      "data %s: V=%d, ln V=%.3f, unigram entropy=%.3f nats, %d train / %d val tokens, sha256 %s",
-      fp["name"], fp["vocab_size"], fp["ln_vocab"], fp["unigram_entropy"],
-      fp["train_tokens"], fp["val_tokens"], fp["sha256"],
-    )  # fmt: skip
+  logging.info("%s", task.describe)
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, {b: row_lrs[b] for b in mine})
   done = {}
@@ -99,9 +82,9 @@ def run(cfg, workdir_path, *, task_data=None) -> dict:
     ctx = _Context(
       cfg=cfg,
       workdir=wd,
-      corpus=corpus,
-      train_data=corpus.device_train(),
-      val_batches=corpus.eval_batches(cfg.eval.batches, cfg.eval.batch_size, cfg.data.seq_len),
+      task=task,
+      train_data=jax.device_put(task.train_data),
+      val_batches=task.validation_batches(cfg.eval.batches, cfg.eval.batch_size),
       writers=sweep_writers,
     )
 
@@ -170,9 +153,8 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
                     "of %d that is at most the %d device(s) this row has", batch_size, split, cfg.sweep.batch_devices,
                     split, batch_size, group[1])  # fmt: skip
   row = engine.Row.create(
-    cfg, ctx.corpus.vocab_size, batch_size, lane_devices(len(table), group[1] // split), group[0],
-    task=getattr(ctx.corpus, "task", None), batch_devices=split,
-  )  # fmt: skip
+    cfg, ctx.task, batch_size, lane_devices(len(table), group[1] // split), group[0], batch_devices=split
+  )
   measuring = validate.measure_steps(cfg) and not part
   hook = (
     NoiseHook(row=row, table=table, labels=labels, train_data=ctx.train_data, workdir=ctx.workdir)
@@ -201,7 +183,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
     table=table,
     labels=labels,
     trained=trained,
-    fingerprint=ctx.corpus.fingerprint,
+    fingerprint=ctx.task.fingerprint,
     origin=origin,
     devices=[str(d) for d in row.mesh.devices.flat],
     plan=plan,
@@ -223,9 +205,9 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       parts.append(_train_part(ctx, batch_size=b, group=group, lrs=lrs, part=part, origin=origin))
       files.write_json(row_file, parts[-1])
       shutil.rmtree(ctx.workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
-    if not cfg.sweep.auto_extend or cfg.model.name == "ffn":
+    if not cfg.sweep.auto_extend or not ctx.task.validates:  # no validation loss: no optimum to bracket
       break
-    average = scaling.seed_average(ctx.corpus.fingerprint)
+    average = scaling.seed_average(ctx.task.fingerprint)
     done_rows = [r for p in parts for r in p["rows"]]
     plans = [  # each budget's grid is extended where its own optimum is censored
       extend.next_points([r for r in done_rows if r.get("budget", "steps") == k], extend.grid_ratio(cfg),

@@ -1,0 +1,73 @@
+"""Phase 3c's image classifiers (MLP, CNN, ViT) on labelled images, cross-entropy in nats.
+
+A batch is (x_BxHxWxC, y_B): images drawn uniformly with replacement on the device. Reference losses: ln C for C
+classes (learned nothing) and the class-frequency entropy (learned the class balance only). A token budget counts
+examples.
+"""
+
+MODELS = ("mlp", "cnn", "vit")
+DATA = ("digits", "mnist", "cifar10")
+WHAT = "the image models (mlp, cnn, vit) train on images"
+UNIT = "examples"
+CONFIG = "configs/phase3c.py"
+
+
+def check(cfg) -> None:
+  """The ViT's patches must tile the images."""
+  from tailjax import data  # the image shapes (jax-free)
+  from tailjax.errors import UserError
+
+  side = data.IMAGE_SHAPES[cfg.data.name][0]
+  if cfg.model.name == "vit" and side % cfg.model.patch_size:
+    raise UserError(f"model.patch_size={cfg.model.patch_size} does not divide the {side}-pixel images of "
+                    f"{cfg.data.name}; pick a divisor")  # fmt: skip
+
+
+def tokens_per_example(cfg) -> int:
+  return 1
+
+
+def build(cfg):
+  import jax.numpy as jnp
+  import optax
+
+  from tailjax import data, flops
+  from tailjax.data import images
+  from tailjax.models import param_kinds, registry
+  from tailjax.tasks import base
+
+  imgs = images.load(cfg.data)
+  model = registry.build(cfg.model, imgs.n_classes, cfg.data.seq_len)
+  shape = data.IMAGE_SHAPES[cfg.data.name]
+
+  def loss(params, batch):
+    x, y_B = batch
+    return optax.softmax_cross_entropy_with_integer_labels(model.apply({"params": params}, x), y_B).mean()
+
+  total, first = flops.image_forward_per_example(cfg, imgs.n_classes)
+  fp = imgs.fingerprint
+  return base.Task(
+    name=imgs.name,
+    init=lambda key: model.init(key, jnp.zeros((1, *shape), jnp.float32))["params"],
+    loss=loss,
+    train_data=(imgs.train_x, imgs.train_y),
+    val_data=(imgs.val_x, imgs.val_y),
+    sample=images.sample_batch,
+    chance_loss=fp["ln_vocab"],
+    chance_name="ln C",
+    references=(base.Reference("class entropy", fp["unigram_entropy"], "learned the class balance only"),),
+    loss_unit="nats",
+    flops_per_example=3 * total - first,  # the weights' gradient everywhere, the inputs' after the first layer
+    kind_fn=param_kinds.group_kind,
+    gains=base.sown_gains(model) if cfg.model.name == "vit" else None,
+    n_train=imgs.n_train,
+    examples_name=f"training images of {imgs.name}",
+    more_data="more data.image_examples",
+    fingerprint=fp,
+    describe=(
+      f"data {fp['name']}: {imgs.n_classes} classes, ln C={fp['ln_vocab']:.3f}, class entropy="
+      f"{fp['unigram_entropy']:.3f} nats, {fp['train_tokens']} train / {fp['val_tokens']} val images, "
+      f"sha256 {fp['sha256']}"
+    ),  # fmt: skip
+    identity=base.config_identity("images", cfg, fp["sha256"]),
+  )

@@ -1,0 +1,67 @@
+"""The study's language model: the NanoTransformer on a character corpus, next-token cross-entropy in nats.
+
+A batch is (x_BxT, y_BxT): windows of T + 1 tokens drawn on the device from the training split, inputs and targets.
+Reference losses: ln V (learned nothing) and the training split's unigram entropy (learned the token frequencies
+only). A token budget counts T tokens per example.
+"""
+
+MODELS = ("transformer",)
+DATA = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens")
+WHAT = "the transformer trains on text"
+UNIT = "tokens"  # what a token budget counts
+CONFIG = "configs/quickstart.py"
+
+
+def check(cfg) -> None:
+  """Nothing beyond the model section's own checks (validate.model)."""
+
+
+def tokens_per_example(cfg) -> int:
+  return cfg.data.seq_len
+
+
+def build(cfg):
+  import jax.numpy as jnp
+  import optax
+
+  from tailjax import flops
+  from tailjax.data import loader, text
+  from tailjax.models import param_kinds, registry
+  from tailjax.tasks import base
+
+  corpus = loader.load(cfg.data)
+  seq_len = cfg.data.seq_len
+  model = registry.build(cfg.model, corpus.vocab_size, seq_len)
+
+  def loss(params, batch):
+    x_BxT, y_BxT = batch
+    logits_BxTxV = model.apply({"params": params}, x_BxT)
+    return optax.softmax_cross_entropy_with_integer_labels(logits_BxTxV, y_BxT).mean()
+
+  fp = corpus.fingerprint
+  return base.Task(
+    name=corpus.name,
+    init=lambda key: model.init(key, jnp.zeros((1, seq_len), jnp.int32))["params"],
+    loss=loss,
+    train_data=corpus.train_T,
+    sample=lambda tokens_N, key, n: text.sample_windows(tokens_N, key, n, seq_len),
+    val_batches=lambda n_batches, batch_size: text.eval_windows(corpus.val_T, n_batches, batch_size, seq_len),
+    chance_loss=fp["ln_vocab"],
+    chance_name="ln V",
+    references=(base.Reference("unigram entropy", fp["unigram_entropy"], "learned the token frequencies only"),),
+    loss_unit="nats",
+    tokens_per_example=seq_len,
+    flops_per_example=3 * flops.transformer_forward_per_token(cfg, corpus.vocab_size) * seq_len,
+    kind_fn=param_kinds.group_kind,
+    gains=base.sown_gains(model),
+    n_train=len(corpus.train_T) - seq_len,
+    examples_name=f"distinct windows of length {seq_len} in the training split of {corpus.name}",
+    more_data="smaller data.seq_len, or more data",
+    fingerprint=fp,
+    describe=(
+      f"data {fp['name']}: V={fp['vocab_size']}, ln V={fp['ln_vocab']:.3f}, unigram entropy="
+      f"{fp['unigram_entropy']:.3f} nats, {fp['train_tokens']} train / {fp['val_tokens']} val tokens, "
+      f"sha256 {fp['sha256']}"
+    ),
+    identity=base.config_identity("text", cfg, fp["sha256"]),
+  )
