@@ -156,7 +156,8 @@ def test_a_tail_carried_by_few_examples_gives_no_index():
   assert r["verdict"].startswith("no index: the tail is carried by") and "tail index α =" not in r["verdict"]
   assert "no index" in r["tail_index"]["note"]
   assert r["indices"]["tail_index"] is None and r["indices"]["pdf_exponent"] is None  # no index in any convention
-  one = tails.estimate(x[:1], n_boot=20, pooling="raw")  # one example: no per-coordinate view (it needs m values), and no index
+  # one example: no per-coordinate view (it needs m values), and no index
+  one = tails.estimate(x[:1], n_boot=20, pooling="raw")
   assert one["category"] == "few examples" and one["per_coordinate"] is None
 
 
