@@ -4,34 +4,15 @@ Pure Python and jax-free (bad input answers before the libraries load). One smal
 choice lists come from the packages that own them (their jax-free __init__ files).
 """
 
-import difflib
 import math
-import numbers
 
 from tailjax import budget, data, models, noise, tasks, training
+from tailjax.checks import choice as _choice
+from tailjax.checks import integer as _integer
+from tailjax.checks import is_int as _is_int
+from tailjax.checks import is_number as _is_number
+from tailjax.checks import positive as _positive
 from tailjax.errors import UserError
-
-
-def _is_int(v) -> bool:
-  return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-  return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _integer(name: str, v, *, at_least: int = 1, meaning: str = "") -> None:
-  """An integer ≥ at_least (`meaning` says what the smallest value does, e.g. "0 = never")."""
-  if not _is_int(v) or v < at_least:
-    what = "a positive integer" if at_least == 1 else f"an integer >= {at_least}"
-    raise UserError(f"{name} must be {what}{f' ({meaning})' if meaning else ''}, got {v!r}; pass --config.{name}=N")
-
-
-def _positive(name: str, v, what: str = "value") -> None:
-  """A finite number > 0."""
-  if not _is_number(v) or v <= 0:
-    raise UserError(f"{name}: every {what} must be a finite number > 0, got {v!r}; pass positive values, e.g. "
-                    f"--config.{name}={'(1e-3,3e-3)' if name.startswith('sweep.') else '1.0'}")  # fmt: skip
 
 
 def _in_range(name: str, v, low: float, high: float, *, closed_low: bool = True) -> None:
@@ -40,13 +21,6 @@ def _in_range(name: str, v, low: float, high: float, *, closed_low: bool = True)
   if not ok:
     raise UserError(f"{name} must lie in {'[' if closed_low else '('}{low:g}, {high:g}), got {v!r}; pass a value "
                     f"in that range with --config.{name}=...")  # fmt: skip
-
-
-def _choice(name: str, v, choices) -> None:
-  if v not in choices:
-    near = difflib.get_close_matches(str(v), list(choices), n=1)
-    hint = f"did you mean --config.{name}={near[0]}?" if near else f"pass e.g. --config.{name}={next(iter(choices))}"
-    raise UserError(f"{name} must be one of {', '.join(choices)}, not {v!r}; {hint}")
 
 
 def _flag(name: str, v) -> None:
@@ -228,18 +202,8 @@ def model(m) -> None:
   _choice("model.name", m.name, models.NAMES)
   if not (_is_int(m.d_model) and m.d_model > 0 and _is_int(m.n_layers) and m.n_layers > 0):
     raise UserError(f"model.d_model={m.d_model} and model.n_layers={m.n_layers} must be positive integers")
-  if m.name == "cnn":
-    _choice("model.conv", m.conv, models.CONVS)
-  if m.name == "vit":
-    _integer("model.patch_size", m.patch_size)
-  if m.name == "ffn":
-    _positive("model.mlp_ratio", m.mlp_ratio, "ratio")
-  if m.name in ("transformer", "vit") and (m.n_heads <= 0 or m.d_model % m.n_heads):
-    raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
-  if m.name == "transformer":
-    _choice("model.dtype", m.dtype, models.DTYPES)
-    _choice("model.attention", m.attention, models.ATTENTION)
-    _choice("model.matmul", m.matmul, models.MATMULS)
+  if m.name != tasks.USER:
+    tasks.module(m.name).check_model(m)  # the fields only this model reads
 
 
 def _transfer(c) -> None:

@@ -276,4 +276,4 @@ def test_example_own_cnn_shortened(tmp_path):
   assert kinds == {"Conv", "Dense", "vector"}, kinds  # the task's own pools, by module
   final = {r["group"] for r in csv.DictReader((tmp_path / "noise_final" / "alpha.csv").open())}
   assert {"all Conv", "all Dense", "all vector"} <= final  # the one-call report's pools (verdicts: known-answer test)
-  assert "task own_cnn_digits: reference loss 2.303 (learned nothing; given by the task (chance_loss))" in got.stdout
+  assert "reference losses: chance = 2.303 (learned nothing; given by the task (chance_loss))" in got.stdout

@@ -107,12 +107,19 @@ def test_stable_noise_averages_seeds_by_their_median():
       for seed in range(5):
         jump = 100.0 if (lr, seed) == (0.2, 0) else 0.0  # one seed at the true optimum jumped far
         rows.append({"batch_size": b, "lr": lr, "seed": seed, "final_val_loss": loss + 0.01 * seed + jump})
-  stable = {"kind": "quadratic", "noise": "stable"}
-  assert scaling.seed_average(stable) == "median" and scaling.seed_average({"kind": "quadratic"}) == "mean"
+  from tailjax import tasks
+
+  def data_json(noise, param):  # what the run writes for the quadratic task under this noise
+    c = quadratic_config()
+    c.data.noise, c.data.noise_param = noise, param
+    return {"facts": tasks.build(c).facts().to_json()}
+
+  stable, normal = data_json("stable", 1.5), data_json("normal", 0.0)
+  assert scaling.seed_average(stable) == "median" and scaling.seed_average(normal) == "mean"
   fit = scaling.fit(rows, stable, n_boot=50)
   assert [o["lr_opt_grid"] for o in fit["per_batch_size"]] == [0.2, 0.2, 0.2]
   assert fit["seed_average"] == "median" and "median over seeds" in fit["verdict"]
-  by_mean = scaling.fit(rows, {"kind": "quadratic", "noise": "normal"}, n_boot=50)
+  by_mean = scaling.fit(rows, normal, n_boot=50)
   assert [o["lr_opt_grid"] for o in by_mean["per_batch_size"]] == [0.4, 0.4, 0.4]
 
 

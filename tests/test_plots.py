@@ -66,7 +66,7 @@ def test_loss_axis_covers_the_losses_not_a_far_off_ln_v(captured):
   assert lo == pytest.approx(min(losses) - pad) and hi == pytest.approx(max(losses) + pad) and hi < 30
   assert "ln V = 30.00: outside the plotted range" in ax.get_title()
   legend = [t.get_text() for t in ax.get_legend().get_texts()]
-  assert "unigram H = 3.30" in legend and not any(t.startswith("ln V") for t in legend)
+  assert "unigram entropy = 3.30" in legend and not any(t.startswith("ln V") for t in legend)
   ticks = [t.get_text() for t in ax.get_xticklabels()]
   assert ticks == [f"{lr:.3g}" for lr in GRID]
   assert_readable(captured["loss.png"])

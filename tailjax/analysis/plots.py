@@ -9,29 +9,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tailjax import files  # noqa: E402
-
-# the names of the two reference losses (fingerprint keys ln_vocab, unigram_entropy) by the data's kind
-_REF_NAMES = {"images": ("ln C", "class entropy"), "quadratic": ("L(θ0)", "minimum"), "task": ("chance", "")}
+from tailjax import files, records  # noqa: E402
 
 
 def _units(fp) -> str:
-  """The unit of a loss axis: nats for cross-entropy; a task's loss is in its own units."""
-  return "(the task's units)" if fp.get("kind") == "task" else "(nats)"
+  """The unit of a loss axis, as the task names it."""
+  return f"({records.DataFacts.of(fp).loss_unit})"
 
 
 def _refs(ax, fp, within=None) -> str:
-  """Draws ln V and the unigram entropy (ln C and the class entropy for images) as horizontal lines; with `within`
-  (the plotted y-range), only those inside it, so that a far-off ln V does not flatten the curves. Returns a note
-  naming the ones left out."""
-  if fp.get("ln_vocab") is None:  # a hand-made results.csv (analysis only) may not say what the corpus was
-    return ""
-  names = _REF_NAMES.get(fp.get("kind"), ("ln V", "unigram H"))
+  """Draws the task's first two reference losses (ln V and the unigram entropy for text) as horizontal lines; with
+  `within` (the plotted y-range), only those inside it, so that a far-off ln V does not flatten the curves. Returns a
+  note naming the ones left out."""
   left = []
-  for name, value, style in ((names[0], fp["ln_vocab"], dict(color="k", ls=":")),
-                             (names[1], fp.get("unigram_entropy"), dict(color="gray", ls="--"))):  # fmt: skip
-    if value is None:
-      continue
+  styles = (dict(color="k", ls=":"), dict(color="gray", ls="--"))
+  for ref, style in zip(records.DataFacts.of(fp).references, styles, strict=False):
+    name, value = ref.name, ref.value
     if within is not None and not within[0] <= value <= within[1]:
       left.append(f"{name} = {value:.2f}")
       continue
@@ -170,11 +163,10 @@ def loss_heatmap(path, fit: dict, fp: dict) -> None:
   heights = [1.0 + 0.6 * max(len(opts), 1) for _, opts, _, _ in panels]
   fig, axes = plt.subplots(len(panels), 1, figsize=(width, sum(heights) + 0.6), squeeze=False, layout="constrained",
                            gridspec_kw={"height_ratios": heights})  # fmt: skip
-  names = _REF_NAMES.get(fp.get("kind"), ("ln V", "unigram H"))
+  refs_ = records.DataFacts.of(fp).references
   refs = ""
-  if fp.get("ln_vocab"):
-    refs = f"\n{names[0]} = {fp['ln_vocab']:.2f}"
-    refs += f", {names[1]} = {fp['unigram_entropy']:.2f}" if fp.get("unigram_entropy") is not None else ""
+  if refs_:
+    refs = "\n" + ", ".join(f"{r.name} = {r.value:.2f}" for r in refs_[:2])
   for n, (ax, (label, opts, lrs, grid)) in enumerate(zip(axes[:, 0], panels, strict=True)):
     im = ax.imshow(grid, cmap="viridis_r", aspect="auto", norm=norm)
     for i, o in enumerate(opts):
@@ -392,8 +384,8 @@ def steps_to_target(path, crit: dict, fp: dict) -> None:
   """Steps (left) and tokens or examples (right) to each target loss against B: the measured points (at the best LR
   per batch size and target) and the fitted S = S_min (1 + B_crit/B), E = E_min (1 + B/B_crit), with B_crit marked
   where it lies inside the swept range; a target without a fit shows its points only."""
-  unit = "examples" if fp.get("kind") in ("images", "quadratic", "task") else "tokens"
-  loss = {"quadratic": "(loss L)", "task": "(the task's units)"}.get(fp.get("kind"), "nats")
+  unit = records.DataFacts.of(fp).example_unit
+  loss = _units(fp)
   fig, (ax_s, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
   colors = plt.cm.viridis(np.linspace(0.05, 0.85, max(len(crit["targets"]), 1)))
   bs_all = set()

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tailjax import records
+
 COLUMNS = [
   "batch_size",
   "lr",
@@ -99,7 +101,7 @@ def _readout(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> 
         "unigram_entropy": fingerprint["unigram_entropy"],
       }
     )
-    if fingerprint.get("name") == "injected":
+    if not records.DataFacts.of(fingerprint).validates:  # no validation loss: its columns stay empty
       out[-1].update(dict.fromkeys(NO_LOSS_COLUMNS))
   return out
 
@@ -113,31 +115,16 @@ def _mean(x) -> float:
 
 
 def reference_losses(fingerprint: dict) -> str:
-  """The two losses a result is read against, named for what the data are (characters or image classes)."""
-  if fingerprint.get("kind") == "quadratic":
-    return (
-      f"reference losses: L(θ0) = {fingerprint['ln_vocab']:.4g} (the start: learned nothing), 0 (the minimum); "
-      f"noise {fingerprint.get('noise')}, spectrum h_i = i^-{fingerprint.get('spectrum_power', 1):g}"
-    )
-  if fingerprint.get("kind") == "task":
-    return (
-      f"task {fingerprint['name']}: reference loss {fingerprint['ln_vocab']:.4g} (learned nothing; "
-      f"{fingerprint.get('chance_from', '')})"
-    )
-  if fingerprint.get("kind") == "images":
-    return (
-      f"reference losses: ln C = {fingerprint['ln_vocab']:.3f} (learned nothing: uniform over "
-      f"{fingerprint['vocab_size']} classes), class entropy = {fingerprint['unigram_entropy']:.3f} (learned the class "
-      "frequencies only)"
-    )
-  return (
-    f"reference losses: ln V = {fingerprint['ln_vocab']:.3f} (learned nothing), "
-    f"unigram entropy = {fingerprint['unigram_entropy']:.3f} (learned the token frequencies only)"
-  )
+  """The losses a result is read against, as the task names them (`records.DataFacts.references`)."""
+  facts = records.DataFacts.of(fingerprint)
+  if not facts.references:
+    return f"{facts.name}: no reference losses"
+  return "reference losses: " + ", ".join(f"{r.name} = {r.value:.3f} ({r.means})" for r in facts.references)
 
 
 def table(rows: list[dict], fingerprint: dict) -> str:
-  """A plain-text table of the results, with the two reference losses above it."""
+  """A plain-text table of the results, with the reference losses above it."""
+  facts = records.DataFacts.of(fingerprint)
   budgets = len({r.get("budget") for r in rows}) > 1  # both budgets: a column says at which each line is read
   b2s = len({r.get("b2") for r in rows}) > 1  # β2 as lanes, or following B: the value each lane trained with
   lines = [
@@ -149,11 +136,10 @@ def table(rows: list[dict], fingerprint: dict) -> str:
   ]
   for r in rows:
     note = "DIVERGED" if r["diverged"] else ""
-    quadratic = fingerprint.get("kind") == "quadratic"  # its "unigram entropy" is the minimum, 0
-    entropy = fingerprint.get("unigram_entropy")  # None for a task: it has no second reference
-    if not r["diverged"] and not quadratic and entropy is not None and r["final_val_loss"] >= entropy:
-      note = f"above {'class' if fingerprint.get('kind') == 'images' else 'unigram'} entropy: barely learned"
-    start = fingerprint.get("ln_vocab")
+    barely = facts.reference(facts.barely_learned)  # text: the unigram entropy; images: the class entropy
+    if not r["diverged"] and barely is not None and r["final_val_loss"] >= barely.value:
+      note = f"above {barely.name}: barely learned"
+    start = facts.chance.value if facts.chance is not None else None
     if not r["diverged"] and start and r["final_val_loss"] > 2 * start:  # finite, but far above where it started
       note = "blowing up: loss above twice the start"
     clip = "none" if r["clip"] is None else f"{r['clip']:g}"
@@ -170,8 +156,6 @@ def table(rows: list[dict], fingerprint: dict) -> str:
     "train.stats_window steps; "
     + ("b2: Adam's β2 the lane trained with; " if b2s else "")
     + "clip_freq: fraction of steps clipped; "
-    "|g|: mean gradient norm before clipping; "
-    + ("losses in the task's own units" if fingerprint.get("kind") == "task" else "losses in nats")
-    + ", one row per lane)"
+    "|g|: mean gradient norm before clipping; " + f"losses in {facts.loss_unit}" + ", one row per lane)"
   )
   return "\n".join(lines)

@@ -10,14 +10,15 @@ from collections import defaultdict
 
 import numpy as np
 
+from tailjax import records
+
 LEARNED_NOTHING = 0.99  # a best loss above this fraction of ln V is chance level: the row has no optimum
 
 
 def seed_average(fingerprint: dict) -> str:
-  """How the final losses of a grid point's seeds are averaged: their mean, except under the noisy quadratic model's
-  stable noise, whose loss has no mean (θ gathers α-stable jumps, so θ² has tail index α/2 < 1 and E[L] is infinite:
-  a mean over seeds is ruled by the one seed that jumped furthest). There the median, the typical run, is used."""
-  return "median" if fingerprint.get("kind") == "quadratic" and fingerprint.get("noise") == "stable" else "mean"
+  """How the final losses of a grid point's seeds are averaged: their mean, or the median where the task says its
+  loss has no mean (`records.DataFacts.seed_statistic`)."""
+  return records.DataFacts.of(fingerprint).seed_statistic
 
 
 def optima(rows: list[dict], half_width: int = 1, check: bool = True, average: str = "mean") -> list[dict]:
@@ -279,7 +280,8 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """The fit for rows that share one clip setting."""
   average = seed_average(fingerprint)
   opts = optima(rows, average=average)
-  chance = {"quadratic": "L(θ0), the start", "images": "ln C"}.get(fingerprint.get("kind"), "ln V")
+  ref = records.DataFacts.of(fingerprint).chance
+  chance = "the chance level" if ref is None else f"{ref.name} ({ref.means})"
   bracketed = [o for o in opts if o["censored"] is None]
   have_opt = [o for o in opts if o["lr_opt"] is not None]
   slope = power_law([o["batch_size"] for o in bracketed], [o["lr_opt"] for o in bracketed])

@@ -4,7 +4,7 @@ plots, written from the finished rows (rows/B{b}*.json as the sweep gathered the
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, models, validate
+from tailjax import budget, files, models, records, validate
 from tailjax.analysis import critical_batch, nqm, plots, results, scaling, transfer, weight_norms
 from tailjax.noise import reports
 
@@ -116,7 +116,8 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   """
   all_rows = _all_rows(cfg, done)
   files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
-  if cfg.model.name == "ffn":
+  facts = records.DataFacts.of(fp)
+  if not facts.validates:  # no validation loss, so no optimum and no fit: the noise is the result
     return _injected(cfg, workdir, all_rows)
   kinds = budget.kinds(cfg)
   fits = fits_by_budget(all_rows, fp, kinds)
@@ -129,7 +130,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
           if cfg.optim.b2_rule != "fixed" and cfg.optim.name != "sgd"
           else ""
         )
-    if fp.get("kind") == "quadratic":
+    if facts.known_answer == nqm.KNOWN_ANSWER:
       f["exact"] = nqm.known_answer(cfg, f, k)
   fit = dict(fits[kinds[0]])
   if len(kinds) > 1:

@@ -11,9 +11,12 @@ of the tool reads instead of asking which model it is:
     are the fixed validation batches of every lane.
 Facts, all optional:
   - `chance_loss`: the loss of a model that learned nothing (None: L(θ0), the validation loss at initialisation),
-    `chance_name` what it is called; `references`: more named reference losses (`Reference`); `loss_unit`: what the
-    loss is measured in;
-  - `tokens_per_example`: what a token budget counts per example (T for a language model; 1: examples);
+    `chance_name` what it is called and `chance_means` what reaching it means; `references`: more named reference
+    losses (`Reference`), `barely_learned` the name of the one above which a final loss "barely learned";
+    `loss_unit`: what the loss is measured in; `seed_statistic`: how seeds' final losses are averaged ("median"
+    where the loss has no mean); `known_answer`: the closed form the analysis compares with (e.g. "noisy_quadratic");
+  - `tokens_per_example`: what a token budget counts per example (T for a language model; 1: examples), and
+    `example_unit` its name ("tokens" or "examples");
     `flops_per_example`: matmul FLOPs of one example's forward and backward (throughput and MFU; None: not counted);
   - `kind_fn(name, ndim) -> str`: the noise pool each parameter tensor joins (default `default_kind`);
     `gains(params, examples)`: {branch: ‖f(x)‖/‖x‖ per example} of the residual branches, for models that sow them;
@@ -31,22 +34,15 @@ Facts, all optional:
 import dataclasses
 import json
 import re
-import typing
 from collections.abc import Callable, Hashable
 
 import jax
 import numpy as np
 from flax import traverse_util
 
+from tailjax import records
 from tailjax.models import param_kinds
-
-
-class Reference(typing.NamedTuple):
-  """A named reference loss: `name` ("ln V"), `value`, and what reaching it `means` ("learned nothing")."""
-
-  name: str
-  value: float
-  means: str
+from tailjax.records import Reference  # noqa: F401  (re-exported: tasks name their references with it)
 
 
 def uniform_sample(train_data, key, batch_size: int):
@@ -103,9 +99,14 @@ class Task:
   sample: Callable = uniform_sample
   chance_loss: float | None = None
   chance_name: str = "chance"
-  references: tuple[Reference, ...] = ()
-  loss_unit: str = "the task's units"
+  chance_means: str = "learned nothing"
+  references: tuple[records.Reference, ...] = ()
+  loss_unit: str = "the task's own units"
   tokens_per_example: int = 1
+  example_unit: str = "examples"
+  seed_statistic: str = "mean"
+  barely_learned: str | None = None
+  known_answer: str | None = None
   flops_per_example: float | None = None
   kind_fn: Callable = default_kind
   gains: Callable | None = None
@@ -126,6 +127,22 @@ class Task:
 
   def __hash__(self):
     return hash(self.identity) if self.identity is not None else id(self)
+
+  def facts(self) -> records.DataFacts:
+    """What the analysis reads of this task (data.json's "facts")."""
+    chance = (
+      () if self.chance_loss is None else (records.Reference(self.chance_name, self.chance_loss, self.chance_means),)
+    )
+    return records.DataFacts(
+      name=self.name,
+      references=chance + tuple(self.references),
+      loss_unit=self.loss_unit,
+      example_unit=self.example_unit,
+      seed_statistic=self.seed_statistic,
+      validates=self.validates,
+      known_answer=self.known_answer,
+      barely_learned=self.barely_learned,
+    )
 
   def validation_batches(self, n_batches: int, batch_size: int):
     """The fixed validation batches every lane is evaluated on (leaves [N, B, ...]); () where the task needs none."""

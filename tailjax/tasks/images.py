@@ -12,6 +12,19 @@ UNIT = "examples"
 CONFIG = "configs/phase3c.py"
 
 
+def check_model(m) -> None:
+  """The CNN's convolution kernel; the ViT's patch size and heads."""
+  from tailjax import checks, models
+  from tailjax.errors import UserError
+
+  if m.name == "cnn":
+    checks.choice("model.conv", m.conv, models.CONVS)
+  if m.name == "vit":
+    checks.integer("model.patch_size", m.patch_size)
+    if m.n_heads <= 0 or m.d_model % m.n_heads:
+      raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
+
+
 def check(cfg) -> None:
   """The ViT's patches must tile the images."""
   from tailjax import data  # the image shapes (jax-free)
@@ -55,7 +68,9 @@ def build(cfg):
     sample=images.sample_batch,
     chance_loss=fp["ln_vocab"],
     chance_name="ln C",
-    references=(base.Reference("class entropy", fp["unigram_entropy"], "learned the class balance only"),),
+    chance_means=f"learned nothing: uniform over {imgs.n_classes} classes",
+    references=(base.Reference("class entropy", fp["unigram_entropy"], "learned the class frequencies only"),),
+    barely_learned="class entropy",
     loss_unit="nats",
     flops_per_example=3 * total - first,  # the weights' gradient everywhere, the inputs' after the first layer
     kind_fn=param_kinds.group_kind,

@@ -12,8 +12,15 @@ UNIT = "examples"
 CONFIG = "configs/phase1_1.py"
 
 
+def check_model(m) -> None:
+  """The hidden width's ratio."""
+  from tailjax import checks
+
+  checks.positive("model.mlp_ratio", m.mlp_ratio, "ratio")
+
+
 def check(cfg) -> None:
-  """Nothing beyond the model section's own checks (validate.model)."""
+  """Nothing beyond the model section's own checks (`check_model`)."""
 
 
 def tokens_per_example(cfg) -> int:

@@ -12,8 +12,20 @@ UNIT = "tokens"  # what a token budget counts
 CONFIG = "configs/quickstart.py"
 
 
+def check_model(m) -> None:
+  """The transformer's own fields: heads that divide the width, its dtype, attention and matmul kernels."""
+  from tailjax import checks, models
+  from tailjax.errors import UserError
+
+  if m.n_heads <= 0 or m.d_model % m.n_heads:
+    raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
+  checks.choice("model.dtype", m.dtype, models.DTYPES)
+  checks.choice("model.attention", m.attention, models.ATTENTION)
+  checks.choice("model.matmul", m.matmul, models.MATMULS)
+
+
 def check(cfg) -> None:
-  """Nothing beyond the model section's own checks (validate.model)."""
+  """Nothing beyond the model section's own checks (`check_model`)."""
 
 
 def tokens_per_example(cfg) -> int:
@@ -49,8 +61,10 @@ def build(cfg):
     chance_loss=fp["ln_vocab"],
     chance_name="ln V",
     references=(base.Reference("unigram entropy", fp["unigram_entropy"], "learned the token frequencies only"),),
+    barely_learned="unigram entropy",
     loss_unit="nats",
     tokens_per_example=seq_len,
+    example_unit="tokens",
     flops_per_example=3 * flops.transformer_forward_per_token(cfg, corpus.vocab_size) * seq_len,
     kind_fn=param_kinds.group_kind,
     gains=base.sown_gains(model),

@@ -100,6 +100,7 @@ def prepare(task: Task, seed: int = 0) -> Task:
   return dataclasses.replace(
     task,
     chance_loss=chance,
+    chance_means=f"learned nothing; {chance_from}",
     n_train=sizes["n_train"],
     examples_name=f"training examples of task {task.name}",
     fingerprint=fp,

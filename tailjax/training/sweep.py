@@ -26,7 +26,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, tasks, validate, workdir
+from tailjax import budget, files, records, tasks, validate, workdir
 from tailjax.analysis import extend, scaling, summary, transfer
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
@@ -41,6 +41,7 @@ class _Context:
   cfg: object
   workdir: pathlib.Path
   task: object  # tasks.base.Task
+  fingerprint: dict  # what data.json holds: the task's fingerprint and facts
   train_data: object  # the task's training data, on the device
   val_batches: object  # its fixed validation batches
   writers: writers.Writers
@@ -66,7 +67,7 @@ def run(cfg, workdir_path, *, task=None) -> dict:
   else:
     row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
   wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
-  fp = task.fingerprint
+  fp = {**task.fingerprint, "format": records.FORMAT, "facts": task.facts().to_json()}  # data.json
   before = wd / "data.json"
   if before.exists() and json.loads(before.read_text()).get("sha256") != fp.get("sha256"):
     raise UserError(f"workdir {wd} holds a run on other data ({before} has another sha256); use a new workdir")
@@ -83,6 +84,7 @@ def run(cfg, workdir_path, *, task=None) -> dict:
       cfg=cfg,
       workdir=wd,
       task=task,
+      fingerprint=fp,
       train_data=jax.device_put(task.train_data),
       val_batches=task.validation_batches(cfg.eval.batches, cfg.eval.batch_size),
       writers=sweep_writers,
@@ -183,7 +185,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
     table=table,
     labels=labels,
     trained=trained,
-    fingerprint=ctx.task.fingerprint,
+    fingerprint=ctx.fingerprint,
     origin=origin,
     devices=[str(d) for d in row.mesh.devices.flat],
     plan=plan,
@@ -207,7 +209,7 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       shutil.rmtree(ctx.workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
     if not cfg.sweep.auto_extend or not ctx.task.validates:  # no validation loss: no optimum to bracket
       break
-    average = scaling.seed_average(ctx.task.fingerprint)
+    average = scaling.seed_average(ctx.fingerprint)
     done_rows = [r for p in parts for r in p["rows"]]
     plans = [  # each budget's grid is extended where its own optimum is censored
       extend.next_points([r for r in done_rows if r.get("budget", "steps") == k], extend.grid_ratio(cfg),
