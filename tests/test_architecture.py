@@ -3,6 +3,9 @@
 - no import cycles between tailjax modules;
 - tails/ imports nothing else from tailjax (it is a library of its own);
 - analysis/ never imports training/ (an analysis of finished results needs no training stack);
+- tasks/ import neither training/ nor analysis/ (a task is what the engine trains, not a user of it);
+- no module outside tasks/, models/ (the registry and the models themselves) and bench/ names a built-in model
+  ("transformer", "quadratic", ...) as a string: the rest of the tool reads the task's facts;
 - nothing outside bench/ imports bench/ (scripts, never library);
 - no module imports another module's `_private` name, nor reaches one through a module it imported;
 - a module-level function or method with more than 5 parameters takes the rest keyword-only.
@@ -93,6 +96,28 @@ def forbidden_imports(modules: dict, package: str) -> list[str]:
         out.append(f"{name}:{line} imports {m}: analysis/ does not import training/")
       if inside("bench", m) and not inside("bench", name):
         out.append(f"{name}:{line} imports {m}: only bench/ imports bench/")
+      if inside("tasks", name) and (inside("training", m) or inside("analysis", m)):
+        out.append(f"{name}:{line} imports {m}: tasks/ import neither training/ nor analysis/ (the engine calls them)")
+  return out
+
+
+MODEL_NAMES = ("transformer", "quadratic", "ffn", "mlp", "cnn", "vit")  # the built-in models (models.NAMES)
+MAY_NAME_MODELS = (
+  "tasks",
+  "models",
+  "bench",
+)  # the task files and registry, the models and their choice lists, scripts
+
+
+def model_names(modules: dict, package: str) -> list[str]:
+  """String constants equal to a built-in model's name outside tasks/, models/ and bench/ (docstrings aside)."""
+  out = []
+  for name, tree in modules.items():
+    if any(name == f"{package}.{p}" or name.startswith(f"{package}.{p}.") for p in MAY_NAME_MODELS):
+      continue
+    for node in ast.walk(tree):
+      if isinstance(node, ast.Constant) and node.value in MODEL_NAMES:
+        out.append(f"{name}:{node.lineno} names the model {node.value!r}: read the task's facts instead")
   return out
 
 
@@ -171,6 +196,10 @@ def test_long_signatures_are_keyword_only(tailjax_modules):
   _none(long_positional(tailjax_modules))
 
 
+def test_only_the_tasks_name_a_model(tailjax_modules):
+  _none(model_names(tailjax_modules, "tailjax"))
+
+
 def test_every_module_says_what_it_is_for(tailjax_modules):
   missing = [name for name, tree in tailjax_modules.items() if not ast.get_docstring(tree)]
   assert missing == []
@@ -194,6 +223,8 @@ def test_the_checkers_catch_what_they_forbid(tmp_path):
     "pkg/analysis/relative.py": "from ..training import loop\nfrom . import fit as f\nf._x\n",
     "pkg/dotted.py": "import pkg.training.loop\npkg.training.loop._secret()\n",
     "pkg/asynchronous.py": "async def go(a, b, c, d, e, f):\n  pass\n",
+    "pkg/tasks/__init__.py": "def build(cfg):\n  from pkg.training import loop\n  return 'quadratic'\n",
+    "pkg/engine.py": "def loss(cfg):\n  return cfg.model.name == 'quadratic'\n",
   }
   for path, text in files.items():
     (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
@@ -205,11 +236,13 @@ def test_the_checkers_catch_what_they_forbid(tmp_path):
   assert "pkg.analysis.fit:1 imports pkg.training.loop" in breaches
   assert "pkg.analysis.fit:2 imports pkg.bench.timing" in breaches
   assert "pkg.analysis.relative:1 imports pkg.training.loop" in breaches  # relative imports resolved
-  assert len(breaches.splitlines()) == 4
+  assert "pkg.tasks:2 imports pkg.training.loop" in breaches  # an import inside a function counts too
+  assert len(breaches.splitlines()) == 5
   assert sorted(private_uses(mods, "pkg")) == [
     "pkg.analysis.relative:3 uses f._x",
     "pkg.bench.timing:2 uses loop._secret",
     "pkg.dotted:2 uses pkg.training.loop._secret",
     "pkg.user:1 imports _secret from pkg.training.loop",
   ]
+  assert model_names(mods, "pkg") == ["pkg.engine:2 names the model 'quadratic': read the task's facts instead"]
   assert sorted(s.split("(")[0] for s in long_positional(mods)) == ["pkg.asynchronous.go", "pkg.training.loop.run"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tailjax import tasks, validate
-from tailjax.data import images, loader
+from tailjax.data import images
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 from tailjax.training import engine

@@ -79,7 +79,7 @@ def flattest(ks, alpha, sd=None, z: float = FLAT_Z) -> dict | None:
   return best
 
 
-def flat_between(ks, alpha, sd, k_lo: int, k_hi: int, z: float = FLAT_Z) -> dict | None:
+def flat_between(ks, alpha, sd, k_lo: int, k_hi: int, *, z: float = FLAT_Z) -> dict | None:
   """The stretch of the Hill plot from k_lo to k_hi (plotted k), where it is flat by `flattest`'s two rules (within
   ±FLAT of its middle, and within z·sd of one common value); None where it is not."""
   ks, alpha = np.asarray(ks, float), np.asarray(alpha, float)

@@ -40,11 +40,40 @@ def tokens_per_example(cfg) -> int:
   return 1
 
 
+def forward_flops_per_example(cfg, n_classes: int) -> tuple[float, float]:
+  """(forward matmul FLOPs per image, those of its first layer) for the Phase 3c models (models/vision.py): the MLP's
+  layers; the CNN's 3×3 convolutions (2·9·C_in·C_out per output pixel less the taps on the padding, the image halved
+  after each layer while larger than 4×4); the ViT's patch embedding, its blocks over N = HW/p² tokens (no causal
+  mask, so every key) and the head. The first layer's input is the data, whose gradient backpropagation does not
+  compute."""
+  from tailjax import data  # the image shapes (jax-free)
+
+  h, w, c = data.IMAGE_SHAPES[cfg.data.name]
+  m = cfg.model
+  d, depth = m.d_model, m.n_layers
+  if m.name == "mlp":
+    return 2 * (h * w * c * d + (depth - 1) * d * d + d * n_classes), 2 * h * w * c * d
+  if m.name == "cnn":
+    # a 3×3 'SAME' convolution multiplies (3h − 2)(3w − 2) valid (input, output) pixel pairs per channel pair, not 9hw:
+    # the taps on the zero padding are no work (XLA's count leaves them out too)
+    total, cin, first = 0.0, c, 2 * c * d * (3 * h - 2) * (3 * w - 2)
+    for _ in range(depth):
+      total += 2 * cin * d * (3 * h - 2) * (3 * w - 2)
+      cin = d
+      if h > 4:
+        h, w = h // 2, w // 2
+    return total + 2 * d * n_classes, first
+  n = (h // m.patch_size) * (w // m.patch_size)
+  block = 8 * d * d + 4 * m.mlp_ratio * d * d + 4 * n * d  # per token
+  embed = 2 * m.patch_size**2 * c * d * n
+  return embed + depth * block * n + 2 * d * n_classes, embed
+
+
 def build(cfg):
   import jax.numpy as jnp
   import optax
 
-  from tailjax import data, flops
+  from tailjax import data
   from tailjax.data import images
   from tailjax.models import param_kinds, registry
   from tailjax.tasks import base
@@ -57,7 +86,7 @@ def build(cfg):
     x, y_B = batch
     return optax.softmax_cross_entropy_with_integer_labels(model.apply({"params": params}, x), y_B).mean()
 
-  total, first = flops.image_forward_per_example(cfg, imgs.n_classes)
+  total, first = forward_flops_per_example(cfg, imgs.n_classes)
   fp = imgs.fingerprint
   return base.Task(
     name=imgs.name,

@@ -5,6 +5,8 @@ Reference losses: ln V (learned nothing) and the training split's unigram entrop
 only). A token budget counts T tokens per example.
 """
 
+import math
+
 MODELS = ("transformer",)
 DATA = ("pydoc", "tinyshakespeare", "wikitext2", "random_tokens")
 WHAT = "the transformer trains on text"
@@ -32,11 +34,24 @@ def tokens_per_example(cfg) -> int:
   return cfg.data.seq_len
 
 
+def forward_flops_per_token(cfg, vocab_size: int) -> float:
+  """Forward matmul FLOPs per token of the NanoTransformer: per block q/k/v and output projections (8D²), the MLP
+  (4·r·D²), and attention's scores and weighted sum (4·T·D over the keys computed: every key with XLA's dense
+  attention, the causal blocks only with the blocked one); then the output head (2·D·V)."""
+  m, t = cfg.model, cfg.data.seq_len
+  d = m.d_model
+  keys = t
+  if m.attention == "blocked":  # query blocks attend to keys up to their own block's end
+    nb = math.ceil(t / min(m.attention_block, t))
+    keys = t * (nb + 1) / (2 * nb)
+  per_block = 8 * d * d + 4 * m.mlp_ratio * d * d + 4 * keys * d
+  return m.n_layers * per_block + 2 * d * vocab_size
+
+
 def build(cfg):
   import jax.numpy as jnp
   import optax
 
-  from tailjax import flops
   from tailjax.data import loader, text
   from tailjax.models import param_kinds, registry
   from tailjax.tasks import base
@@ -65,7 +80,7 @@ def build(cfg):
     loss_unit="nats",
     tokens_per_example=seq_len,
     example_unit="tokens",
-    flops_per_example=3 * flops.transformer_forward_per_token(cfg, corpus.vocab_size) * seq_len,
+    flops_per_example=3 * forward_flops_per_token(cfg, corpus.vocab_size) * seq_len,
     kind_fn=param_kinds.group_kind,
     gains=base.sown_gains(model),
     n_train=len(corpus.train_T) - seq_len,
