@@ -41,7 +41,8 @@ def check(cfg) -> None:
     raise UserError(
       f"model.name={cfg.model.name!r} with data.name={cfg.data.name!r}: {task_file.WHAT} "
       f"({', '.join(task_file.DATA)})" + (f", and data.name={cfg.data.name} is for model.name={others[0]}" if others
-      else "") + f"; set both --config.model.name and --config.data.name, as {task_file.CONFIG} does"
+      else "") + f"; set both --config.model.name={cfg.model.name} and --config.data.name={task_file.DATA[0]}, as "
+      f"{task_file.CONFIG} does"
     )  # fmt: skip
   task_file.check(cfg)
 
