@@ -1,4 +1,4 @@
-"""The noisy quadratic model (issue 15; Zhang et al. 2019): a known answer for the whole β pipeline.
+"""The noisy quadratic model (Zhang et al. 2019): a known answer for the whole β pipeline.
 
     python -m tailjax.main --config=configs/nqm.py:sgd --workdir=runs/nqm_sgd
     python -m tailjax.main --config=configs/nqm.py:adamw --config.data.noise=laplace --workdir=runs/nqm_adamw_laplace

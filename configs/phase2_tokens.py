@@ -1,4 +1,4 @@
-"""Phase 2's grid read the way the 2024–2026 literature reads it (issue 16): at a fixed token budget, with Adam's β2
+"""Phase 2's grid read the way the 2024–2026 literature reads it: at a fixed token budget, with Adam's β2
 following the batch size, and at the study's fixed step count, from one run.
 
     python -m tailjax.main --config=configs/phase2_tokens.py --workdir=runs/p2_tokens

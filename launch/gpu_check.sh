@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check (issue 17): on a machine with one NVIDIA GPU, install the CUDA jax wheel, then time the Phase 2.5
+# The GPU check: on a machine with one NVIDIA GPU, install the CUDA jax wheel, then time the Phase 2.5
 # shape as a row of 5 lanes (map / vmap, float32 / bfloat16, XLA / cuDNN attention: model-steps/s, tokens/s, MFU),
 # run one chunk of each Phase 2.5 grid row and extrapolate the full grid's wall time. At most --budget_s (480 s) of
 # timings; everything goes to one JSON file ($OUT/gpu_check.json when $OUT is set, else ./gpu_check.json).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The noisy quadratic lab (issue 15): beta for {SGD, AdamW} x {normal, laplace, student_t nu=3, stable alpha=1.5},
+# The noisy quadratic lab: beta for {SGD, AdamW} x {normal, laplace, student_t nu=3, stable alpha=1.5},
 # then the runs side by side with the table README quotes (nqm_table.md).
 #   launch/nqm.sh runs/nqm [extra --config.* overrides, e.g. --config.train.steps=500]
 set -euo pipefail

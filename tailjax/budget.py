@@ -1,4 +1,4 @@
-"""Training budgets (issue 16): how many steps each row trains, where its warmup ends, where it is evaluated, and at
+"""Training budgets: how many steps each row trains, where its warmup ends, where it is evaluated, and at
 which steps its results are read.
 
 - `train.budget = "steps"` (the study): every row trains `train.steps` steps, so a batch of 256 sees 8× the data a

@@ -1,4 +1,4 @@
-"""Training budgets and β2 with batch size (issue 16): each row's steps follow its budget, a row read at S steps
+"""Training budgets and β2 with batch size: each row's steps follow its budget, a row read at S steps
 inside a longer run is the run of S steps, β2 per lane follows its rule and reaches the optimizer, and a shortened
 Phase 2 run at both budgets writes both fits."""
 
@@ -128,7 +128,7 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
     assert (tmp_path / "p2" / name).exists(), name
   b4 = json.loads((tmp_path / "p2" / "rows" / "B4.json").read_text())
   assert len(b4["val_loss"]) >= 12  # both grids' evaluations
-  speed = b4["throughput"]  # issue 17: the row's throughput after its first chunk, with matmul FLOP/s
+  speed = b4["throughput"]  # the row's throughput after its first chunk, with matmul FLOP/s
   assert speed["model_steps_per_s"] > 0 and speed["steps"] > 0
   assert speed["tokens_per_s"] == pytest.approx(speed["model_steps_per_s"] * 4 * 16)
   assert speed["flop_per_s"] == pytest.approx(speed["model_steps_per_s"] * speed["flops_per_step"])

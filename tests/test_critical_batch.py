@@ -1,4 +1,4 @@
-"""Steps to target and the critical batch size (issue 16): the crossing of a curve, B_crit recovered from synthetic
+"""Steps to target and the critical batch size: the crossing of a curve, B_crit recovered from synthetic
 curves with a known B_crit (and the interval's coverage over replicates), and on the noisy quadratic model against the
 closed form's exact steps to target and its exact B_simple."""
 

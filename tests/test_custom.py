@@ -1,4 +1,4 @@
-"""Your own model (issue 18): the public API (`tailjax.noise_report`, `NoiseCallback`, `Task`, `train_rows`,
+"""Your own model: the public API (`tailjax.noise_report`, `NoiseCallback`, `Task`, `train_rows`,
 `default_config`) on known answers, against the study's own path, and on bad input; and examples/own_cnn.py, shortened.
 """
 

@@ -1,4 +1,4 @@
-"""The whole-process A/B bench reads its phases from the CLI's own log lines (issue 17)."""
+"""The whole-process A/B bench reads its phases from the CLI's own log lines."""
 
 import datetime
 

@@ -11,7 +11,7 @@ by the config fields in which it differs from the others. Writes:
   lr_opt.csv            per run and batch size: LR_opt, censored, best loss
   lr_opt_by_run.png     LR_opt against B, one line per run (hollow triangles: optima on the grid's edge, bounds)
   weight_norm_fit.json, weight_norm_scaling.png   the weight-norm exponents over all runs (widths vary here)
-  nqm_table.csv, nqm_table.md   runs of the noisy quadratic model (issue 15): β against the study's 1 − 1/α, the
+  nqm_table.csv, nqm_table.md   runs of the noisy quadratic model: β against the study's 1 − 1/α, the
                         linear and square-root rules and SGD's exact slope; what the tail estimators said of the noise
 """
 

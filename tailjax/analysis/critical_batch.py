@@ -1,4 +1,4 @@
-"""Steps to a target loss and the critical batch size (issue 16), from the validation curves every sweep records.
+"""Steps to a target loss and the critical batch size, from the validation curves every sweep records.
 
 Shallue et al. (2019) and McCandlish et al. (2018): the steps S a batch size needs to reach a target loss, at the
 learning rate that gets there first (chosen per target and batch size), follow S = S_min (1 + B_crit / B), and the

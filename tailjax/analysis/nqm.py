@@ -149,7 +149,7 @@ def known_answer_text(exact: dict) -> str:
   return "\n".join(lines)
 
 
-# The rules a measured β is read against (issue 15): the study's β = 1 − 1/α with α the noise's tail index as the study
+# The rules a measured β is read against: the study's β = 1 − 1/α with α the noise's tail index as the study
 # reads it (2 for Gaussian noise, "≈ 3" for its Laplace-like noise; ν for Student-t; α for a stable law), SGD's linear
 # rule and Adam's square-root rule.
 STUDY_ALPHA = {"normal": 2.0, "laplace": 3.0}

@@ -74,6 +74,7 @@ def row_results(
 def _readout(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> list[dict]:
   """One dict per lane: the results of the (already cut) history."""
   window = min(cfg.train.stats_window, history["loss"].shape[0])
+  validates = records.DataFacts.of(fingerprint).validates
   out = []
   for r, lane in enumerate(table):
     diverged = bool(diverged_at_R[r] >= 0)
@@ -101,7 +102,7 @@ def _readout(cfg, *, batch_size, table, history, diverged_at_R, fingerprint) -> 
         "unigram_entropy": fingerprint["unigram_entropy"],
       }
     )
-    if not records.DataFacts.of(fingerprint).validates:  # no validation loss: its columns stay empty
+    if not validates:  # no validation loss: its columns stay empty
       out[-1].update(dict.fromkeys(NO_LOSS_COLUMNS))
   return out
 

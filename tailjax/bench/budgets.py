@@ -1,4 +1,4 @@
-"""What issue 16's fields cost: the training a budget asks for (from the row plans, nothing trained), the engine's step
+"""What the budget fields cost: the training a budget asks for (from the row plans, nothing trained), the engine's step
 with β2 as a per-lane value, and the steps-to-target analysis on curves of a Phase-2-sized sweep.
 
   python -m tailjax.bench.budgets [--steps=30] [--lanes=7]

@@ -3,7 +3,7 @@
 Query block i reads only keys [0, (i+1)·block): fully masked key blocks are never computed (half the work at
 T = 2·block), and each block's scores (B·H·block·T) stay in the CPU cache. The backward pass is JAX's autodiff: a
 hand-written FlashAttention-2-style VJP and the projections as (B·T)×D matmuls through models/matmul.py were tried
-and measured level with it (BENCHMARKS.md, issue 17).
+and measured level with it (BENCHMARKS.md).
 """
 
 import jax

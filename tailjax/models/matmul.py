@@ -3,7 +3,7 @@
 Written by hand because no library lays this out: in the backward pass of y = x·W the weight gradient is xᵀ·g, a dot
 that contracts the batch·time axis of both operands. XLA:CPU's layout assignment hands it a transposed copy of g and
 runs it in Eigen, where it took 2.7× the time of the forward matmul of the same size (4.6 ms against 1.7 ms for the
-feed-forward layer at d = 64, B·T = 4,096, one core; profile in BENCHMARKS.md, issue 17). Passing x and g through
+feed-forward layer at d = 64, B·T = 4,096, one core; profile in BENCHMARKS.md). Passing x and g through
 `lax.optimization_barrier` keeps both in the row-major layout they were produced in, which the fast kernel takes.
 The math is the same (dx = g·Wᵀ, dW = xᵀ·g); only the layout XLA may choose changes. `model.matmul = auto` uses it on
 the CPU only: elsewhere the barrier buys nothing and could keep XLA from fusing.

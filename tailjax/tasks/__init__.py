@@ -44,12 +44,13 @@ def check(cfg) -> None:
       else "") + f"; set both --config.model.name={cfg.model.name} and --config.data.name={task_file.DATA[0]}, as "
       f"{task_file.CONFIG} does"
     )  # fmt: skip
-  task_file.check(cfg)
+  getattr(task_file, "check", lambda cfg: None)(cfg)
 
 
 def tokens_per_example(cfg) -> int:
   """What a token budget counts per example: T for a language model, 1 (examples) for every other."""
-  return 1 if cfg.model.name == USER else module(cfg.model.name).tokens_per_example(cfg)
+  per_example = None if cfg.model.name == USER else getattr(module(cfg.model.name), "tokens_per_example", None)
+  return 1 if per_example is None else per_example(cfg)
 
 
 def unit(cfg) -> str:

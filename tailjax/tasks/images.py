@@ -36,10 +36,6 @@ def check(cfg) -> None:
                     f"{cfg.data.name}; pick a divisor")  # fmt: skip
 
 
-def tokens_per_example(cfg) -> int:
-  return 1
-
-
 def forward_flops_per_example(cfg, n_classes: int) -> tuple[float, float]:
   """(forward matmul FLOPs per image, those of its first layer) for the Phase 3c models (models/vision.py): the MLP's
   layers; the CNN's 3×3 convolutions (2·9·C_in·C_out per output pixel less the taps on the padding, the image halved

@@ -19,14 +19,6 @@ def check_model(m) -> None:
   checks.positive("model.mlp_ratio", m.mlp_ratio, "ratio")
 
 
-def check(cfg) -> None:
-  """Nothing beyond the model section's own checks (`check_model`)."""
-
-
-def tokens_per_example(cfg) -> int:
-  return 1
-
-
 def build(cfg):
   import jax
   import jax.numpy as jnp

@@ -36,10 +36,6 @@ def check(cfg) -> None:
                     "--config.data.noise_param=1.5 (say)")  # fmt: skip
 
 
-def tokens_per_example(cfg) -> int:
-  return 1
-
-
 def l_theta0(cfg) -> float:
   """L(θ0) = ½ θ0² Σ h_i, in float64."""
   import numpy as np

@@ -26,10 +26,6 @@ def check_model(m) -> None:
   checks.choice("model.matmul", m.matmul, models.MATMULS)
 
 
-def check(cfg) -> None:
-  """Nothing beyond the model section's own checks (`check_model`)."""
-
-
 def tokens_per_example(cfg) -> int:
   return cfg.data.seq_len
 

@@ -2,7 +2,7 @@
 
 Why not clu's writer here: clu's `SummaryWriter` writes through `tf.summary`, so opening one imports TensorFlow, 5.5 s
 of every run's start-up on 2 CPU cores, the largest fixed cost of the command line after the compile, with
-TensorFlow's runtime then sharing the cores with XLA (BENCHMARKS.md, issue 17). TensorBoard's own package writes the
+TensorFlow's runtime then sharing the cores with XLA (BENCHMARKS.md). TensorBoard's own package writes the
 format: its `RecordWriter` frames and checksums each record, its protos are the events, and its scalar plugin's metadata
 marks a value as a scalar the way `tf.summary.scalar` does. What is ours is the glue: one event file per writer, one
 event per (step, tag). `output.tensorboard_writer = "clu"` writes through clu instead (tests/test_writers.py reads

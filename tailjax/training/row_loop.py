@@ -200,7 +200,7 @@ def train_row(
 
 def _compile_ahead(row: engine.Row, lanes, train_data, val_batches, bounds, *, start: int):
   """Starts compiling the first chunk's program in a thread, so that it overlaps the compile and run of the state's
-  initialisation (or its restore) and the first measurement (BENCHMARKS.md, issue 17). Returns the future, or None
+  initialisation (or its restore) and the first measurement (BENCHMARKS.md). Returns the future, or None
   when the row is already finished."""
   first = next((s for s in bounds if s > start), None)
   if first is None:
