@@ -30,7 +30,7 @@ from tailjax import tasks  # noqa: E402
 from tailjax.data import loader  # noqa: E402
 from tailjax.tasks import base as task_base  # noqa: E402
 from tailjax.training import engine  # noqa: E402
-from tailjax.training.lanes import Lanes
+from tailjax.training.lane_grid import Lanes
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

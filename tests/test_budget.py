@@ -12,7 +12,7 @@ import pytest
 from tailjax import budget, validate
 from tailjax.errors import UserError
 from tailjax.training import row_loop
-from tailjax.training.lanes import lane_table
+from tailjax.training.lane_grid import lane_table
 from tests.conftest import run_row
 
 

@@ -22,7 +22,7 @@ from tailjax.models import vision
 from tailjax.tasks import user
 from tailjax.tasks.base import Task
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 from tests.conftest import REPO, tiny_config
 
 D = 32 * 32  # one 32×32 weight matrix

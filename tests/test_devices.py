@@ -21,7 +21,7 @@ FOUR_DEVICES = textwrap.dedent(
   import jax, numpy as np
   from tests.conftest import tiny_config, task_of
   from tailjax.training import checkpoint, engine, sweep
-  from tailjax.training.lanes import Lanes, lane_table, pad_lanes
+  from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
   out = {}
@@ -99,7 +99,7 @@ FOUR_DEVICES = textwrap.dedent(
 def test_a_row_uses_at_most_one_device_per_lane_and_pads_to_a_multiple():
   import jax
 
-  from tailjax.training.lanes import lane_devices, lane_table, pad_lanes
+  from tailjax.training.lane_grid import lane_devices, lane_table, pad_lanes
 
   n = len(jax.local_devices())
   assert lane_devices(3, 0) == min(3, n) and lane_devices(100, 2) == min(2, n)
@@ -112,7 +112,7 @@ def test_a_row_uses_at_most_one_device_per_lane_and_pads_to_a_multiple():
 def test_a_batch_splits_over_the_largest_divisor_that_fits(monkeypatch):
   import jax
 
-  from tailjax.training.lanes import batch_devices
+  from tailjax.training.lane_grid import batch_devices
 
   assert batch_devices(32, 2, 2) == 2 and batch_devices(12, 8, 8) == 6 and batch_devices(7, 2, 2) == 1
   assert batch_devices(32, 4, 2) == 2  # never more than there are devices

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tailjax.training import engine, optim
-from tailjax.training.lanes import lane_table
+from tailjax.training.lane_grid import lane_table
 from tests.conftest import run_row, task_of
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "one_step.json"

@@ -11,7 +11,7 @@ from tailjax.data import images
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 from tests.conftest import tiny_config
 
 

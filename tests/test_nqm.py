@@ -167,7 +167,7 @@ def test_the_quadratic_model_needs_its_data_and_a_finite_variance_for_student_t(
 
 
 def test_a_quadratic_lane_of_a_vmapped_row_equals_its_single_run_and_the_exact_loss_is_reported():
-  from tailjax.training.lanes import lane_table
+  from tailjax.training.lane_grid import lane_table
   from tests.conftest import run_row
 
   c = quadratic_config()

@@ -7,7 +7,7 @@ import optax
 import pytest
 
 from tailjax.training import optim
-from tailjax.training.lanes import lane_table
+from tailjax.training.lane_grid import lane_table
 from tests.conftest import run_row
 
 LRS = {"adamw": (1e-3, 3e-3), "sgd": (0.03, 0.1), "muon": (0.01, 0.03)}

@@ -20,7 +20,7 @@ from absl import app, flags
 from configs import base
 from tailjax import tasks
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table, pad_lanes
+from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
 
 SHAPES = {  # name: (d_model, n_layers, n_heads, seq_len, batch_size)
   "d64_t128": (64, 4, 4, 128, 32),

@@ -13,7 +13,7 @@ from tailjax import tasks
 from tailjax.analysis import scaling, weight_norms
 from tailjax.bench.estimators import best_time, chunk_seconds
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 
 _WIDTH = flags.DEFINE_integer("width", 128, "image model width")
 _BATCH = flags.DEFINE_integer("batch", 64, "batch size")

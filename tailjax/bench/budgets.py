@@ -39,7 +39,7 @@ def _step_time() -> None:
   from configs import base
   from tailjax import tasks
   from tailjax.training import engine, row_loop
-  from tailjax.training.lanes import Lanes
+  from tailjax.training.lane_grid import Lanes
 
   c = base.get_config()
   c.data.seq_len = 128

@@ -29,7 +29,7 @@ from absl import app, flags
 from configs import phase2_5
 from tailjax import flops, tasks
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 
 _CPU = flags.DEFINE_bool("cpu", False, "run on the CPU with a shrunk model and few steps (exercises the script)")
 _BUDGET = flags.DEFINE_float("budget_s", 480.0, "stop starting new timings after this many seconds")

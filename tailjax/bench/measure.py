@@ -6,7 +6,7 @@
 A measurement is `per_example.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
 sampled coordinates per tensor) plus `estimates.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
 index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart. With `--verdicts`, also the
-verdict pass of the last measurement (the per-coordinate views, then `noise.lanes.pool_verdicts`: `tails.estimate`
+verdict pass of the last measurement (the per-coordinate views, then `noise.measurement.pool_verdicts`: `tails.estimate`
 with `--n_boot` resamples on every robust and raw pool), per pool.
 """
 
@@ -19,9 +19,9 @@ from absl import app, flags
 from configs import phase1_2
 from tailjax import tasks
 from tailjax.noise import estimates, per_example
-from tailjax.noise import lanes as noise_lanes
+from tailjax.noise import measurement
 from tailjax.training import engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 
 _MS = flags.DEFINE_list("ms", ["64", "256"], "examples per measurement")
 _D_MODEL = flags.DEFINE_integer("d_model", 128, "model width")
@@ -93,7 +93,7 @@ def main(argv):
 
       def verdicts():
         views_by = estimates.per_coordinate(noise)  # noqa: B023 (called right here)
-        return noise_lanes.pool_verdicts(pools, n_boot=_N_BOOT.value, per_coordinate=views_by)  # noqa: B023
+        return measurement.pool_verdicts(pools, n_boot=_N_BOOT.value, per_coordinate=views_by)  # noqa: B023
 
       v_s, v_first = _best(verdicts, _REPEATS.value)
       print(

@@ -20,7 +20,7 @@ from absl import app, flags, logging
 from configs import quickstart
 from tailjax import tasks
 from tailjax.training import checkpoint, engine
-from tailjax.training.lanes import Lanes, lane_table
+from tailjax.training.lane_grid import Lanes, lane_table
 
 _D = flags.DEFINE_integer("d_model", 64, "model width")
 _LAYERS = flags.DEFINE_integer("n_layers", 2, "transformer blocks")

@@ -1,7 +1,7 @@
 """The gradient-noise report of your own model in one call (`noise_report`), and the same as a callback that your own
 training loop calls every N steps (`NoiseCallback`).
 
-Both run the sweep's own measurement (`noise.lanes.measure_lanes`: the compiled per-example gradients, the robust
+Both run the sweep's own measurement (`noise.measurement.measure_lanes`: the compiled per-example gradients, the robust
 and raw pools, the estimators, the verdict with its alternatives and interval, the noise scale) on one set of
 parameters, and write the sweep's files (`noise.reports.write_tables`): there is no second code path, so a model of
 yours gets the same numbers, files and plots as the study's models.
@@ -20,7 +20,7 @@ from tailjax import files
 from tailjax.custom import settings
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
-from tailjax.noise import lanes, per_example, reports
+from tailjax.noise import measurement, per_example, reports
 from tailjax.tasks import base as task_base
 from tailjax.workdir import make as make_folder
 
@@ -127,7 +127,7 @@ def _measure(loss_fn, params, examples, *, kind_fn, step: int, label: str, batch
     if not isinstance(kind, str) or not kind:
       raise UserError(f"kind_fn({name!r}, {np.ndim(leaf)}) returned {kind!r}; it must return a non-empty string")
   params_R = jax.tree.map(lambda v: jnp.asarray(v)[None], params)
-  found = lanes.measure_lanes(
+  found = measurement.measure_lanes(
     loss_one=loss_fn,
     params_R=params_R,
     table=[{"lr": "", "clip": "", "seed": ""}],  # not a lane of a sweep: no learning rate, clip or seed to name

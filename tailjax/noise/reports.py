@@ -42,7 +42,7 @@ def write_outputs(workdir, cfg) -> dict:
 
 
 def write_tables(workdir, measurements: list[dict], *, plots: bool, k_ratios) -> dict:
-  """Writes measurements (each what `noise.lanes.measure_lanes` returns) as the noise files of `workdir` and, with
+  """Writes measurements (each what `noise.measurement.measure_lanes` returns) as the noise files of `workdir` and, with
   `plots`, draws the plots (at the middle of `k_ratios`); returns the gathered rows. Every file is rewritten whole
   and atomically (the sweep, the one-call report and the training-loop callback all write through here)."""
   workdir = pathlib.Path(workdir)

@@ -40,7 +40,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from tailjax.training import optim
-from tailjax.training.lanes import Lanes
+from tailjax.training.lane_grid import Lanes
 
 METRICS = ("loss", "grad_norm", "clipped", "update_norm", "param_norm")  # per step and lane
 

@@ -9,7 +9,7 @@ import numpy as np
 from absl import logging
 
 from tailjax import compiling, files, validate
-from tailjax.noise import lanes as noise_lanes
+from tailjax.noise import measurement
 from tailjax.training import engine
 
 
@@ -45,10 +45,10 @@ class NoiseHook:
     live = zip(diverged_R, self._table, strict=True)
     logging.info(
       "B=%d step %d: measuring gradient noise (%d lanes, m = %d examples)%s", self._row.batch_size, step,
-      sum(not d and noise_lanes.is_measured(lane, cfg.measure) for d, lane in live), cfg.measure.examples,
+      sum(not d and measurement.is_measured(lane, cfg.measure) for d, lane in live), cfg.measure.examples,
       "; the first measurement compiles its programs" if first else "",
     )  # fmt: skip
-    found = noise_lanes.measure_lanes(
+    found = measurement.measure_lanes(
       loss_one=self._loss_one,
       params_R=self._row.lanes_only(state.params),  # not once per batch device
       table=self._table,

@@ -18,7 +18,7 @@ from flax import traverse_util
 from tailjax import budget, errors, flops, validate
 from tailjax.analysis import results
 from tailjax.training import checkpoint, engine, optim
-from tailjax.training.lanes import Lanes, lane_table, pad_lanes
+from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
 
 
 def chunk_bounds(cfg, eval_steps=None) -> list[int]:

@@ -30,7 +30,7 @@ from tailjax import budget, files, records, tasks, validate, workdir
 from tailjax.analysis import extend, scaling, summary, transfer
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
-from tailjax.training.lanes import batch_devices, lane_devices
+from tailjax.training.lane_grid import batch_devices, lane_devices
 from tailjax.training.noise_hook import NoiseHook
 
 
