@@ -71,16 +71,16 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path, monkeypatch):
   assert sorted(int(b) for b in exact["measured_over_exact"]) == [1, 4, 16, 64]  # every optimum bracketed
   assert all(0.85 < r < 1.15 for r in exact["measured_over_exact"].values()), exact["measured_over_exact"]
   assert exact["beta_ci_covers_it"] is True, (fit["beta_ci"], exact["slope_over_bracketed"])
-  from tailjax.analysis import plots
+  from tailjax.analysis import sweep_plots
 
-  fig = plots.lr_vs_batch_figure(fit)
+  fig = sweep_plots.lr_vs_batch_figure(fit)
   (curve,) = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("exact LR*(B)")]
   np.testing.assert_allclose(curve.get_ydata(), exact["lr_star"])
-  plots.plt.close(fig)
+  sweep_plots.plt.close(fig)
   figs = {}
-  monkeypatch.setattr(plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
-  monkeypatch.setattr(plots.plt, "close", lambda fig=None: None)  # a closed figure no longer lays itself out
-  plots.scaling_exponent("beta.png", fit)  # β's bar against the exact slope, drawn as a dashed line
+  monkeypatch.setattr(sweep_plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
+  monkeypatch.setattr(sweep_plots.plt, "close", lambda fig=None: None)  # a closed figure no longer lays itself out
+  sweep_plots.scaling_exponent("beta.png", fit)  # β's bar against the exact slope, drawn as a dashed line
   dashed = [line.get_ydata()[0] for line in figs["beta.png"].axes[0].get_lines() if line.get_linestyle() == "--"]
   assert dashed == [pytest.approx(exact["slope_over_bracketed"])]
   assert_readable(figs["beta.png"])
@@ -244,16 +244,16 @@ def test_a_row_worse_than_its_start_at_every_lr_is_a_bound_below_the_grid():
 
 def test_the_heatmap_marks_learning_rates_not_run_at_a_batch_size(monkeypatch):
   """An extension's LRs are run in its own row only: the other rows show "–", not "div"."""
-  from tailjax.analysis import plots, scaling
+  from tailjax.analysis import scaling, sweep_plots
 
   rows = [{"batch_size": b, "lr": lr, "seed": 0, "final_val_loss": (np.log(lr) - np.log(0.3 * b)) ** 2 + 1}
           for b in (1, 4) for lr in (0.1, 0.2, 0.4, 0.8)]  # fmt: skip
   rows += [{"batch_size": 4, "lr": 1.6, "seed": 0, "final_val_loss": float("nan")}]  # B = 4's extension diverged
   fit = scaling.fit(rows, {}, n_boot=20)
   figs = {}
-  monkeypatch.setattr(plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
-  monkeypatch.setattr(plots.plt, "close", lambda fig=None: None)
-  plots.loss_heatmap("heat.png", fit, {})
+  monkeypatch.setattr(sweep_plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
+  monkeypatch.setattr(sweep_plots.plt, "close", lambda fig=None: None)
+  sweep_plots.loss_heatmap("heat.png", fit, {})
   texts = figs["heat.png"].axes[0].texts
   cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in texts}
   assert cells[(0, 4)] == "–" and cells[(1, 4)] == "div"  # B = 1 never ran LR 1.6; B = 4 diverged there

@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from tailjax.analysis import compare_runs, plots, scaling
+from tailjax.analysis import compare_runs, scaling, sweep_plots
 from tests.conftest import assert_readable
 from tests.test_scaling import FP, GRID, rows_with_optimum
 
@@ -16,12 +16,12 @@ def captured(monkeypatch):
   """The figures the plot functions would write, instead of PNG files (left open until the test ends: a closed
   figure no longer lays itself out)."""
   figs = {}
-  monkeypatch.setattr(plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
-  monkeypatch.setattr(plots.plt, "close", lambda fig=None: None)
+  monkeypatch.setattr(sweep_plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
+  monkeypatch.setattr(sweep_plots.plt, "close", lambda fig=None: None)
   yield figs
   monkeypatch.undo()
   for fig in figs.values():
-    plots.plt.close(fig)
+    sweep_plots.plt.close(fig)
 
 
 def clip_sweep_fit():
@@ -38,10 +38,10 @@ def test_each_clip_setting_gets_its_verdict_table_and_panels(captured):
   assert fit["verdict"].splitlines()[1].startswith("clip = 0.01: ")
   assert fit["top_level_setting"] == "clip = none"
   assert "optima (clip = none)" in scaling.optima_table(fit) and "optima (clip = 0.01)" in scaling.optima_table(fit)
-  plots.lr_vs_batch("lr.png", fit)
-  plots.loss_heatmap("heat.png", fit, FP)
-  plots.loss_vs_lr("loss.png", fit, FP)
-  plots.scaling_exponent("beta.png", fit)
+  sweep_plots.lr_vs_batch("lr.png", fit)
+  sweep_plots.loss_heatmap("heat.png", fit, FP)
+  sweep_plots.loss_vs_lr("loss.png", fit, FP)
+  sweep_plots.scaling_exponent("beta.png", fit)
   for name in ("lr.png", "loss.png"):
     titles = [ax.get_title() for ax in captured[name].axes if ax.get_title()]
     assert [t.splitlines()[1] for t in titles] == ["clip = none", "clip = 0.01"], name
@@ -58,7 +58,7 @@ def test_loss_axis_covers_the_losses_not_a_far_off_ln_v(captured):
   rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3)
   fp = {"ln_vocab": 30.0, "unigram_entropy": 3.3}  # far above every loss (2.0 ... 14.3)
   fit = scaling.fit(rows, fp, n_boot=50)
-  plots.loss_vs_lr("loss.png", fit, fp)
+  sweep_plots.loss_vs_lr("loss.png", fit, fp)
   (ax,) = captured["loss.png"].axes
   losses = [v for o in fit["per_batch_size"] for v in o["mean_val_loss"]]
   lo, hi = ax.get_ylim()
@@ -76,7 +76,7 @@ def test_convergence_curves_one_colour_per_lr_best_lane_on_top_legend_outside(ca
   steps = np.array([10, 20, 30])
   labels = ["lr=0.001,seed=0", "lr=0.001,seed=1", "lr=0.01,seed=0", "lr=0.01,seed=1"]
   val = np.array([[4.0, 4.0, 3.5, 3.6], [3.5, 3.4, 3.0, 2.9], [3.2, 3.1, 2.6, 2.5]])
-  plots.convergence_curves("curves.png", {32: (steps, val, labels), 64: (steps, val - 0.1, labels)}, FP)
+  sweep_plots.convergence_curves("curves.png", {32: (steps, val, labels), 64: (steps, val - 0.1, labels)}, FP)
   fig = captured["curves.png"]
   for ax in fig.axes:
     lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 3]
@@ -103,7 +103,7 @@ def test_compare_runs_names_runs_briefly_and_keeps_the_legend_off_the_axes(tmp_p
 
 
 def test_alpha_evolution_names_each_verdict_and_does_not_magnify_a_small_drift(monkeypatch):
-  from tailjax.noise import plots as noise_plots
+  from tailjax.noise import noise_plots
 
   figs = {}
   monkeypatch.setattr(noise_plots.files, "write_figure", lambda path, fig: figs.__setitem__(path.name, fig))

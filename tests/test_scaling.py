@@ -237,10 +237,10 @@ def test_a_row_where_every_lane_diverged_is_reported_not_called_an_edge():
 def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
   import matplotlib.pyplot as plt
 
-  from tailjax.analysis import plots
+  from tailjax.analysis import sweep_plots
 
   two = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3) + rows_with_optimum(256, 1.0), FP)
-  fig = plots.lr_vs_batch_figure(two)
+  fig = sweep_plots.lr_vs_batch_figure(two)
   (ax,) = fig.axes
   legend = [t.get_text() for t in ax.get_legend().get_texts()]
   assert not any("β =" in t for t in legend) and any("above the grid (a bound)" in t for t in legend)
@@ -248,13 +248,13 @@ def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
   assert ax.get_title().endswith("\nno β: 2 bracketed optima (a fit needs 3)")
   plt.close(fig)
   three = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3), FP)
-  fig = plots.lr_vs_batch_figure(three)
+  fig = sweep_plots.lr_vs_batch_figure(three)
   legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
   assert any(t.startswith("fit on 3 bracketed: β = ") for t in legend) and not any("bound" in t for t in legend)
   plt.close(fig)
   edge = scaling.fit(rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3)
                      + rows_with_optimum(512, 1.0), FP)  # fmt: skip
-  fig = plots.lr_vs_batch_figure(edge)
+  fig = sweep_plots.lr_vs_batch_figure(edge)
   (line,) = [x for x in fig.axes[0].get_lines() if x.get_label().startswith("fit on")]
   assert min(line.get_xdata()) == pytest.approx(16) and max(line.get_xdata()) == pytest.approx(144)  # not to 512
   assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["16", "48", "144", "512"]

@@ -16,7 +16,7 @@ from absl import logging
 
 from tailjax import files
 from tailjax import workdir as workdir_lib
-from tailjax.analysis import plots, scaling, summary
+from tailjax.analysis import scaling, summary, sweep_plots
 from tailjax.errors import UserError
 
 REQUIRED = ("batch_size", "lr", "final_val_loss")
@@ -83,10 +83,10 @@ def run(cfg, workdir) -> dict:
       suffix = "" if k == kinds[0] else f"_{k}"
       if len(kinds) > 1:
         f["budget_label"] = f"at fixed {k}"
-      plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
-      plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
-      plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
-      plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
+      sweep_plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
+      sweep_plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
+      sweep_plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
+      sweep_plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
   text = "\n\n".join(
     (f"--- fixed {k} ---\n" if len(kinds) > 1 else "") + scaling.optima_table(f) + "\n\n" + f["verdict"]
     for k, f in fits.items()

@@ -20,7 +20,7 @@ import json
 import pathlib
 
 from tailjax import files, records, workdir
-from tailjax.analysis import nqm, plots, weight_norms
+from tailjax.analysis import nqm, sweep_plots, weight_norms
 from tailjax.errors import UserError
 
 
@@ -159,7 +159,7 @@ def plot(path, per_b: list[dict]) -> None:
     bs, lr_star = zip(*sorted(exact), strict=True)
     ax.plot(bs, lr_star, "k--", lw=1, label="exact LR*(B) (SGD's closed form)")
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
-  plots.batch_ticks(ax, [p["batch_size"] for p in per_b])
+  sweep_plots.batch_ticks(ax, [p["batch_size"] for p in per_b])
   ax.set_title("optimal learning rate per run (hollow: bound at the grid's edge)", fontsize=9)
   fig.legend(loc="outside lower center", fontsize=7)
   files.write_figure(path, fig)

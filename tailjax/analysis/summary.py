@@ -5,7 +5,7 @@ import numpy as np
 from absl import logging
 
 from tailjax import budget, files, models, records, validate
-from tailjax.analysis import critical_batch, nqm, plots, results, scaling, transfer, weight_norms
+from tailjax.analysis import critical_batch, nqm, results, scaling, sweep_plots, transfer, weight_norms
 from tailjax.noise import reports
 
 
@@ -160,16 +160,16 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   if cfg.output.plots:
     for k, f in fits.items():
       suffix = "" if k == kinds[0] else f"_{k}"
-      plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
-      plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
-      plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
-      plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
+      sweep_plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
+      sweep_plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
+      sweep_plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
+      sweep_plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
     if crit.get("targets"):
-      plots.steps_to_target(workdir / "steps_to_target.png", crit, fp)
+      sweep_plots.steps_to_target(workdir / "steps_to_target.png", crit, fp)
     if len({r["clip"] for r in all_rows}) > 1:  # clip thresholds as lanes (Phase 3b)
-      plots.clip_study(workdir / "clip_study.png", [r for r in all_rows if r.get("budget") == kinds[0]])
+      sweep_plots.clip_study(workdir / "clip_study.png", [r for r in all_rows if r.get("budget") == kinds[0]])
     curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
-    plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
+    sweep_plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
   return fit
 
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from tailjax import files
-from tailjax.analysis import plots
+from tailjax.analysis import sweep_plots
 from tailjax.models import param_kinds
 
 STEADY_TOL = 0.05  # relative change of ‖W‖ over the last eval interval below which a lane counts as steady
@@ -168,7 +168,7 @@ def figure(rows: list[dict], result: dict):
       ci = f" [{p['ci'][0]:.2f}, {p['ci'][1]:.2f}]" if p["ci"] else ""
       lines.append(f"{kind}: ‖W‖ ∝ (η/λ)^{p['value']:.2f}{ci} ({e['n_steady']}/{e['n']} steady)")
   ax.set(xscale="log", yscale="log", xlabel="√(η/λ)·d^0.75 (the study's rule)", ylabel="‖W‖ at the end (Frobenius)")
-  plots.plain_log_ticks(ax.xaxis)
+  sweep_plots.plain_log_ticks(ax.xaxis)
   head = "steady-state weight norms" if any_steady else "weight norms at the end: no steady state reached"
   ax.set_title(f"{head} (hollow: not yet steady)\n" + "\n".join(lines), fontsize=8)
   fig.legend(fontsize=6, loc="outside right upper")  # beside the axes: no point hidden under it

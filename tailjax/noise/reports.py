@@ -8,7 +8,7 @@ import json
 import pathlib
 
 from tailjax import files
-from tailjax.noise import plots as plots_module
+from tailjax.noise import noise_plots
 
 ALPHA_COLUMNS = [
   "step", "batch_size", "lane", "lr", "clip", "seed", "group", "kind", "pooling", "estimator", "k_ratio", "value",
@@ -58,5 +58,5 @@ def write_tables(workdir, measurements: list[dict], *, plots: bool, k_ratios) ->
     files.write_csv(workdir / "sublayer_gain.csv", found["gains"], GAIN_COLUMNS)
   files.write_json(workdir / "hill_curves.json", found["hill_curves"])
   if plots and any(r["estimator"] == "hill" for r in found["alpha"]):  # the plots show Hill
-    plots_module.all_plots(workdir, found, mid_ratio=sorted(k_ratios)[len(k_ratios) // 2])
+    noise_plots.all_plots(workdir, found, mid_ratio=sorted(k_ratios)[len(k_ratios) // 2])
   return found
