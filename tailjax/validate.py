@@ -7,12 +7,12 @@ choice lists come from the packages that own them (their jax-free __init__ files
 import math
 
 from tailjax import budget, data, models, noise, tasks, training
-from tailjax.checks import choice as _choice
-from tailjax.checks import integer as _integer
-from tailjax.checks import is_int as _is_int
-from tailjax.checks import is_number as _is_number
-from tailjax.checks import positive as _positive
 from tailjax.errors import UserError
+from tailjax.value_checks import choice as _choice
+from tailjax.value_checks import integer as _integer
+from tailjax.value_checks import is_int as _is_int
+from tailjax.value_checks import is_number as _is_number
+from tailjax.value_checks import positive as _positive
 
 
 def _in_range(name: str, v, low: float, high: float, *, closed_low: bool = True) -> None:

@@ -6,8 +6,8 @@
   python -m tailjax.bench.measure                one gradient-noise measurement
   python -m tailjax.bench.resume                 checkpoint save / restore / checksum
   python -m tailjax.bench.analysis               the scaling and weight-norm fits, image models
-  python -m tailjax.bench.estimators             tail-estimator timings
-  python -m tailjax.bench.estimators_report      docs/estimators.md (bias, RMSE, verdict shares; ~6 min)
+  python -m tailjax.bench.estimator_speed             tail-estimator timings
+  python -m tailjax.bench.estimator_accuracy      docs/estimators.md (bias, RMSE, verdict shares; ~6 min)
   python -m tailjax.bench.compare_references     side by side with `powerlaw` and Voitalov's script (optional)
 
 BENCHMARKS.md records what they printed, with the machine.

@@ -11,7 +11,7 @@ from absl import app, flags
 from configs import phase3c
 from tailjax import tasks
 from tailjax.analysis import scaling, weight_norms
-from tailjax.bench.estimators import best_time, chunk_seconds
+from tailjax.bench.estimator_speed import best_time, chunk_seconds
 from tailjax.training import engine
 from tailjax.training.lane_grid import Lanes, lane_table
 

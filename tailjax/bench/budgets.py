@@ -13,7 +13,7 @@ from absl import app, flags
 from configs import phase2, phase2_tokens
 from tailjax import budget
 from tailjax.analysis import critical_batch
-from tailjax.bench.estimators import best_time, chunk_seconds
+from tailjax.bench.estimator_speed import best_time, chunk_seconds
 
 _STEPS = flags.DEFINE_integer("steps", 30, "timed steps per chunk")
 _LANES = flags.DEFINE_integer("lanes", 7, "lanes in the timed row")

@@ -4,8 +4,8 @@
   python -m tailjax.bench.measure --ms=64 --d_model=256
 
 A measurement is `per_example.per_example_noise` (per-example gradients of m windows in memory-budgeted chunks, 4,096
-sampled coordinates per tensor) plus `estimates.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the stable
-index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart. With `--verdicts`, also the
+sampled coordinates per tensor) plus `pool_estimates.estimate_groups` (Hill, Pickands, moments at 3 k ratios and the
+stable index, per tensor). Best of `--repeats` after a warm-up; compilation reported apart. With `--verdicts`, also the
 verdict pass of the last measurement (the per-coordinate views, then `noise.measurement.pool_verdicts`: `tails.estimate`
 with `--n_boot` resamples on every robust and raw pool), per pool.
 """
@@ -18,8 +18,7 @@ from absl import app, flags
 
 from configs import phase1_2
 from tailjax import tasks
-from tailjax.noise import estimates, per_example
-from tailjax.noise import measurement
+from tailjax.noise import measurement, per_example, pool_estimates
 from tailjax.training import engine
 from tailjax.training.lane_grid import Lanes, lane_table
 
@@ -79,7 +78,7 @@ def main(argv):
     grads = functools.partial(per_example.per_example_noise, loss_one, params, examples, budget_bytes=budget)
     g_s, g_first = _best(lambda: grads().noise_MxS, _REPEATS.value)  # noqa: B023 (called right here)
     noise = grads()
-    e_s, e_first = _best(functools.partial(estimates.estimate_groups, noise), _REPEATS.value)
+    e_s, e_first = _best(functools.partial(pool_estimates.estimate_groups, noise), _REPEATS.value)
     c = per_example.chunk_size(m, n_params, budget)
     print(
       f"m={m}: per-example gradients {g_s:.3f} s (chunks of {c}; first call {g_first:.1f} s), estimators "
@@ -87,12 +86,12 @@ def main(argv):
       f"{(g_s + e_s) / (step_s / n_steps):.0f} training steps' worth"
     )
     if _VERDICTS.value:
-      views, left_out = estimates.views(noise)
-      pools = {p: estimates.pooled_by_kind(noise, views, left_out, p) for p in estimates.POOLINGS}
+      views, left_out = pool_estimates.views(noise)
+      pools = {p: pool_estimates.pooled_by_kind(noise, views, left_out, p) for p in pool_estimates.POOLINGS}
       count = sum(len(v) for v in pools.values())
 
       def verdicts():
-        views_by = estimates.per_coordinate(noise)  # noqa: B023 (called right here)
+        views_by = pool_estimates.per_coordinate(noise)  # noqa: B023 (called right here)
         return measurement.pool_verdicts(pools, n_boot=_N_BOOT.value, per_coordinate=views_by)  # noqa: B023
 
       v_s, v_first = _best(verdicts, _REPEATS.value)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax.tails import kernels
-from tailjax.tails.checks import as_array, check_sample
+from tailjax.tails.input_checks import as_array, check_sample
 from tailjax.tails.order_stats import top_desc
 
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax.tails import kernels
-from tailjax.tails.checks import as_array, check_k, check_result, check_sample
+from tailjax.tails.input_checks import as_array, check_k, check_result, check_sample
 
 
 def hill(x, k):

@@ -7,7 +7,7 @@
 import jax
 import jax.numpy as jnp
 
-from tailjax.tails.checks import check_k
+from tailjax.tails.input_checks import check_k
 
 
 def abs_flat(x):

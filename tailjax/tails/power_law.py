@@ -15,8 +15,8 @@ import numpy as np
 
 from tailjax.tails import clauset
 from tailjax.tails import discrete as discrete_fit
-from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.discrete import is_integer
+from tailjax.tails.input_checks import as_array, check_sample
 
 
 def fit_power_law_tail(

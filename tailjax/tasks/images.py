@@ -14,13 +14,13 @@ CONFIG = "configs/phase3c.py"
 
 def check_model(m) -> None:
   """The CNN's convolution kernel; the ViT's patch size and heads."""
-  from tailjax import checks, models
+  from tailjax import models, value_checks
   from tailjax.errors import UserError
 
   if m.name == "cnn":
-    checks.choice("model.conv", m.conv, models.CONVS)
+    value_checks.choice("model.conv", m.conv, models.CONVS)
   if m.name == "vit":
-    checks.integer("model.patch_size", m.patch_size)
+    value_checks.integer("model.patch_size", m.patch_size)
     if m.n_heads <= 0 or m.d_model % m.n_heads:
       raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
 

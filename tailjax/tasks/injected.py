@@ -14,9 +14,9 @@ CONFIG = "configs/phase1_1.py"
 
 def check_model(m) -> None:
   """The hidden width's ratio."""
-  from tailjax import checks
+  from tailjax import value_checks
 
-  checks.positive("model.mlp_ratio", m.mlp_ratio, "ratio")
+  value_checks.positive("model.mlp_ratio", m.mlp_ratio, "ratio")
 
 
 def build(cfg):

@@ -14,20 +14,20 @@ CONFIG = "configs/nqm.py"
 
 def check_model(m) -> None:
   """θ0 a finite number."""
-  from tailjax import checks
+  from tailjax import value_checks
   from tailjax.errors import UserError
 
-  if not checks.is_number(m.theta0):
+  if not value_checks.is_number(m.theta0):
     raise UserError(f"model.theta0 must be a finite number, got {m.theta0!r}; pass --config.model.theta0=1.0")
 
 
 def check(cfg) -> None:
   """Student-t noise with a finite variance; a stable law's α in (0, 2]."""
-  from tailjax import checks
+  from tailjax import value_checks
   from tailjax.errors import UserError
 
   d = cfg.data
-  number = checks.is_number(d.noise_param)
+  number = value_checks.is_number(d.noise_param)
   if d.noise == "student_t" and not (number and d.noise_param > 2):
     raise UserError(f"data.noise_param = {d.noise_param!r}: Student-t noise needs ν > 2 (a finite variance); pass "
                     "--config.data.noise_param=3 (say), or data.noise=stable for infinite variance")  # fmt: skip

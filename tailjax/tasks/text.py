@@ -16,14 +16,14 @@ CONFIG = "configs/quickstart.py"
 
 def check_model(m) -> None:
   """The transformer's own fields: heads that divide the width, its dtype, attention and matmul kernels."""
-  from tailjax import checks, models
+  from tailjax import models, value_checks
   from tailjax.errors import UserError
 
   if m.n_heads <= 0 or m.d_model % m.n_heads:
     raise UserError(f"model.d_model={m.d_model} must be a positive multiple of model.n_heads={m.n_heads}")
-  checks.choice("model.dtype", m.dtype, models.DTYPES)
-  checks.choice("model.attention", m.attention, models.ATTENTION)
-  checks.choice("model.matmul", m.matmul, models.MATMULS)
+  value_checks.choice("model.dtype", m.dtype, models.DTYPES)
+  value_checks.choice("model.attention", m.attention, models.ATTENTION)
+  value_checks.choice("model.matmul", m.matmul, models.MATMULS)
 
 
 def tokens_per_example(cfg) -> int:

@@ -1,7 +1,7 @@
 """Time per tail estimator at n = 1e5, 1e6, 1e7 on |Student-t(2.5)| samples, next to numpy's selection.
 
-  python -m tailjax.bench.estimators                       # all estimators, n = 1e5, 1e6, 1e7 (~3 minutes on 2 cores)
-  python -m tailjax.bench.estimators --ns=1e6 --levy_n=100 # also scipy.stats.levy_stable.fit on 100 values
+  python -m tailjax.bench.estimator_speed                        # all estimators, n = 1e5, 1e6, 1e7 (~3 min, 2 cores)
+  python -m tailjax.bench.estimator_speed --ns=1e6 --levy_n=100  # also scipy.stats.levy_stable.fit on 100 values
 
 Each cell is the best of `--repeats` calls after one warm-up call (compilation excluded; k is traced, so a new k does
 not recompile). k = n/10 for Hill and moments, n/40 for Pickands, Hill curve at k/100, k/10, k. Prints a markdown

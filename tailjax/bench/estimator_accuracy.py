@@ -1,7 +1,7 @@
 """Writes docs/estimators.md: how `tails.estimate` and every estimator behind it do on laws with known answers.
 
-    .venv/bin/python -m tailjax.bench.estimators_report           # about an hour on 2 CPU cores
-    .venv/bin/python -m tailjax.bench.estimators_report --quick   # a few draws per cell, for a look
+    .venv/bin/python -m tailjax.bench.estimator_accuracy           # about an hour on 2 CPU cores
+    .venv/bin/python -m tailjax.bench.estimator_accuracy --quick   # a few draws per cell, for a look
 
 Four parts, each over seeded draws of the laws in `bench.laws` (rerunning reproduces the tables): the bias and RMSE of
 every estimator; the verdicts on laws with no power-law tail (every "power law" is false); the verdicts and the
@@ -254,7 +254,7 @@ def main():
   lines = [
     "# Tail estimators on laws with known answers",
     "",
-    f"Written by `python -m tailjax.bench.estimators_report{' --quick' if q else ''}` (do not edit by hand; "
+    f"Written by `python -m tailjax.bench.estimator_accuracy{' --quick' if q else ''}` (do not edit by hand; "
     f"{time.time() - t0:.0f} s on this machine). Every draw is seeded (`tailjax/bench/laws.py`), so rerunning it "
     "reproduces these tables.",
     "",
