@@ -12,9 +12,9 @@ The library API (README, "Your own model"), loaded on first use so that `import 
 import importlib
 
 PUBLIC = {
-  "noise_report": "tailjax.custom.report",
-  "NoiseCallback": "tailjax.custom.report",
-  "NoiseReport": "tailjax.custom.report",
+  "noise_report": "tailjax.custom.noise_report",
+  "NoiseCallback": "tailjax.custom.noise_report",
+  "NoiseReport": "tailjax.custom.noise_report",
   "Task": "tailjax.tasks.base",
   "train_rows": "tailjax.custom.rows",
   "default_config": "tailjax.custom.settings",

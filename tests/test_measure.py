@@ -7,7 +7,7 @@ import pytest
 
 from tailjax import tails
 from tailjax.models import ffn, param_kinds
-from tailjax.noise import estimates, per_example
+from tailjax.noise import per_example, pool_estimates
 
 
 def _ffn_problem(upstream, m=128, width=32, seed=0):
@@ -88,14 +88,14 @@ def test_gaussian_injection_gives_no_power_law():
 
 def test_group_estimates_rows_say_which_alpha():
   loss, params, examples = _ffn_problem("cauchy")
-  rows = estimates.estimate_groups(per_example.per_example_noise(loss, params, examples), k_ratios=(0.1,))
+  rows = pool_estimates.estimate_groups(per_example.per_example_noise(loss, params, examples), k_ratios=(0.1,))
   by = {(r["group"], r["estimator"]): r for r in rows}
   assert set(by) == {(g, e) for g in ("W_in", "W_out") for e in ("hill", "pickands", "moments_xi", "stable_mohammadi")}
   assert by[("W_out", "hill")]["which"].startswith("tail index (Hill's alpha; pdf exponent = 1 + value)")
   assert by[("W_out", "stable_mohammadi")]["which"] == "stable index in (0, 2]"
   assert 0 < by[("W_out", "stable_mohammadi")]["value"] <= 2.0
   # padded to a power of two inside one compiled program, the same Hill as on the robustly scaled sample itself
-  robust, _ = estimates.scaled(per_example.per_example_noise(loss, params, examples).noise_MxS["W_out"], "robust")
+  robust, _ = pool_estimates.scaled(per_example.per_example_noise(loss, params, examples).noise_MxS["W_out"], "robust")
   assert by[("W_out", "hill")]["pooling"] == "robust"
   assert by[("W_out", "hill")]["value"] == pytest.approx(float(tails.hill(robust, int(0.1 * robust.size))), rel=1e-5)
   assert by[("W_out", "stable_mohammadi")]["value"] == pytest.approx(float(tails.stable_alpha(robust)), abs=0.1)

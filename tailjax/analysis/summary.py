@@ -6,7 +6,7 @@ from absl import logging
 
 from tailjax import budget, files, models, records, validate
 from tailjax.analysis import critical_batch, nqm, results, scaling, sweep_plots, transfer, weight_norms
-from tailjax.noise import reports
+from tailjax.noise import output_tables
 
 
 def _all_rows(cfg, done: dict) -> list[dict]:
@@ -144,7 +144,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
       text += "\n" + nqm.known_answer_text(f["exact"]) + "\n"
   if len(kinds) > 1:
     text += "\n" + side_by_side(fits, {"tokens": budget.unit_name(cfg)}) + "\n"
-  found = reports.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": [], "scale": []}
+  found = output_tables.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": [], "scale": []}
   crit = critical_batch.from_sweep(cfg, done, fp, workdir, found.get("scale", []))
   text += "\n" + crit["summary"] + "\n"
   _write_summary(workdir, text, caveats(cfg, fp))
@@ -176,7 +176,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
 def _injected(cfg, workdir, all_rows: list[dict]) -> dict:
   """Experiment 1.1: the FFN follows an injected upstream gradient; no loss to optimise, so no optimum and no fit."""
   if validate.measure_steps(cfg):
-    reports.write_outputs(workdir, cfg)
+    output_tables.write_outputs(workdir, cfg)
   lines = [
     f"experiment 1.1: the FFN follows an injected upstream gradient (data.upstream = {cfg.data.upstream}); there "
     "is no loss to learn, so no LR optimum. The tails are in alpha.csv and verdicts.csv; results.csv leaves the loss "

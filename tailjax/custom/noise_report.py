@@ -20,7 +20,7 @@ from tailjax import files
 from tailjax.custom import settings
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
-from tailjax.noise import measurement, per_example, reports
+from tailjax.noise import measurement, output_tables, per_example
 from tailjax.tasks import base as task_base
 from tailjax.workdir import make as make_folder
 
@@ -200,7 +200,7 @@ def noise_report(
   found = _measure(loss_fn, params, examples, kind_fn=kind_fn, step=step, label=label, batch_size=batch_size,
                    measure_cfg=measure_cfg)  # fmt: skip
   if out is not None:
-    reports.write_tables(out, [found], plots=plots, k_ratios=measure_cfg.k_ratios)
+    output_tables.write_tables(out, [found], plots=plots, k_ratios=measure_cfg.k_ratios)
   return _report(found)
 
 
@@ -254,7 +254,7 @@ class NoiseCallback:
     found = {k: found[k] for k in _FIELDS}
     files.write_json(self._folder / f"step{int(step)}.json", found)
     kept = sorted(self._folder.glob("step*.json"), key=lambda p: int(p.stem[4:]))
-    reports.write_tables(
+    output_tables.write_tables(
       self.workdir, [json.loads(p.read_text()) for p in kept], plots=self._plots, k_ratios=self._measure_cfg.k_ratios
     )
     return _report(found)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tailjax import tails
-from tailjax.noise import estimates, per_example
+from tailjax.noise import per_example, pool_estimates
 from tailjax.tails import coordinates
 
 
@@ -82,20 +82,20 @@ def measure_lanes(
       "seed": lane["seed"],
     }
     ratios = tuple(measure_cfg.k_ratios)
-    tensor_views, left_out = estimates.views(noise)
-    pools = {p: estimates.pooled_by_kind(noise, tensor_views, left_out, p) for p in estimates.POOLINGS}
+    tensor_views, left_out = pool_estimates.views(noise)
+    pools = {p: pool_estimates.pooled_by_kind(noise, tensor_views, left_out, p) for p in pool_estimates.POOLINGS}
     groups = [({"group": name, "kind": noise.kind[name], "pooling": "robust"}, tensor_views[name]["robust"], False)
               for name in noise.noise_MxS]  # fmt: skip
     groups += [  # pools, with their Hill plots (the raw one too: one program for both views)
-      ({"group": estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling}, sample, True)
+      ({"group": pool_estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling}, sample, True)
       for pooling, by_kind in pools.items()
       for kind, (sample, _) in by_kind.items()
     ]
-    alpha_rows, curves = estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
+    alpha_rows, curves = pool_estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
     reports = {}
     if verdict:
-      reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot, per_coordinate=estimates.per_coordinate(noise))
-    robust_pools = {estimates.group_name(kind, "robust") for kind in pools["robust"]}
+      reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot, per_coordinate=pool_estimates.per_coordinate(noise))
+    robust_pools = {pool_estimates.group_name(kind, "robust") for kind in pools["robust"]}
     for (meta, (_, n, _), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
       group = meta["group"]
       if group not in robust_pools:
@@ -111,7 +111,7 @@ def measure_lanes(
     for row in (row for row in alpha_rows if row["estimator"] in wanted):
       ci = ("", "")
       if row["estimator"] == "hill":
-        ci = estimates.hill_interval(row["value"], max(int(row["k_ratio"] * row["n"]), 1))
+        ci = pool_estimates.hill_interval(row["value"], max(int(row["k_ratio"] * row["n"]), 1))
       out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
     out["scale"].append(
       {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
@@ -140,7 +140,7 @@ def pool_verdicts(pools: dict, *, n_boot: int, per_coordinate: dict | None = Non
   reports = {}
   for pooling, by_kind in pools.items():
     for kind, (padded_sample, left) in by_kind.items():
-      sample, examples = estimates.sample_of(padded_sample)
+      sample, examples = pool_estimates.sample_of(padded_sample)
       # exact zeros (a raw pool's ReLU atoms; the robust pool has none left) are dropped before the power-of-two
       # subset, so `estimate` sees a power-of-two size and compiles once per size, not once per pool
       nonzero = sample != 0
@@ -155,7 +155,7 @@ def pool_verdicts(pools: dict, *, n_boot: int, per_coordinate: dict | None = Non
           per_coordinate=(per_coordinate or {}).get(kind),
         )  # fmt: skip
         dropped = int(pools["raw"][kind][0][1]) - sample.size  # atoms, zeros, flat coordinates' values
-        reports[estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
+        reports[pool_estimates.group_name(kind, pooling)] = (rep, left, pooling, dropped)
   return reports
 
 

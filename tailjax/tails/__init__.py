@@ -10,7 +10,7 @@
   bootstrap    Danielsson et al.'s double bootstrap for Hill's k
   coordinates  the per-coordinate view: Anderson–Darling normality of each coordinate over the examples, at FDR 5%
   verdict      the verdict's categories and rules (plateau, steady drift, examples behind the tail)
-  report       estimate: all of the above on one sample, with a verdict in words
+  one_sample   estimate: all of the above on one sample, with a verdict in words
 
 docs/science.md says which "α" each returns: a tail index (Hill's α), a pdf exponent (Clauset's and the powerlaw
 package's α = 1 + tail index), an extreme-value index ξ = 1/α, or a stable index in (0, 2].
@@ -30,9 +30,9 @@ from tailjax.tails.estimators import (
   stable_alpha,
   standardize_columns,
 )  # fmt: skip
+from tailjax.tails.one_sample import WHICH_ALPHA, estimate
 from tailjax.tails.order_stats import kth_largest, top_desc
 from tailjax.tails.power_law import compare_families, fit_power_law_tail
-from tailjax.tails.report import WHICH_ALPHA, estimate
 from tailjax.tails.verdict import CATEGORIES
 
 __all__ = [

@@ -6,8 +6,8 @@ import numpy as np
 
 from tailjax.tails import alternatives, bias, coordinates, kernels, verdict
 from tailjax.tails.bootstrap import hill_double_bootstrap
-from tailjax.tails.checks import as_array, check_sample
 from tailjax.tails.estimators import pool, stable_alpha
+from tailjax.tails.input_checks import as_array, check_sample
 from tailjax.tails.power_law import compare_families, descending, fit_descending, hill_plot_ks
 
 
