@@ -6,7 +6,7 @@ choice lists come from the packages that own them (their jax-free __init__ files
 
 import math
 
-from tailjax import budget, data, models, noise, tasks, training
+from tailjax import data, models, noise, schedule, tasks, training
 from tailjax.errors import UserError
 from tailjax.value_checks import choice as _choice
 from tailjax.value_checks import integer as _integer
@@ -114,7 +114,7 @@ def _optim(o) -> None:
 
 def _budget(c) -> None:
   """train.budget and the fields it reads: a tokens budget gives every row at least one step, its warmup in tokens."""
-  _choice("train.budget", c.train.budget, tuple(budget.KINDS))
+  _choice("train.budget", c.train.budget, tuple(schedule.KINDS))
   _integer("eval.every_tokens", c.eval.every_tokens, at_least=0, meaning="0 = ten evaluations over train.tokens")
   w = c.optim.warmup_tokens
   if w is not None:
@@ -233,12 +233,3 @@ def against_data(c, task) -> None:
   if task.n_train is not None and biggest > task.n_train:
     raise UserError(f"batch size {biggest} is larger than the {task.n_train} {task.examples_name}; use smaller "
                     f"sweep.batch_sizes or {task.more_data}")  # fmt: skip
-
-
-def measure_steps(c) -> list[int]:
-  """Sorted steps at which the gradient noise is measured; steps past train.steps become the last step (so a run
-  shortened by an override still measures at its end)."""
-  steps = {min(s, c.train.steps) for s in c.measure.steps}
-  if c.measure.every:
-    steps |= set(range(c.measure.every, c.train.steps + 1, c.measure.every))
-  return sorted(steps)

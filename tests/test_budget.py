@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from tailjax import budget, validate
+from tailjax import schedule, validate
 from tailjax.errors import UserError
 from tailjax.training import row_loop
 from tailjax.training.lane_grid import lane_table
@@ -27,19 +27,19 @@ def tokens_config(tiny, kind="tokens"):
 def test_steps_per_row_follow_the_budget_exactly(tiny):
   c = tokens_config(tiny)
   for b, steps in ((4, 40), (8, 20), (16, 10)):
-    p = budget.plan(c, b)
+    p = schedule.plan(c, b)
     assert p.steps == steps == p.readouts["tokens"] and p.tokens(p.steps) == c.train.tokens
     assert p.eval_steps[-1] == steps and len(p.eval_steps) == 10  # ten evaluations over the budget by default
-    assert budget.row_config(c, b).train.steps == steps
+    assert schedule.row_config(c, b).train.steps == steps
   c.train.tokens = 16 * 4 * 40 + 63  # not a whole number of B = 4 steps: floor, never past the budget
-  assert budget.plan(c, 4).steps == 40
+  assert schedule.plan(c, 4).steps == 40
   c.train.budget, c.train.steps = "both", 25  # trains to the longer, read at both
-  p = budget.plan(c, 4)
+  p = schedule.plan(c, 4)
   assert p.steps == 40 and p.readouts == {"steps": 25, "tokens": 40} and {25, 40} <= set(p.eval_steps)
-  assert budget.plan(c, 16).steps == 25 and budget.plan(c, 16).readouts["tokens"] == 10
+  assert schedule.plan(c, 16).steps == 25 and schedule.plan(c, 16).readouts["tokens"] == 10
   c.optim.warmup_tokens = 16 * 8 * 5  # the warmup in tokens: 10 steps at B = 4, 5 at 8, 2.5 → 2 at 16 (nearest)
-  assert [budget.plan(c, b).warmup_steps for b in (4, 8, 16)] == [10, 5, 2]
-  assert budget.row_config(c, 4).optim.warmup_steps == 10 and c.optim.warmup_tokens == 640  # the original untouched
+  assert [schedule.plan(c, b).warmup_steps for b in (4, 8, 16)] == [10, 5, 2]
+  assert schedule.row_config(c, 4).optim.warmup_steps == 10 and c.optim.warmup_tokens == 640  # the original untouched
 
 
 def test_a_row_read_inside_a_longer_run_is_the_run_of_that_length(tiny):
@@ -47,7 +47,7 @@ def test_a_row_read_inside_a_longer_run_is_the_run_of_that_length(tiny):
   a run of S steps computes (batches keyed by (seed, step))."""
   table = lane_table((1e-3, 3e-3), (1.0,), 0.0, (0,))
   short_m, short_val, _ = run_row(tiny, table, 6)
-  c = budget.row_config(tokens_config(tiny, "both"), 4)  # trains 40 steps, of which we compare the first 6
+  c = schedule.row_config(tokens_config(tiny, "both"), 4)  # trains 40 steps, of which we compare the first 6
   long_m, _, _ = run_row(c, table, 12)
   np.testing.assert_array_equal(long_m["loss"][:6], short_m["loss"])
   assert not np.array_equal(long_m["loss"][6:], long_m["loss"][:6])

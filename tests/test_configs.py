@@ -6,7 +6,7 @@ import pytest
 from absl import flags
 from ml_collections import config_flags
 
-from tailjax import validate
+from tailjax import schedule, validate
 from tests.conftest import REPO
 
 CONFIGS = sorted((REPO / "configs").glob("*.py"))
@@ -58,12 +58,12 @@ def test_phase_configs_match_the_study():
     (256,),
     (None, 1.0, 0.1),
   )
-  assert validate.measure_steps(p11)[:3] == [0, 100, 200] and p11.measure.k_ratios == (0.05, 0.1, 0.2)
+  assert schedule.measure_steps(p11)[:3] == [0, 100, 200] and p11.measure.k_ratios == (0.05, 0.1, 0.2)
   p12 = phase1_2.get_config()
   assert (p12.model.d_model, p12.model.n_layers, p12.data.name) == (128, 4, "random_tokens")
-  assert validate.measure_steps(p12) == [100, 1000, 10_000]
+  assert schedule.measure_steps(p12) == [100, 1000, 10_000]
   p12.train.steps = 500  # shortened by an override: the late measurement moves to the end
-  assert validate.measure_steps(p12) == [100, 500]
+  assert schedule.measure_steps(p12) == [100, 500]
 
 
 def test_a_warmup_as_long_as_the_run_and_training_on_validation_data_are_caveats():

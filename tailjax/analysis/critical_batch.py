@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from tailjax import budget, files, records
+from tailjax import files, records, schedule
 from tailjax.analysis import scaling
 
 N_AUTO_TARGETS = 4
@@ -438,8 +438,8 @@ def _resampled(crit: dict) -> str:
 def from_sweep(cfg, done: dict, fp: dict, workdir, scale_rows=()) -> dict:
   """critical_batch.json of a finished sweep (its curves, and B_simple where the noise was measured); returns it with
   its summary lines under "summary"."""
-  tps = {b: budget.tokens_per_step(cfg, b) for b in done}
-  warm = {b: budget.plan(cfg, b).warmup_steps for b in done}
+  tps = {b: schedule.tokens_per_step(cfg, b) for b in done}
+  warm = {b: schedule.plan(cfg, b).warmup_steps for b in done}
   crit = analyse(done, fp, tokens_per_step=tps, targets=tuple(cfg.analysis.target_losses), warmup=warm)
   crit["b_simple"] = b_simple_rows(list(scale_rows))
   from tailjax.analysis import nqm  # it imports this module
@@ -447,5 +447,5 @@ def from_sweep(cfg, done: dict, fp: dict, workdir, scale_rows=()) -> dict:
   if records.DataFacts.of(fp).known_answer == nqm.KNOWN_ANSWER and crit["targets"]:
     crit["exact"] = known_answer(cfg, crit, done)
   files.write_json(workdir / "critical_batch.json", crit)
-  crit["summary"] = text(crit, budget.unit_name(cfg))
+  crit["summary"] = text(crit, schedule.unit_name(cfg))
   return crit

@@ -4,7 +4,7 @@ plots, written from the finished rows (rows/B{b}*.json as the sweep gathered the
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, models, records, validate
+from tailjax import files, models, records, schedule
 from tailjax.analysis import critical_batch, nqm, results, scaling, sweep_plots, transfer, weight_norms
 from tailjax.noise import output_tables
 
@@ -34,16 +34,16 @@ def caveats(cfg, fp: dict) -> list[str]:
   if cfg.train.budget == "both" and cfg.optim.warmup_tokens is None and cfg.optim.warmup_steps:
     out.append(
       f"the warmup is {cfg.optim.warmup_steps} steps at every batch size, so at fixed "  # fmt: skip
-      f"{budget.unit_name(cfg)} small batches warm up on less data than large ones, which biases that "
+      f"{schedule.unit_name(cfg)} small batches warm up on less data than large ones, which biases that "
       "reading's optima; give it in tokens (optim.warmup_tokens) to compare batch sizes at fixed data"
     )
-  short = sorted({p for b in cfg.sweep.batch_sizes for p in budget.plan(cfg, b).readouts.values()})
+  short = sorted({p for b in cfg.sweep.batch_sizes for p in schedule.plan(cfg, b).readouts.values()})
   if cfg.train.stats_window > short[0]:
     out.append(f"train.stats_window = {cfg.train.stats_window} steps is longer than the shortest reading "
                f"({short[0]} steps): there final_train_loss, train_loss_std and converged average from step 0, "
                "warmup included")  # fmt: skip
-  for kind in budget.kinds(cfg):  # the warmup against each row's length at each budget
-    plans = {b: budget.plan(cfg, b) for b in cfg.sweep.batch_sizes}
+  for kind in schedule.kinds(cfg):  # the warmup against each row's length at each budget
+    plans = {b: schedule.plan(cfg, b) for b in cfg.sweep.batch_sizes}
     never = [b for b, p in plans.items() if p.warmup_steps >= p.readouts[kind]]
     half = [b for b, p in plans.items() if p.readouts[kind] // 2 < p.warmup_steps < p.readouts[kind]]
     if never:
@@ -72,10 +72,10 @@ def fits_by_budget(rows: list[dict], fp: dict, budgets) -> dict:
 def protocol(cfg) -> str:
   """What the run held fixed, in words: the budget, the warmup, Adam's β2 (summary.txt's first lines)."""
   bs = sorted(cfg.sweep.batch_sizes)
-  plans = [budget.plan(cfg, b) for b in bs]
-  lines = [f"protocol: {budget.describe(cfg)}"]
+  plans = [schedule.plan(cfg, b) for b in bs]
+  lines = [f"protocol: {schedule.describe(cfg)}"]
   if cfg.optim.warmup_tokens is not None:
-    lines.append(f"  warmup {cfg.optim.warmup_tokens:,} {budget.unit_name(cfg)} at every batch size ("
+    lines.append(f"  warmup {cfg.optim.warmup_tokens:,} {schedule.unit_name(cfg)} at every batch size ("
                  + ", ".join(f"B={p.batch_size}: {p.warmup_steps}" for p in plans) + " steps)")  # fmt: skip
   else:
     lines.append(f"  warmup {cfg.optim.warmup_steps} steps at every batch size")
@@ -119,13 +119,13 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   facts = records.DataFacts.of(fp)
   if not facts.validates:  # no validation loss, so no optimum and no fit: the noise is the result
     return _injected(cfg, workdir, all_rows)
-  kinds = budget.kinds(cfg)
+  kinds = schedule.kinds(cfg)
   fits = fits_by_budget(all_rows, fp, kinds)
   for k, f in fits.items():
     f["budget"] = k
     if len(kinds) > 1 or k != "steps" or cfg.optim.b2_rule != "fixed":  # the plots say how they were read
       for one in [f, *f.get("by_setting", [])]:
-        one["budget_label"] = budget.short(cfg, k) + (
+        one["budget_label"] = schedule.short(cfg, k) + (
           f"; β2 follows B (b2 at B = {cfg.optim.b2_batch or min(cfg.sweep.batch_sizes)})"
           if cfg.optim.b2_rule != "fixed" and cfg.optim.name != "sgd"
           else ""
@@ -138,13 +138,13 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   files.write_json(workdir / "scaling_fit.json", fit)
   text = protocol(cfg) + "\n\n" + results.table(all_rows, fp) + "\n"
   for k, f in fits.items():
-    head = f"--- {budget.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
+    head = f"--- {schedule.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
     text += "\n" + head + scaling.optima_table(f) + "\n\n" + f["verdict"] + "\n"
     if "exact" in f:
       text += "\n" + nqm.known_answer_text(f["exact"]) + "\n"
   if len(kinds) > 1:
-    text += "\n" + side_by_side(fits, {"tokens": budget.unit_name(cfg)}) + "\n"
-  found = output_tables.write_outputs(workdir, cfg) if validate.measure_steps(cfg) else {"alpha": [], "scale": []}
+    text += "\n" + side_by_side(fits, {"tokens": schedule.unit_name(cfg)}) + "\n"
+  found = output_tables.write_outputs(workdir, cfg) if schedule.measure_steps(cfg) else {"alpha": [], "scale": []}
   crit = critical_batch.from_sweep(cfg, done, fp, workdir, found.get("scale", []))
   text += "\n" + crit["summary"] + "\n"
   _write_summary(workdir, text, caveats(cfg, fp))
@@ -175,7 +175,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
 
 def _injected(cfg, workdir, all_rows: list[dict]) -> dict:
   """Experiment 1.1: the FFN follows an injected upstream gradient; no loss to optimise, so no optimum and no fit."""
-  if validate.measure_steps(cfg):
+  if schedule.measure_steps(cfg):
     output_tables.write_outputs(workdir, cfg)
   lines = [
     f"experiment 1.1: the FFN follows an injected upstream gradient (data.upstream = {cfg.data.upstream}); there "

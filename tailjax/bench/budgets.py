@@ -11,7 +11,7 @@ import numpy as np
 from absl import app, flags
 
 from configs import phase2, phase2_tokens
-from tailjax import budget
+from tailjax import schedule
 from tailjax.analysis import critical_batch
 from tailjax.bench.estimator_speed import best_time, chunk_seconds
 
@@ -22,14 +22,14 @@ _LANES = flags.DEFINE_integer("lanes", 7, "lanes in the timed row")
 def _plan_costs() -> None:
   """Lane-steps and tokens a lane trains, summed over Phase 2's rows, at each budget."""
   for name, cfg in (("phase2 (steps)", phase2.get_config()), ("phase2_tokens (both)", phase2_tokens.get_config())):
-    plans = [budget.plan(cfg, b) for b in cfg.sweep.batch_sizes]
+    plans = [schedule.plan(cfg, b) for b in cfg.sweep.batch_sizes]
     steps = sum(p.steps for p in plans)
     tokens = sum(p.tokens(p.steps) for p in plans)
     evals = sum(len(p.eval_steps) for p in plans)
     print(f"{name}: {steps:,} steps and {tokens / 1e6:,.0f}M tokens per lane over 7 rows, {evals} evaluations")
   cfg = phase2_tokens.get_config()
   cfg.train.budget, cfg.optim.warmup_steps = "tokens", 0
-  plans = [budget.plan(cfg, b) for b in cfg.sweep.batch_sizes]
+  plans = [schedule.plan(cfg, b) for b in cfg.sweep.batch_sizes]
   print(f"phase2 at fixed tokens only: {sum(p.steps for p in plans):,} steps and "
         f"{sum(p.tokens(p.steps) for p in plans) / 1e6:,.0f}M tokens per lane")  # fmt: skip
 

@@ -8,13 +8,13 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import compiling, files, validate
+from tailjax import compiling, files, schedule
 from tailjax.noise import measurement
 from tailjax.training import engine
 
 
 class NoiseHook:
-  """Called as hook(step, state) by the row loop; measures at `validate.measure_steps(cfg)` only.
+  """Called as hook(step, state) by the row loop; measures at `schedule.measure_steps(cfg)` only.
 
   The m measurement examples are fixed training windows drawn once (the same at every measurement: only the
   parameters change), from a key apart from every lane's batch keys.
@@ -23,7 +23,7 @@ class NoiseHook:
   def __init__(self, *, row: engine.Row, table: list[dict], labels: list[str], train_data, workdir: pathlib.Path):
     cfg = row.cfg
     self._row, self._table, self._labels = row, table, labels
-    self._steps = validate.measure_steps(cfg)
+    self._steps = schedule.measure_steps(cfg)
     self._last = max(self._steps)
     self._folder = pathlib.Path(workdir) / "measure" / f"B{row.batch_size}"
     task = row.task

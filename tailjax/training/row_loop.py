@@ -15,22 +15,10 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import budget, errors, flops, validate
+from tailjax import errors, flops, schedule
 from tailjax.analysis import results
 from tailjax.training import checkpoint, engine, optim
 from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
-
-
-def chunk_bounds(cfg, eval_steps=None) -> list[int]:
-  """Steps at which a chunk ends: every eval (`eval_steps`, or every eval.every), checkpoint and measurement point,
-  and the last step."""
-  steps = cfg.train.steps
-  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) if eval_steps is None else set(eval_steps)
-  ends |= {steps}
-  if cfg.checkpoint.every:
-    ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
-  ends |= {s for s in validate.measure_steps(cfg) if s > 0}
-  return sorted(ends)
 
 
 def lane_label(
@@ -114,7 +102,7 @@ def train_row(
     lane_writers: one TensorBoard writer per lane (empty without TensorBoard).
     on_chunk: called as on_chunk(step, state) after every chunk, and at step 0 of a fresh row.
     progress: called with the number of steps each chunk trained (the sweep's progress report).
-    eval_steps: the steps that end with a validation pass (`budget.RowPlan.eval_steps`); None = every eval.every.
+    eval_steps: the steps that end with a validation pass (`schedule.RowPlan.eval_steps`); None = every eval.every.
 
   Returns:
     {"history": arrays [steps or E, n_real], "diverged_at_R": [n_real], "params_R": the final parameters}.
@@ -124,7 +112,7 @@ def train_row(
   lanes = row.shard(Lanes.from_table(pad_lanes(table, row.devices)))
   train_data, val_batches = row.replicate((train_data, val_batches))
   ckpt = checkpoint.RowCheckpoints(checkpoint_dir.resolve(), cfg.checkpoint.keep)
-  bounds = chunk_bounds(cfg, eval_steps)
+  bounds = schedule.chunk_bounds(cfg, eval_steps)
   ahead = _compile_ahead(row, lanes, train_data, val_batches, bounds, start=ckpt.latest_step())
   restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
   if restored is None:
@@ -227,7 +215,7 @@ def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
     return None
   (t0, s0), (t1, s1) = clock["first"], clock["last"]
   lane_steps = (s1 - s0) * n_real / (t1 - t0)
-  unit = budget.unit_name(row.cfg)
+  unit = schedule.unit_name(row.cfg)
   per_example = row.task.flops_per_example
   per_step = None if per_example is None else per_example * row.batch_size
   kind = row.mesh.devices.flat[0].device_kind
@@ -237,7 +225,7 @@ def throughput(row: engine.Row, n_real: int, clock: dict) -> dict | None:
     "lanes": n_real,
     "seconds": t1 - t0,
     "model_steps_per_s": lane_steps,
-    f"{unit}_per_s": lane_steps * budget.tokens_per_step(row.cfg, row.batch_size),
+    f"{unit}_per_s": lane_steps * schedule.tokens_per_step(row.cfg, row.batch_size),
     "flops_per_step": per_step,
     "flop_per_s": flop_per_s,
     "device_kind": kind,

@@ -26,7 +26,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import budget, files, records, tasks, validate, workdir
+from tailjax import files, records, schedule, tasks, validate, workdir
 from tailjax.analysis import extend, scaling, summary, transfer
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
@@ -78,8 +78,8 @@ def run(cfg, workdir_path, *, task=None) -> dict:
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, {b: row_lrs[b] for b in mine})
   done = {}
-  logging.info("budget: %s", budget.describe(cfg))
-  with writers.Writers(wd, cfg, sum(budget.plan(cfg, b).steps for b in mine)) as sweep_writers:
+  logging.info("budget: %s", schedule.describe(cfg))
+  with writers.Writers(wd, cfg, sum(schedule.plan(cfg, b).steps for b in mine)) as sweep_writers:
     ctx = _Context(
       cfg=cfg,
       workdir=wd,
@@ -145,9 +145,9 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   """Trains one part of a row (the grid, part "", or extension round k, part ".ext{k}") on the devices of `group`;
   returns what rows/B{b}{part}.json holds. The gradient noise is measured on the grid only.
 
-  The row trains as a fixed-steps run of its budget's length (`budget.row_config`), evaluated at its plan's points."""
-  plan = budget.plan(ctx.cfg, batch_size)
-  cfg = budget.row_config(ctx.cfg, batch_size)
+  The row trains as a fixed-steps run of its budget's length (`schedule.row_config`), evaluated at its plan's points."""
+  plan = schedule.plan(ctx.cfg, batch_size)
+  cfg = schedule.row_config(ctx.cfg, batch_size)
   table, labels = row_loop.row_lanes(cfg, lrs, batch_size)
   split = _batch_devices(cfg, batch_size, group[1])
   if cfg.sweep.batch_devices > split:
@@ -157,7 +157,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   row = engine.Row.create(
     cfg, ctx.task, batch_size, lane_devices(len(table), group[1] // split), group[0], batch_devices=split
   )
-  measuring = validate.measure_steps(cfg) and not part
+  measuring = schedule.measure_steps(cfg) and not part
   hook = (
     NoiseHook(row=row, table=table, labels=labels, train_data=ctx.train_data, workdir=ctx.workdir)
     if measuring
@@ -214,7 +214,7 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
     plans = [  # each budget's grid is extended where its own optimum is censored
       extend.next_points([r for r in done_rows if r.get("budget", "steps") == k], extend.grid_ratio(cfg),
                          cfg.sweep.extend_points, average=average)
-      for k in budget.kinds(cfg)
+      for k in schedule.kinds(cfg)
     ]  # fmt: skip
     plans = [p for p in plans if p is not None]
     plan = (sorted({x for p in plans for x in p[0]}), "; ".join(p[1] for p in plans)) if plans else None

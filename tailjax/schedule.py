@@ -1,5 +1,6 @@
-"""Training budgets: how many steps each row trains, where its warmup ends, where it is evaluated, and at
-which steps its results are read.
+"""When things happen in a run, as plain Python (no jax): how many steps each row trains (its budget), where its
+warmup ends, where it is evaluated, measured (`measure_steps`) and checkpointed, where its chunks end
+(`chunk_bounds`), and at which steps its results are read.
 
 - `train.budget = "steps"` (the study): every row trains `train.steps` steps, so a batch of 256 sees 8× the data a
   batch of 32 sees.
@@ -132,3 +133,24 @@ def short(cfg, kind: str) -> str:
   if kind == "steps":
     return f"at fixed steps ({cfg.train.steps:,} per batch size)"
   return f"at fixed {unit_name(cfg)} ({cfg.train.tokens:,} per batch size)"
+
+
+def measure_steps(c) -> list[int]:
+  """Sorted steps at which the gradient noise is measured; steps past train.steps become the last step (so a run
+  shortened by an override still measures at its end)."""
+  steps = {min(s, c.train.steps) for s in c.measure.steps}
+  if c.measure.every:
+    steps |= set(range(c.measure.every, c.train.steps + 1, c.measure.every))
+  return sorted(steps)
+
+
+def chunk_bounds(cfg, eval_steps=None) -> list[int]:
+  """Steps at which a chunk ends: every eval (`eval_steps`, or every eval.every), checkpoint and measurement point,
+  and the last step."""
+  steps = cfg.train.steps
+  ends = set(range(cfg.eval.every, steps, cfg.eval.every)) if eval_steps is None else set(eval_steps)
+  ends |= {steps}
+  if cfg.checkpoint.every:
+    ends |= set(range(cfg.checkpoint.every, steps, cfg.checkpoint.every))
+  ends |= {s for s in measure_steps(cfg) if s > 0}
+  return sorted(ends)
