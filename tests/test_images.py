@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tailjax import tasks, validate
+from tailjax.analysis import results_table
 from tailjax.data import images
 from tailjax.errors import UserError
 from tailjax.models import param_kinds
@@ -40,11 +41,9 @@ def test_digits_are_deterministic_balanced_and_tell_the_digits_apart():
 
 
 def test_an_image_summary_names_classes_not_characters():
-  from tailjax.analysis import results
-
   c = image_config("mlp")
   c.data.image_examples = 200
-  line = results.reference_losses({"facts": tasks.build(c).facts().to_json()})
+  line = results_table.reference_losses({"facts": tasks.build(c).facts().to_json()})
   assert line.startswith("reference losses: ln C = 2.303 (learned nothing: uniform over 10 classes)")
   assert "class entropy = 2.30" in line and "(learned the class frequencies only)" in line and "token" not in line
 

@@ -32,7 +32,7 @@ def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "m
   """New learning rates for one row, and why; None when every setting's optimum is bracketed.
 
   Args:
-    rows: the row's results so far (grid and earlier rounds), as `results.row_results` gives them.
+    rows: the row's results so far (grid and earlier rounds), as `lane_results.row_results` gives them.
     ratio: step between new points (> 1).
     n_points: new learning rates per round.
     average: how a grid point's seeds are averaged (`scaling.seed_average`).

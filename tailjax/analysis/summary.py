@@ -4,8 +4,8 @@ plots, written from the finished rows (rows/B{b}*.json as the sweep gathered the
 import numpy as np
 from absl import logging
 
-from tailjax import files, models, records, schedule
-from tailjax.analysis import critical_batch, nqm, results, scaling, sweep_plots, transfer, weight_norms
+from tailjax import files, lane_results, models, records, schedule
+from tailjax.analysis import critical_batch, nqm, results_table, scaling, sweep_plots, transfer, weight_norms
 from tailjax.noise import output_tables
 
 
@@ -115,7 +115,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   the tokens budget carry the suffix _tokens.
   """
   all_rows = _all_rows(cfg, done)
-  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  files.write_csv(workdir / "results.csv", all_rows, lane_results.COLUMNS)
   facts = records.DataFacts.of(fp)
   if not facts.validates:  # no validation loss, so no optimum and no fit: the noise is the result
     return _injected(cfg, workdir, all_rows)
@@ -136,7 +136,7 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
   if len(kinds) > 1:
     fit["by_budget"] = fits
   files.write_json(workdir / "scaling_fit.json", fit)
-  text = protocol(cfg) + "\n\n" + results.table(all_rows, fp) + "\n"
+  text = protocol(cfg) + "\n\n" + results_table.table(all_rows, fp) + "\n"
   for k, f in fits.items():
     head = f"--- {schedule.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
     text += "\n" + head + scaling.optima_table(f) + "\n\n" + f["verdict"] + "\n"
@@ -194,8 +194,8 @@ def _injected(cfg, workdir, all_rows: list[dict]) -> dict:
 def transfer_test(cfg, workdir, done: dict, fp: dict, *, the_plan: dict, ref_fit: dict) -> dict:
   """The transfer test's results.csv, transfer.json and summary.txt; returns the transfer report."""
   all_rows = _all_rows(cfg, done)
-  files.write_csv(workdir / "results.csv", all_rows, results.COLUMNS)
+  files.write_csv(workdir / "results.csv", all_rows, lane_results.COLUMNS)
   rep = transfer.report(the_plan, ref_fit, all_rows)
   files.write_json(workdir / "transfer.json", rep)
-  _write_summary(workdir, results.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n", caveats(cfg, fp))
+  _write_summary(workdir, results_table.table(all_rows, fp) + "\n\n" + transfer.text(rep) + "\n", caveats(cfg, fp))
   return rep

@@ -15,8 +15,7 @@ import numpy as np
 from absl import logging
 from flax import traverse_util
 
-from tailjax import errors, flops, schedule
-from tailjax.analysis import results
+from tailjax import errors, flops, lane_results, schedule
 from tailjax.training import checkpoint, engine, optim
 from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
 
@@ -263,7 +262,7 @@ def finished_part(
   devices, weight norms and curves."""
   hist = trained["history"]
   hist_eval = {k: v for k, v in hist.items() if not k.startswith(engine.NORM_PREFIX)}
-  rows = results.row_results(
+  rows = lane_results.row_results(
     cfg,
     batch_size=batch_size,
     table=table,

@@ -1,4 +1,5 @@
-"""Per-lane results of a finished row, computed on the host from the metric history."""
+"""What each lane of a finished row scored: its lines of results.csv (COLUMNS), computed on the host from the metric
+history. Plain numpy: the row loop writes them, the analysis reads them."""
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def row_results(
     history: per-step arrays [steps, R] ('loss', 'grad_norm', 'clipped', 'update_norm', 'param_norm'),
       'eval_step' [E] and 'val_loss' [E, R].
     diverged_at_R: step of divergence per lane, -1 if never.
-    readouts: {budget: step} (`budget.RowPlan.readouts`): each budget's results are those of the history's first
+    readouts: {budget: step} (`schedule.RowPlan.readouts`): each budget's results are those of the history's first
       `step` steps, which is what a run of that length computes; None = {"steps": the whole history}.
     tokens_per_step: B·T (or B), for the tokens column; None = B.
   """
@@ -113,50 +114,3 @@ def _clip_value(clip) -> float:
 
 def _mean(x) -> float:
   return float(np.mean(x)) if len(x) else float("nan")
-
-
-def reference_losses(fingerprint: dict) -> str:
-  """The losses a result is read against, as the task names them (`records.DataFacts.references`)."""
-  facts = records.DataFacts.of(fingerprint)
-  if not facts.references:
-    return f"{facts.name}: no reference losses"
-  return "reference losses: " + ", ".join(f"{r.name} = {r.value:.3f} ({r.means})" for r in facts.references)
-
-
-def table(rows: list[dict], fingerprint: dict) -> str:
-  """A plain-text table of the results, with the reference losses above it."""
-  facts = records.DataFacts.of(fingerprint)
-  budgets = len({r.get("budget") for r in rows}) > 1  # both budgets: a column says at which each line is read
-  b2s = len({r.get("b2") for r in rows}) > 1  # β2 as lanes, or following B: the value each lane trained with
-  lines = [
-    reference_losses(fingerprint),
-    f"{'B':>5} {'lr':>9} {'seed':>4} {'clip':>6} "
-    + (f"{'b2':>7} " if b2s else "")
-    + (f"{'budget':>6} {'steps':>6} " if budgets else "")
-    + f"{'val_loss':>9} {'best_val':>9} {'train':>7} {'clip_freq':>9} {'|g|':>7}  note",
-  ]
-  for r in rows:
-    note = "DIVERGED" if r["diverged"] else ""
-    barely = facts.reference(facts.barely_learned)  # text: the unigram entropy; images: the class entropy
-    if not r["diverged"] and barely is not None and r["final_val_loss"] >= barely.value:
-      note = f"above {barely.name}: barely learned"
-    start = facts.chance.value if facts.chance is not None else None
-    if not r["diverged"] and start and r["final_val_loss"] > 2 * start:  # finite, but far above where it started
-      note = "blowing up: loss above twice the start"
-    clip = "none" if r["clip"] is None else f"{r['clip']:g}"
-    lines.append(
-      f"{r['batch_size']:>5} {r['lr']:>9.3g} {r['seed']:>4} {clip:>6} "
-      + (f"{r['b2']:>7.4g} " if b2s else "")
-      + (f"{r['budget']:>6} {r['steps']:>6} " if budgets else "")
-      + f"{r['final_val_loss']:>9.4f} "
-      f"{r['best_val_loss']:>9.4f} {r['final_train_loss']:>7.4f} {r['clip_frequency']:>9.3f} "
-      f"{r['mean_grad_norm']:>7.3f}  {note}"
-    )
-  lines.append(
-    "(val_loss: at the last step; best_val: the lowest at any evaluation; train: mean training loss over the last "
-    "train.stats_window steps; "
-    + ("b2: Adam's β2 the lane trained with; " if b2s else "")
-    + "clip_freq: fraction of steps clipped; "
-    "|g|: mean gradient norm before clipping; " + f"losses in {facts.loss_unit}" + ", one row per lane)"
-  )
-  return "\n".join(lines)
