@@ -1,8 +1,9 @@
-"""Entry point: parse the config and workdir, hand them to `sweep.run`. The logic lives in the library.
+"""Entry point: parse the config and workdir, hand them to `experiment.run`. The logic lives in the library.
 
 python -m tailjax.main --config=configs/quickstart.py [--workdir=runs/quickstart] [--config.FIELD=VALUE ...]
 """
 
+import functools
 import logging as pylogging
 import os
 import pathlib
@@ -28,7 +29,7 @@ def _quiet_libraries():
   logging.get_absl_handler().addFilter(keep)  # jax's own loggers (xla_bridge's "Unable to initialize backend 'tpu'")
 
 
-def main(argv):
+def main(argv, position=None):
   _quiet_libraries()
   if len(argv) > 1:
     raise UserError(f"unexpected arguments {argv[1:]}; settings go in --config.FIELD=VALUE")
@@ -43,12 +44,12 @@ def main(argv):
   from tailjax import validate
 
   validate.config(config)  # before jax and the libraries load (a second or two): bad input answers at once
-  from tailjax import compiling
-  from tailjax.training import distributed, sweep
+  from tailjax import compiling, experiment
+  from tailjax.training import distributed
 
   distributed.start_cpu_devices(config)  # on a CPU, a batch splits over two devices (README, "Speed")
   compiling.default_cache()  # a rerun or resume loads its programs instead of compiling them (README, "Speed")
-  sweep.run(config, _workdir())
+  experiment.run(config, _workdir(), position=position)
 
 
 def _one_line(e: Exception) -> str:
@@ -115,9 +116,9 @@ def _parse_flags(argv):
 def run(argv=None):
   """The command line (`argv` = sys.argv by default): bad input is one line on stderr and exit status 2; an
   operating-system failure (disk full, permissions) one line and status 1. Finished rows are on disk either way."""
-  with one_line_errors("free space or fix permissions and rerun: it resumes"):
+  with one_line_errors("free space or fix permissions and rerun: it resumes") as position:
     try:
-      app.run(main, argv=argv, flags_parser=_parse_flags)
+      app.run(functools.partial(main, position=position), argv=argv, flags_parser=_parse_flags)
     except SystemExit as e:  # absl ends --help with status 1; help asked for is no failure
       asked = any(a in _HELP for a in (argv if argv is not None else sys.argv)[1:])
       raise SystemExit(0 if asked and e.code == 1 else e.code) from None

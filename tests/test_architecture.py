@@ -2,8 +2,14 @@
 
 - no import cycles between tailjax modules;
 - tails/ imports nothing else from tailjax (it is a library of its own);
-- analysis/ never imports training/ (an analysis of finished results needs no training stack);
+- analysis/ never imports training/ (an analysis of finished results needs no training stack), and training/ never
+  imports analysis/ (the entry points hand the analysis the finished rows, and training its policies);
 - tasks/ import neither training/ nor analysis/ (a task is what the engine trains, not a user of it);
+- only the entry points (main, experiment, the Python API in custom/) import validate, the command-line checker;
+- schedule, validate, records, lane_results and the tasks' registry load no jax (nor flax, optax, orbax) when
+  imported: they answer before the libraries load;
+- no two modules share a file name (a task file may share its data's or model's; a command at the top its
+  analysis module's), so that every name says what is inside;
 - no module outside tasks/, models/ (the registry and the models themselves) and bench/ names a built-in model
   ("transformer", "quadratic", ...) as a string: the rest of the tool reads the task's facts;
 - nothing outside bench/ imports bench/ (scripts, never library);
@@ -94,10 +100,66 @@ def forbidden_imports(modules: dict, package: str) -> list[str]:
         out.append(f"{name}:{line} imports {m}: tails/ imports nothing else from {package}")
       if inside("analysis", name) and inside("training", m):
         out.append(f"{name}:{line} imports {m}: analysis/ does not import training/")
+      if inside("training", name) and inside("analysis", m):
+        out.append(f"{name}:{line} imports {m}: training/ does not import analysis/ (the entry points call it)")
+      if m == f"{package}.validate" and not any(inside(e, name) for e in ENTRY_POINTS):
+        out.append(f"{name}:{line} imports {m}: only the entry points {ENTRY_POINTS} import validate")
       if inside("bench", m) and not inside("bench", name):
         out.append(f"{name}:{line} imports {m}: only bench/ imports bench/")
       if inside("tasks", name) and (inside("training", m) or inside("analysis", m)):
         out.append(f"{name}:{line} imports {m}: tasks/ import neither training/ nor analysis/ (the engine calls them)")
+  return out
+
+
+ENTRY_POINTS = ("main", "experiment", "custom")  # the command line, what it runs, the Python API
+JAX_FREE = ("schedule", "validate", "records", "lane_results", "tasks")
+HEAVY = ("jax", "jaxlib", "flax", "optax", "orbax")
+
+
+def _top_level_imports(name: str, tree: ast.Module, modules: dict) -> set[str]:
+  """Modules an import of `name` loads at once: its module-level imports (not those inside functions)."""
+  body = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
+  return {m for m, _, _ in _imports(name, body, modules)}
+
+
+def jax_on_import(modules: dict, package: str) -> list[str]:
+  """For each JAX_FREE module: the chain through which importing it loads one of HEAVY."""
+  out = []
+  for start in (f"{package}.{m}" for m in JAX_FREE):
+    seen, todo = {start: [start]}, [start]
+    while todo:
+      m = todo.pop()
+      parts = m.split(".")
+      for nxt in [".".join(parts[:i]) for i in range(1, len(parts))] + sorted(
+        _top_level_imports(m, modules[m], modules) if m in modules else ()
+      ):
+        if nxt.split(".")[0] in HEAVY:
+          out.append(f"importing {start} loads {nxt}: " + " -> ".join(seen[m] + [nxt]))
+        elif nxt in modules and nxt not in seen:
+          seen[nxt] = seen[m] + [nxt]
+          todo.append(nxt)
+  return out
+
+
+def shared_file_names(modules: dict, package: str) -> list[str]:
+  """Modules in different folders with one file name, but for a task file beside its data's or model's and a
+  command at the top (`python -m package.X`) beside the analysis module it runs."""
+  is_package = lambda n: any(other.startswith(n + ".") for other in modules)
+  by_name = {}
+  for name in modules:
+    if "." in name and not is_package(name):  # files, not folders' __init__
+      by_name.setdefault(name.split(".")[-1], []).append(name)
+  allowed = lambda a, b: (
+    (a.startswith(f"{package}.tasks.") and b.startswith((f"{package}.data.", f"{package}.models.")))
+    or (a.count(".") == 1 and b.startswith(f"{package}.analysis."))
+  )
+  out = []
+  for base, names in sorted(by_name.items()):
+    names = sorted(names)
+    for i, a in enumerate(names):
+      for b in names[i + 1 :]:
+        if not (allowed(a, b) or allowed(b, a)):
+          out.append(f"{a} and {b} share the file name {base}.py: rename one to say what is inside")
   return out
 
 
@@ -196,6 +258,14 @@ def test_long_signatures_are_keyword_only(tailjax_modules):
   _none(long_positional(tailjax_modules))
 
 
+def test_the_checkers_load_no_jax(tailjax_modules):
+  _none(jax_on_import(tailjax_modules, "tailjax"))
+
+
+def test_every_file_name_says_what_is_inside(tailjax_modules):
+  _none(shared_file_names(tailjax_modules, "tailjax"))
+
+
 def test_only_the_tasks_name_a_model(tailjax_modules):
   _none(model_names(tailjax_modules, "tailjax"))
 
@@ -225,6 +295,16 @@ def test_the_checkers_catch_what_they_forbid(tmp_path):
     "pkg/asynchronous.py": "async def go(a, b, c, d, e, f):\n  pass\n",
     "pkg/tasks/__init__.py": "def build(cfg):\n  from pkg.training import loop\n  return 'quadratic'\n",
     "pkg/engine.py": "def loss(cfg):\n  return cfg.model.name == 'quadratic'\n",
+    "pkg/training/sweep.py": "from pkg.analysis import fit\nfrom pkg import validate\n",
+    "pkg/validate.py": "",
+    "pkg/main.py": "from pkg import validate\n",
+    "pkg/schedule.py": "from pkg import steps\n",
+    "pkg/steps.py": "import numpy\nimport jax.numpy as jnp\n",
+    "pkg/records.py": "def later():\n  import jax\n",
+    "pkg/lane_results.py": "",
+    "pkg/tasks/images.py": "",
+    "pkg/data/images.py": "",
+    "pkg/analysis/loop.py": "",
   }
   for path, text in files.items():
     (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +317,15 @@ def test_the_checkers_catch_what_they_forbid(tmp_path):
   assert "pkg.analysis.fit:2 imports pkg.bench.timing" in breaches
   assert "pkg.analysis.relative:1 imports pkg.training.loop" in breaches  # relative imports resolved
   assert "pkg.tasks:2 imports pkg.training.loop" in breaches  # an import inside a function counts too
-  assert len(breaches.splitlines()) == 5
+  assert "pkg.training.sweep:1 imports pkg.analysis.fit" in breaches
+  assert "pkg.training.sweep:2 imports pkg.validate: only the entry points" in breaches  # main may
+  assert len(breaches.splitlines()) == 7
+  assert jax_on_import(mods, "pkg") == [
+    "importing pkg.schedule loads jax.numpy: pkg.schedule -> pkg.steps -> jax.numpy"
+  ]
+  assert shared_file_names(mods, "pkg") == [
+    "pkg.analysis.loop and pkg.training.loop share the file name loop.py: rename one to say what is inside"
+  ]  # tasks/images.py beside data/images.py is a task beside its data
   assert sorted(private_uses(mods, "pkg")) == [
     "pkg.analysis.relative:3 uses f._x",
     "pkg.bench.timing:2 uses loop._secret",

@@ -101,7 +101,7 @@ def test_bad_budget_and_b2_settings_are_one_clear_message(tiny, overrides, messa
 
 def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   from configs import phase2_tokens
-  from tailjax.training import sweep
+  from tailjax import experiment
 
   c = phase2_tokens.get_config()
   c.data.seq_len, c.model.d_model, c.model.n_layers, c.model.n_heads = 16, 16, 1, 2
@@ -110,7 +110,7 @@ def test_a_shortened_phase2_at_both_budgets_writes_both_fits(tmp_path):
   c.eval.every, c.eval.every_tokens, c.eval.batches, c.eval.batch_size, c.checkpoint.every = 2, 128, 2, 4, 0
   c.optim.b2_batch = 8
   c.output.tensorboard = False
-  sweep.run(c, tmp_path / "p2")
+  experiment.run(c, tmp_path / "p2")
   rows = list(csv.DictReader(open(tmp_path / "p2" / "results.csv")))
   assert len(rows) == 3 * 3 * 2  # lanes × batch sizes × budgets
   for r in rows:

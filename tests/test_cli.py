@@ -287,9 +287,9 @@ def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch
   """The disk fills as results.csv is written: one UserError naming the file and the cause (main prints it as one
   line, status 2), finished rows intact, no partial file; once there is room the same sweep resumes without
   retraining."""
-  from tailjax import files
+  from tailjax import experiment, files
   from tailjax.errors import UserError
-  from tailjax.training import row_loop, sweep
+  from tailjax.training import row_loop
 
   real_fsync = files.os.fsync
 
@@ -302,14 +302,14 @@ def test_disk_full_while_summarising_loses_no_finished_row(tmp_path, monkeypatch
   wd = tmp_path / "wd"
   monkeypatch.setattr(files.os, "fsync", fsync)
   with pytest.raises(UserError, match="results.csv .No space left on device.; free space") as e:
-    sweep.run(tiny, wd)
+    experiment.run(tiny, wd)
   assert "\n" not in str(e.value)
   assert len(json.loads((wd / "rows" / "B4.json").read_text())["rows"]) == 2
   assert not (wd / "results.csv").exists() and not list(wd.glob(".results.csv.*"))
   monkeypatch.setattr(files.os, "fsync", real_fsync)
   trained = []
   monkeypatch.setattr(row_loop, "train_row", lambda *a, **k: trained.append(a) or {})
-  sweep.run(tiny, wd)
+  experiment.run(tiny, wd)
   assert not trained and len(_read_csv(wd / "results.csv")) == 2
 
 

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from tailjax.training import sweep
+from tailjax import experiment
 from tests.conftest import REPO, tiny_config
 
 
@@ -17,7 +17,7 @@ def test_two_widths_compared_and_the_width_exponent_fitted(tmp_path):
     c.eval.every = 15
     c.sweep.learning_rates = (1e-2, 3e-2)
     c.sweep.weight_decays = (0.3, 3.0)
-    sweep.run(c, tmp_path / f"d{width}")
+    experiment.run(c, tmp_path / f"d{width}")
   out = tmp_path / "cmp"
   r = subprocess.run(
     [sys.executable, "-m", "tailjax.compare_runs", f"--out={out}", str(tmp_path / "d16"), str(tmp_path / "d32")],

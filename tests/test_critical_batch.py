@@ -118,14 +118,14 @@ def test_the_critical_batch_of_the_noisy_quadratic_model_against_its_closed_form
   exact steps to each target (the closed form of E[L_N], the LR chosen from the same grid) fitted the same way give
   B_crit 7.5-14.3 across the automatic targets; the measured fit is within 25% of it at each and its interval covers
   it at 3 of 4 or more (measured: 3 of 4, the fourth 12.8 [11.0, 14.2] against 14.3)."""
-  from tailjax.training import sweep
+  from tailjax import experiment
   from tests.test_nqm import quadratic_config
 
   c = quadratic_config(seeds=tuple(range(16)))
   c.train.budget, c.train.steps, c.train.tokens = "both", 60, 300
   c.eval.every, c.eval.every_tokens = 5, 10
   c.sweep.batch_sizes, c.sweep.auto_extend = (1, 4, 16, 64), False
-  sweep.run(c, tmp_path / "nqm")
+  experiment.run(c, tmp_path / "nqm")
   crit = json.loads((tmp_path / "nqm" / "critical_batch.json").read_text())
   exact = crit["exact"]
   assert len(crit["targets"]) == 4 and all(e.get("fit") for e in crit["targets"])

@@ -20,7 +20,8 @@ FOUR_DEVICES = textwrap.dedent(
   import json, sys
   import jax, numpy as np
   from tests.conftest import tiny_config, task_of
-  from tailjax.training import checkpoint, engine, sweep
+  from tailjax import experiment
+  from tailjax.training import checkpoint, engine
   from tailjax.training.lane_grid import Lanes, lane_table, pad_lanes
 
   assert len(jax.local_devices()) == 4, jax.local_devices()
@@ -35,14 +36,14 @@ FOUR_DEVICES = textwrap.dedent(
   cfg.sweep.batch_devices = 1  # lanes only: the batch split is below
   for n in (1, 2):
     cfg.sweep.devices = n
-    sweep.run(cfg, sys.argv[1] + f"/dev{n}")
+    experiment.run(cfg, sys.argv[1] + f"/dev{n}")
   out["devices_of_row"] = {
     b: json.load(open(sys.argv[1] + f"/dev2/rows/B{b}.json"))["devices"] for b in cfg.sweep.batch_sizes
   }
 
   # The CPU default: every batch split over the devices (4 here), lanes on none.
   cfg.sweep.devices, cfg.sweep.batch_devices, cfg.sweep.batch_sizes, cfg.sweep.seeds = 0, 0, (8,), (0,)
-  sweep.run(cfg, sys.argv[1] + "/split")  # compared with dev1's rows of B = 8, seed 0
+  experiment.run(cfg, sys.argv[1] + "/split")  # compared with dev1's rows of B = 8, seed 0
   cfg.sweep.batch_devices, cfg.sweep.devices = 1, 1
   out["devices_of_split_row"] = json.load(open(sys.argv[1] + "/split/rows/B8.json"))["devices"]
 
@@ -207,7 +208,7 @@ TWO_PROCESSES = textwrap.dedent(
   """
   import sys
   from tests.conftest import tiny_config
-  from tailjax.training import sweep
+  from tailjax import experiment
 
   cfg = tiny_config()
   cfg.sweep.batch_sizes = (4, 8)
@@ -219,7 +220,7 @@ TWO_PROCESSES = textwrap.dedent(
   from absl import logging
   logging.use_absl_handler()
   logging.set_verbosity(logging.INFO)
-  sweep.run(cfg, sys.argv[1])
+  experiment.run(cfg, sys.argv[1])
   """
 )
 

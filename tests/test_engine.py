@@ -120,12 +120,12 @@ def test_bfloat16_compute_keeps_float32_parameters(tiny):
 def test_rows_where_every_lane_diverges_are_reported_and_the_sweep_goes_on(tmp_path, tiny):
   import csv
 
-  from tailjax.training import sweep
+  from tailjax import experiment
 
   tiny.optim.clip = None
   tiny.sweep.batch_sizes = (4, 8)
   tiny.sweep.learning_rates = (1e30, 1e35)  # parameters overflow float32 within a few steps
-  fit = sweep.run(tiny, tmp_path / "wd")
+  fit = experiment.run(tiny, tmp_path / "wd")
   with open(tmp_path / "wd" / "results.csv") as f:
     rows = list(csv.DictReader(f))
   assert len(rows) == 4 and all(r["diverged"] == "True" and int(r["diverged_at"]) >= 0 for r in rows)

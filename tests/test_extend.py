@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from tailjax import experiment
 from tailjax.analysis import extend, scaling
-from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)  # the study's Phase 2.5 grid, ratio ~3.16
@@ -87,7 +87,7 @@ def test_sweep_extends_a_censored_row_and_resumes_without_retraining(tmp_path):
   c.sweep.auto_extend = True
   c.sweep.extend_ratio = 10.0
   c.sweep.max_extensions = 3
-  fit = sweep.run(c, tmp_path)
+  fit = experiment.run(c, tmp_path)
   (opt,) = fit["per_batch_size"]
   assert opt["censored"] is None and opt["lr_opt_grid"] > 3e-4
   rows = _read(tmp_path / "results.csv")
@@ -98,7 +98,7 @@ def test_sweep_extends_a_censored_row_and_resumes_without_retraining(tmp_path):
   assert (tmp_path / "rows" / "B4.ext1.json").exists()
   # A rerun plans the same rounds from the saved parts and trains nothing.
   before = (tmp_path / "results.csv").read_text()
-  assert sweep.run(c, tmp_path)["per_batch_size"] == fit["per_batch_size"]
+  assert experiment.run(c, tmp_path)["per_batch_size"] == fit["per_batch_size"]
   assert (tmp_path / "results.csv").read_text() == before
   assert json.loads((tmp_path / "scaling_fit.json").read_text())["n_bracketed"] == 1
 

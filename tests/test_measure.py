@@ -117,7 +117,7 @@ def test_fewer_than_two_examples_is_a_clear_error():
 
 
 def _sweep(tmp_path, name, **measure):
-  from tailjax.training import sweep
+  from tailjax import experiment
   from tests.conftest import tiny_config
 
   cfg = tiny_config()
@@ -129,7 +129,7 @@ def _sweep(tmp_path, name, **measure):
   cfg.measure.verdict = False
   for key, value in measure.items():
     cfg.measure[key] = value
-  sweep.run(cfg, tmp_path / name)
+  experiment.run(cfg, tmp_path / name)
   return tmp_path / name
 
 
@@ -165,7 +165,7 @@ def test_measurement_outputs_and_plots(tmp_path):
   import csv
   import json
 
-  from tailjax.training import sweep
+  from tailjax import experiment
   from tests.conftest import tiny_config
 
   wd = tmp_path / "p"
@@ -174,7 +174,7 @@ def test_measurement_outputs_and_plots(tmp_path):
   cfg.measure.examples = 8
   cfg.measure.coords_per_group = 512
   cfg.output.plots = True
-  sweep.run(cfg, wd)
+  experiment.run(cfg, wd)
   for name in ("alpha.csv", "noise_scale.csv", "param_stats.csv", "verdicts.csv", "hill_curves.json"):
     assert (wd / name).stat().st_size > 0, name
   for name in ("alpha_evolution", "estimator_comparison", "alpha_layerwise", "attention_vs_ffn", "early_vs_steady"):
@@ -212,7 +212,7 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
   import csv
 
   from configs import phase1_1
-  from tailjax.training import sweep
+  from tailjax import experiment
 
   cfg = phase1_1.get_config()
   cfg.model.d_model = 16
@@ -226,7 +226,7 @@ def test_experiment_1_1_sweep_cauchy_injection(tmp_path):
   cfg.output.plots = False
   cfg.measure.estimators = ("hill", "moments_xi")  # the chosen estimators only
   cfg.measure.n_boot = 20
-  sweep.run(cfg, tmp_path / "p11")
+  experiment.run(cfg, tmp_path / "p11")
   with open(tmp_path / "p11" / "alpha.csv") as f:
     rows = list(csv.DictReader(f))
   assert {int(r["step"]) for r in rows} == {0, 10, 20}

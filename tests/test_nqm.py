@@ -62,10 +62,10 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path, monkeypatch):
   import csv
   import json
 
-  from tailjax.training import sweep
+  from tailjax import experiment
   from tests.conftest import assert_readable
 
-  sweep.run(quadratic_config(), tmp_path / "nqm")
+  experiment.run(quadratic_config(), tmp_path / "nqm")
   fit = json.loads((tmp_path / "nqm" / "scaling_fit.json").read_text())
   exact = fit["exact"]
   assert sorted(int(b) for b in exact["measured_over_exact"]) == [1, 4, 16, 64]  # every optimum bracketed
@@ -191,7 +191,7 @@ def test_the_tail_verdict_reads_the_noise_law_of_the_measured_seeds(tmp_path, la
   measure.seeds are measured."""
   import csv
 
-  from tailjax.training import sweep
+  from tailjax import experiment
 
   c = quadratic_config(seeds=(0, 1))
   c.model.d_model, c.train.steps = 512, 10
@@ -199,7 +199,7 @@ def test_the_tail_verdict_reads_the_noise_law_of_the_measured_seeds(tmp_path, la
   c.data.noise, c.data.noise_param = law, param
   c.measure.steps, c.measure.seeds, c.measure.examples = (10,), (1,), 128
   c.measure.n_boot = 20  # as tiny_config: the verdict's interval from few resamples, its category unchanged
-  sweep.run(c, tmp_path / law)
+  experiment.run(c, tmp_path / law)
   verdicts = [v for v in csv.DictReader(open(tmp_path / law / "verdicts.csv")) if v["pooling"] == "robust"]
   assert sorted(v["lane"] for v in verdicts) == ["lr=0.1,seed=1", "lr=0.2,seed=1"]  # seed 0 was not measured
   for v in verdicts:

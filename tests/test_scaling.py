@@ -200,7 +200,7 @@ def test_the_information_criterion_picks_the_form_that_made_the_optima(truth):
 
 
 def test_clip_lanes_record_norms_before_and_after_clipping(tmp_path):
-  from tailjax.training import sweep
+  from tailjax import experiment
   from tests.conftest import tiny_config
 
   cfg = tiny_config()
@@ -208,7 +208,7 @@ def test_clip_lanes_record_norms_before_and_after_clipping(tmp_path):
   cfg.sweep.learning_rates = (1e-3, 1e-2)
   cfg.sweep.clips = (None, 0.01)
   cfg.output.plots = True
-  sweep.run(cfg, tmp_path / "p3b")
+  experiment.run(cfg, tmp_path / "p3b")
   import csv
 
   with open(tmp_path / "p3b" / "results.csv") as f:

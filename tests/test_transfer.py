@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from tailjax import experiment
 from tailjax.errors import UserError
-from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 
@@ -33,7 +33,7 @@ def test_each_rule_is_a_lane_and_the_gap_is_measured(tmp_path):
   c = tiny_config()
   c.sweep.batch_sizes = (4, 8)
   c.transfer.fit = str(_reference(tmp_path, tiny_config()))
-  rep = sweep.run(c, tmp_path / "run")
+  rep = experiment.run(c, tmp_path / "run")
   with open(tmp_path / "run" / "results.csv") as f:
     rows = list(csv.DictReader(f))
   lrs = {(int(r["batch_size"]), float(r["lr"])) for r in rows}
@@ -56,23 +56,23 @@ def test_bad_references_are_refused(tmp_path):
   c = tiny_config()
   c.transfer.fit = str(tmp_path / "nope.json")
   with pytest.raises(UserError, match="is not a file"):
-    sweep.run(c, tmp_path / "a")
+    experiment.run(c, tmp_path / "a")
   other = tiny_config()
   other.model.d_model = 32
   c.transfer.fit = str(_reference(tmp_path, other))
   with pytest.raises(UserError, match="model.d_model"):
-    sweep.run(c, tmp_path / "b")
+    experiment.run(c, tmp_path / "b")
   (tmp_path / "ref" / "config.json").unlink()
   c.transfer.b_ref = 16  # censored in the reference: not a point to transfer from
   with pytest.raises(UserError, match="no bracketed optimum"):
-    sweep.run(c, tmp_path / "c")
+    experiment.run(c, tmp_path / "c")
 
 
 def test_a_beta_without_interval_is_no_rule_and_censored_references_are_marked(tmp_path):
   c = tiny_config()
   c.sweep.batch_sizes = (4, 16)
   c.transfer.fit = str(_reference(tmp_path, tiny_config(), beta_ci=None))
-  rep = sweep.run(c, tmp_path / "run")
+  rep = experiment.run(c, tmp_path / "run")
   assert {p["rule"] for p in rep["per_point"]} == {"sqrt (beta=0.5)", "two_thirds (beta=0.667)"}
   summary = (tmp_path / "run" / "summary.txt").read_text()
   assert "the fitted-β rule is left out: the reference's β = 0.400 has no interval" in summary
@@ -86,4 +86,4 @@ def test_a_reference_that_is_not_json_is_one_clear_error(tmp_path):
   bad.write_text("batch_size,lr,final_val_loss\n4,0.01,3.0\n")
   c.transfer.fit = str(bad)
   with pytest.raises(UserError, match="is not a scaling_fit.json"):
-    sweep.run(c, tmp_path / "a")
+    experiment.run(c, tmp_path / "a")

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from tailjax import experiment
 from tailjax.analysis import weight_norms
-from tailjax.training import sweep
 from tests.conftest import tiny_config
 
 
@@ -63,7 +63,7 @@ def test_sweep_with_weight_decay_lanes_writes_the_norm_study(tmp_path):
   c.sweep.learning_rates = (1e-2, 3e-2)
   c.sweep.weight_decays = (0.3, 3.0)
   c.output.plots = True
-  sweep.run(c, tmp_path)
+  experiment.run(c, tmp_path)
   with open(tmp_path / "weight_norms.csv") as f:
     rows = list(csv.DictReader(f))
   with open(tmp_path / "results.csv") as f:

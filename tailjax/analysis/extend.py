@@ -12,6 +12,7 @@ extended upwards (too small a step to learn in time) unless its top LR already d
 
 import math
 
+from tailjax import schedule
 from tailjax.analysis import scaling
 
 
@@ -62,3 +63,18 @@ def next_points(rows: list[dict], ratio: float, n_points: int, average: str = "m
     new += [lrs[0] / ratio**j for j in range(1, n_points + 1)]
     why.append(f"optimum at the bottom edge or every lane diverged ({lrs[0]:.3g})")
   return [float(f"{x:.4g}") for x in sorted(new)], "; ".join(why)  # 4 digits: readable in results.csv
+
+
+def planner(cfg, fingerprint: dict):
+  """The sweep's extension policy (`training.sweep.train`'s next_lrs): given a row's results so far, the learning
+  rates of its next round and why, or None when every budget's optimum is bracketed. Each budget's grid is extended
+  where its own optimum is censored; the new points of all budgets train as one round."""
+  ratio, average = grid_ratio(cfg), scaling.seed_average(fingerprint)
+
+  def next_lrs(rows: list[dict]) -> tuple[list[float], str] | None:
+    plans = [next_points([r for r in rows if r.get("budget", "steps") == k], ratio, cfg.sweep.extend_points,
+                         average=average) for k in schedule.kinds(cfg)]  # fmt: skip
+    plans = [p for p in plans if p is not None]
+    return (sorted({x for p in plans for x in p[0]}), "; ".join(p[1] for p in plans)) if plans else None
+
+  return next_lrs

@@ -35,8 +35,8 @@ def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: 
     ValueError: an unknown config field or bad value, a task whose functions or data do not fit together, a batch
       larger than the training data, an unwritable workdir.
   """
+  from tailjax import experiment  # the training stack: loaded when a row is trained, not when tailjax is
   from tailjax.tasks import user
-  from tailjax.training import sweep  # the training stack: loaded when a row is trained, not when tailjax is
 
   base = settings.default_config() if config is None else config
   if not isinstance(base, ml_collections.ConfigDict):
@@ -45,6 +45,6 @@ def train_rows(task: Task, workdir: str | pathlib.Path, config=None, overrides: 
   before = logging.get_verbosity()
   logging.set_verbosity(max(before, logging.INFO))  # the progress, each row's losses and throughput, as the CLI shows
   try:
-    return sweep.run(cfg, workdir, task=user.prepare(task, seed=cfg.sweep.seeds[0]))
+    return experiment.run(cfg, workdir, task=user.prepare(task, seed=cfg.sweep.seeds[0]))
   finally:
     logging.set_verbosity(before)

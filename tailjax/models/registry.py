@@ -8,7 +8,6 @@ d_model and mlp_ratio · d_model hidden units, trained by an injected upstream g
 import jax
 import jax.numpy as jnp
 
-from tailjax import validate
 from tailjax.models import matmul, vision
 from tailjax.models.ffn import FFN
 from tailjax.models.transformer import NanoTransformer
@@ -24,8 +23,8 @@ def resolve_attention(cfg, seq_len: int, backend: str) -> str:
 
 
 def build(cfg, vocab_size: int, seq_len: int, backend: str | None = None):
-  """The model named by `cfg.name`; for the image models `vocab_size` is the number of classes."""
-  validate.model(cfg)  # the same checks the CLI runs before anything is written
+  """The model named by `cfg.name`; for the image models `vocab_size` is the number of classes. The section is
+  checked by `validate.config` (the entry points call it first), not here."""
   if cfg.name == "mlp":
     return vision.MLP(vocab_size, cfg.d_model, cfg.n_layers)
   if cfg.name == "cnn":

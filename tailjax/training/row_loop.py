@@ -73,8 +73,51 @@ class _History:
   def restored(cls, saved: dict) -> "_History":
     return cls({k: [v] for k, v in saved.items()})
 
+  def append(self, stop: int, metrics: dict, val_R, norms: dict) -> None:
+    """One fetched chunk: its per-step metrics [n, R], the validation loss at `stop` [R], the weight norms [R]."""
+    for k in engine.METRICS:
+      self.parts[k].append(np.asarray(metrics[k], np.float32))
+    self.parts["eval_step"].append(np.array([stop]))
+    self.parts["val_loss"].append(val_R[None])
+    for k, v in norms.items():  # per-matrix weight norms at each eval point (weight_norms.csv)
+      self.parts.setdefault(k, []).append(v[None])
+
   def arrays(self) -> dict:
     return {k: np.concatenate(v) for k, v in self.parts.items()}
+
+
+@dataclasses.dataclass
+class _Recorder:
+  """What the loop keeps of each fetched chunk: the history, the clock for the throughput, the TensorBoard scalars,
+  the sweep's progress, the position for the interrupt message and a log line."""
+
+  row: engine.Row
+  name: str
+  n_real: int
+  history: _History
+  lane_writers: list
+  progress: object  # called with the steps each chunk trained, or None
+  position: errors.Position
+  clock: dict = dataclasses.field(default_factory=dict)  # wall time and step at the first and last fetched chunk
+
+  def take(self, stop: int, n: int, metrics, val_R, norms) -> None:
+    """Fetches chunk (stop − n, stop]'s metrics (blocking until it is computed) and records them."""
+    cfg = self.row.cfg
+    metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
+    self.clock.setdefault("first", (time.perf_counter(), stop))
+    self.clock["last"] = (time.perf_counter(), stop)
+    metrics = {k: np.asarray(v)[:, : self.n_real] for k, v in metrics.items()}
+    val_R = np.asarray(val_R)[: self.n_real]
+    self.history.append(stop, metrics, val_R, {k: np.asarray(v)[: self.n_real] for k, v in norms.items()})
+    _write_scalars(self.lane_writers, metrics, val_R, stop=stop, n=n, log_every=cfg.train.log_every)
+    if self.progress is not None:
+      self.progress(n)
+    self.position.note(where=f"{self.name}, step {stop} of {cfg.train.steps}")
+    if not self.row.task.validates:  # no validation loss (experiment 1.1's injected gradients)
+      logging.info("%s step %d/%d", self.name, stop, cfg.train.steps)
+    else:
+      losses = " ".join(f"{v:.3f}" for v in val_R)
+      logging.info("%s step %d/%d  val loss per lane: %s", self.name, stop, cfg.train.steps, losses)
 
 
 def train_row(
@@ -90,6 +133,7 @@ def train_row(
   on_chunk=None,
   progress=None,
   eval_steps=None,
+  position: errors.Position | None = None,
 ) -> dict:
   """Trains the lanes of `table` on `row` to cfg.train.steps, resuming from the newest checkpoint in
   `checkpoint_dir`; returns the finished row's history and final state.
@@ -102,57 +146,26 @@ def train_row(
     on_chunk: called as on_chunk(step, state) after every chunk, and at step 0 of a fresh row.
     progress: called with the number of steps each chunk trained (the sweep's progress report).
     eval_steps: the steps that end with a validation pass (`schedule.RowPlan.eval_steps`); None = every eval.every.
+    position: kept up to date with the step reached and the newest checkpoint (`errors.Position`).
 
   Returns:
     {"history": arrays [steps or E, n_real], "diverged_at_R": [n_real], "params_R": the final parameters}.
   """
   cfg = row.cfg
   n_real = len(table)
+  position = position or errors.Position()
   lanes = row.shard(Lanes.from_table(pad_lanes(table, row.devices)))
   train_data, val_batches = row.replicate((train_data, val_batches))
   ckpt = checkpoint.RowCheckpoints(checkpoint_dir.resolve(), cfg.checkpoint.keep)
   bounds = schedule.chunk_bounds(cfg, eval_steps)
   ahead = _compile_ahead(row, lanes, train_data, val_batches, bounds, start=ckpt.latest_step())
-  restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
-  if restored is None:
-    start, state, history = 0, row.init_state(lanes), _History.fresh()
-  else:
-    start, state, saved = restored
-    state, history = row.padded_lanes(state, lanes.size), _History.restored(saved)
-    logging.info("%s: resumed from step %d", name, start)
+  start, state, history = _start(row, lanes, ckpt, n_real, name)
   kept = f"{name}'s checkpoint at step {start} and every finished row" if start else "every finished row"
-  errors.note_position(where=f"{name}, compiling and running its first chunk from step {start}", saved=kept)
-  split = (f", each batch split over {row.batch_devices} devices (the same run to rounding; "
-           "--config.sweep.batch_devices=1: one device)") if row.batch_devices > 1 else ""  # fmt: skip
-  logging.info("%s: %d lanes (%s), strategy %s, lanes on %d device(s)%s%s", name, n_real, ", ".join(labels),
-               row.strategy, row.devices, split,
-               f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
-
-  clock = {}  # wall time and step at each fetched chunk: the throughput after the first one (which compiles)
-
-  def consume(stop, n, metrics, val_R, norms):
-    metrics, val_R, norms = jax.device_get((metrics, val_R, norms))
-    clock.setdefault("first", (time.perf_counter(), stop))
-    clock["last"] = (time.perf_counter(), stop)
-    metrics = {k: np.asarray(v)[:, :n_real] for k, v in metrics.items()}
-    val_R, norms = np.asarray(val_R)[:n_real], {k: np.asarray(v)[:n_real] for k, v in norms.items()}
-    for k in engine.METRICS:
-      history.parts[k].append(np.asarray(metrics[k], np.float32))
-    history.parts["eval_step"].append(np.array([stop]))
-    history.parts["val_loss"].append(val_R[None])
-    for k, v in norms.items():  # per-matrix weight norms at each eval point (weight_norms.csv)
-      history.parts.setdefault(k, []).append(v[None])
-    _write_scalars(lane_writers, metrics, val_R, stop=stop, n=n, log_every=cfg.train.log_every)
-    if progress is not None:
-      progress(n)
-    errors.note_position(where=f"{name}, step {stop} of {cfg.train.steps}")
-    if not row.task.validates:  # no validation loss (experiment 1.1's injected gradients)
-      logging.info("%s step %d/%d", name, stop, cfg.train.steps)
-    else:
-      logging.info(
-        "%s step %d/%d  val loss per lane: %s", name, stop, cfg.train.steps, " ".join(f"{v:.3f}" for v in val_R)
-      )
-
+  position.note(where=f"{name}, compiling and running its first chunk from step {start}", saved=kept)
+  _log_row(row, lanes, n_real, name, labels)
+  recorder = _Recorder(
+    row=row, name=name, n_real=n_real, history=history, lane_writers=lane_writers, progress=progress, position=position
+  )
   if on_chunk is not None and start == 0:
     on_chunk(0, state)
   every = cfg.checkpoint.every
@@ -164,25 +177,43 @@ def train_row(
       ahead = None
     state, metrics, val_R = row.run_chunk(state, lanes, train_data, val_batches, stop - prev)
     if pending is not None:  # fetch chunk k while chunk k+1 runs
-      consume(*pending)
+      recorder.take(*pending)
     pending, prev = (stop, stop - prev, metrics, val_R, engine.matrix_norms(state.params)), stop
     if on_chunk is not None:
       on_chunk(stop, state)
     if stop in ckpt_at:
-      consume(*pending)
+      recorder.take(*pending)
       pending = None
       ckpt.save(stop, row.real_lanes(state, n_real), history.arrays())
-      errors.note_position(saved=f"{name}'s checkpoint at step {stop} and every finished row")
+      position.note(saved=f"{name}'s checkpoint at step {stop} and every finished row")
   if pending is not None:
-    consume(*pending)
+    recorder.take(*pending)
   ckpt.close()
-  speed = throughput(row, n_real, clock)
+  speed = throughput(row, n_real, recorder.clock)
   if speed:
     logging.info("%s: %s", name, speed["text"])
   diverged_at_R = np.asarray(jax.device_get(state.diverged_at_R))[:n_real]
   for r in np.flatnonzero(diverged_at_R >= 0):
     logging.warning("%s lane %s diverged at step %d (frozen)", name, labels[r], diverged_at_R[r])
   return {"history": history.arrays(), "diverged_at_R": diverged_at_R, "params_R": state.params, "throughput": speed}
+
+
+def _start(row: engine.Row, lanes, ckpt, n_real: int, name: str) -> tuple:
+  """(step, state, history) to start from: the newest checkpoint's, or a fresh row's."""
+  restored = ckpt.restore_latest(row.checkpoint_template(lanes, n_real))  # the template costs no computation
+  if restored is None:
+    return 0, row.init_state(lanes), _History.fresh()
+  start, state, saved = restored
+  logging.info("%s: resumed from step %d", name, start)
+  return start, row.padded_lanes(state, lanes.size), _History.restored(saved)
+
+
+def _log_row(row: engine.Row, lanes, n_real: int, name: str, labels: list[str]) -> None:
+  split = (f", each batch split over {row.batch_devices} devices (the same run to rounding; "
+           "--config.sweep.batch_devices=1: one device)") if row.batch_devices > 1 else ""  # fmt: skip
+  logging.info("%s: %d lanes (%s), strategy %s, lanes on %d device(s)%s%s", name, n_real, ", ".join(labels),
+               row.strategy, row.devices, split,
+               f", {lanes.size - n_real} padding lane(s)" if lanes.size > n_real else "")  # fmt: skip
 
 
 def _compile_ahead(row: engine.Row, lanes, train_data, val_batches, bounds, *, start: int):

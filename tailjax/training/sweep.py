@@ -12,8 +12,10 @@ Layout of a workdir:
   throughput.json        per row: model-steps/s, tokens/s, FLOP/s and MFU after its first chunk (row_loop.throughput)
   results.csv, scaling_fit.json, summary.txt, *.png   written when every row is done (tailjax.analysis.summary)
 
-This module only orchestrates: which rows this process trains and on which devices, the extension rounds of each,
-and the wait for other processes' rows. The loop over one row is `row_loop.train_row`.
+This module only orchestrates: the workdir (`prepare`), which rows this process trains and on which devices, the
+extension rounds of each (as the caller's policy asks), and the wait for other processes' rows (`train`). The loop
+over one row is `row_loop.train_row`; the checks before and the analysis after are the caller's
+(`tailjax.experiment`).
 """
 
 import concurrent.futures
@@ -26,8 +28,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from tailjax import files, records, schedule, tasks, validate, workdir
-from tailjax.analysis import extend, scaling, summary, transfer
+from tailjax import errors, files, records, schedule, workdir
 from tailjax.errors import UserError
 from tailjax.training import distributed, engine, row_loop, writers
 from tailjax.training.lane_grid import batch_devices, lane_devices
@@ -35,85 +36,100 @@ from tailjax.training.noise_hook import NoiseHook
 
 
 @dataclasses.dataclass(frozen=True)
-class _Context:
-  """What every row of a sweep shares: the config, the workdir, the data on the device, the writers."""
+class Prepared:
+  """A sweep's workdir, ready to train in: the config, the task, and what data.json holds."""
 
   cfg: object
   workdir: pathlib.Path
   task: object  # tasks.base.Task
   fingerprint: dict  # what data.json holds: the task's fingerprint and facts
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+  """What every row of a sweep shares: the prepared workdir, the data on the device, the writers, and the policy
+  and position the caller passed to `train`."""
+
+  cfg: object
+  workdir: pathlib.Path
+  task: object
+  fingerprint: dict
   train_data: object  # the task's training data, on the device
   val_batches: object  # its fixed validation batches
   writers: writers.Writers
+  next_lrs: object  # rows -> (learning rates, why) or None: the extension policy; None = no extension rounds
+  position: errors.Position
 
 
-def run(cfg, workdir_path, *, task=None) -> dict:
-  """Runs (or resumes) the sweep described by `cfg` in `workdir_path`; returns the scaling fit (or the transfer
-  report). The task is the one the config names (`tasks.build`), or `task`, a user's (`tasks.user.prepare`d, with
-  model.name = data.name = "task": `tailjax.train_rows`)."""
-  validate.config(cfg)
-  if (cfg.model.name == tasks.USER) != (task is not None):
-    raise UserError(
-      "model.name = data.name = 'task' means your own model and data, which only tailjax.train_rows(task, ...) can "
-      "give (from Python); on the command line pick a model from configs/, e.g. --config=configs/quickstart.py"
-    )
-  distributed.initialize(cfg)
-  task = task or tasks.build(cfg)
-  validate.against_data(cfg, task)
-  if cfg.transfer.fit:  # the transfer test: each row's lanes are the rules' predicted learning rates
-    ref_fit = transfer.load_reference(cfg)
-    the_plan = transfer.plan(cfg, ref_fit)
-    row_lrs = {b: sorted(set(by_rule.values())) for b, by_rule in the_plan["lrs"].items()}
-  else:
-    row_lrs = {b: list(cfg.sweep.learning_rates) for b in cfg.sweep.batch_sizes}
-  wd = workdir.prepare(workdir_path, cfg)  # after every check: a refused run writes nothing
+def prepare(cfg, workdir_path, task) -> Prepared:
+  """Makes the workdir (`workdir.prepare`: a rerun with another config is refused) and writes data.json; call it
+  after every check, so that a refused run writes nothing."""
+  wd = workdir.prepare(workdir_path, cfg)
   fp = {**task.fingerprint, "format": records.FORMAT, "facts": task.facts().to_json()}  # data.json
   before = wd / "data.json"
   if before.exists() and json.loads(before.read_text()).get("sha256") != fp.get("sha256"):
     raise UserError(f"workdir {wd} holds a run on other data ({before} has another sha256); use a new workdir")
   files.write_json(wd / "data.json", fp)
-  for note in summary.caveats(cfg, fp):  # also at the top of summary.txt
-    logging.warning("!!! %s !!!", note)
+  return Prepared(cfg=cfg, workdir=wd, task=task, fingerprint=fp)
+
+
+def train(prepared: Prepared, row_lrs: dict, *, next_lrs=None, position=None) -> dict | None:
+  """Trains (or resumes) every row of the prepared sweep: row B's lanes are `row_lrs[B]` × the config's other lane
+  settings. Returns {B: the finished row, its extension rounds joined} on the process that writes the results (every
+  row, once the others are on disk); None on the other processes of a multi-process run.
+
+  Args:
+    next_lrs: the extension policy, called with a row's results so far; it returns (new learning rates, why) for one
+      more round, or None when the row is done. None: no extension rounds.
+    position: where the run is and what is on disk (`errors.Position`), kept up to date for the interrupt message.
+  """
+  cfg, wd, task = prepared.cfg, prepared.workdir, prepared.task
   logging.info("%s", task.describe)
+  logging.info("budget: %s", schedule.describe(cfg))
   mine = distributed.my_rows(cfg.sweep.batch_sizes)  # every row, for a single process
   groups = _device_groups(cfg, {b: row_lrs[b] for b in mine})
   done = {}
-  logging.info("budget: %s", schedule.describe(cfg))
   with writers.Writers(wd, cfg, sum(schedule.plan(cfg, b).steps for b in mine)) as sweep_writers:
     ctx = _Context(
       cfg=cfg,
       workdir=wd,
       task=task,
-      fingerprint=fp,
+      fingerprint=prepared.fingerprint,
       train_data=jax.device_put(task.train_data),
       val_batches=task.validation_batches(cfg.eval.batches, cfg.eval.batch_size),
       writers=sweep_writers,
+      next_lrs=next_lrs,
+      position=position or errors.Position(),
     )
-
-    def train(rows, group):
-      for b in rows:
-        done[b] = _row_and_extensions(ctx, batch_size=b, group=group, lrs=row_lrs[b])
-        files.write_text(wd / "rows" / f"B{b}.done", "")
-
-    if len(groups) == 1:
-      train(mine, groups[0])
-    else:  # more devices than a row has lanes: rows train at once, one per group of devices
-      logging.info("rows train %d at a time, on device groups %s", len(groups), groups)
-      with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
-        running = [pool.submit(train, mine[i :: len(groups)], g) for i, g in enumerate(groups)]
-        for r in running:
-          r.result()  # re-raises a row's failure
+    _train_groups(ctx, mine, groups, row_lrs, done)
     if not distributed.is_writer():
       logging.info("process %d: rows %s done; process 0 writes the summary", jax.process_index(), mine)
-      return {}
+      return None
     others = [b for b in cfg.sweep.batch_sizes if b not in done]
     distributed.wait_for([wd / "rows" / f"B{b}.done" for b in others])
     for b in others:  # every part is on disk now, so this reads them (and replans the same extension rounds)
       done[b] = _row_and_extensions(ctx, batch_size=b, group=groups[0], lrs=row_lrs[b])
   files.write_json(wd / "throughput.json", _throughput(done))
-  if cfg.transfer.fit:
-    return summary.transfer_test(cfg, wd, done, fp, the_plan=the_plan, ref_fit=ref_fit)
-  return summary.sweep(cfg, wd, done, fp)
+  return {b: done[b] for b in cfg.sweep.batch_sizes}
+
+
+def _train_groups(ctx: _Context, mine: list[int], groups: list, row_lrs: dict, done: dict) -> None:
+  """This process's rows, one device group after another, or (more devices than a row has lanes) the groups in
+  threads, each training every len(groups)-th row; `done` gets each finished row."""
+
+  def train_rows(rows, group):
+    for b in rows:
+      done[b] = _row_and_extensions(ctx, batch_size=b, group=group, lrs=row_lrs[b])
+      files.write_text(ctx.workdir / "rows" / f"B{b}.done", "")
+
+  if len(groups) == 1:
+    train_rows(mine, groups[0])
+    return
+  logging.info("rows train %d at a time, on device groups %s", len(groups), groups)
+  with concurrent.futures.ThreadPoolExecutor(len(groups)) as pool:
+    running = [pool.submit(train_rows, mine[i :: len(groups)], g) for i, g in enumerate(groups)]
+    for r in running:
+      r.result()  # re-raises a row's failure
 
 
 def _throughput(done: dict) -> dict:
@@ -167,6 +183,7 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
   progress = None if part else ctx.writers.advance  # progress counts grid steps; extension rounds come on top
   with ctx.writers.row(name, labels) as lane_writers:
     trained = row_loop.train_row(
+      position=ctx.position,
       row=row,
       table=table,
       labels=labels,
@@ -193,11 +210,12 @@ def _train_part(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs, 
 
 
 def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int], lrs) -> dict:
-  """The grid row, then (with sweep.auto_extend) extension rounds until its optima are bracketed; each finished part
-  is written to rows/ and skipped on a rerun, so the rounds a resumed run plans are the ones it planned before."""
+  """The grid row, then extension rounds while the policy (`ctx.next_lrs`) asks for them, at most
+  sweep.max_extensions; each finished part is written to rows/ and skipped on a rerun, so the rounds a resumed run
+  plans are the ones it planned before."""
   cfg, b = ctx.cfg, batch_size
   origin, parts = "grid" if not cfg.transfer.fit else "transfer", []
-  for k in range(cfg.sweep.max_extensions + 1 if cfg.sweep.auto_extend else 1):
+  for k in range(cfg.sweep.max_extensions + 1 if ctx.next_lrs is not None else 1):
     part = f".ext{k}" if k else ""
     row_file = ctx.workdir / "rows" / f"B{b}{part}.json"
     if row_file.exists():
@@ -207,17 +225,9 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
       parts.append(_train_part(ctx, batch_size=b, group=group, lrs=lrs, part=part, origin=origin))
       files.write_json(row_file, parts[-1])
       shutil.rmtree(ctx.workdir / "checkpoints" / f"B{b}{part}", ignore_errors=True)
-    if not cfg.sweep.auto_extend or not ctx.task.validates:  # no validation loss: no optimum to bracket
+    if ctx.next_lrs is None:
       break
-    average = scaling.seed_average(ctx.fingerprint)
-    done_rows = [r for p in parts for r in p["rows"]]
-    plans = [  # each budget's grid is extended where its own optimum is censored
-      extend.next_points([r for r in done_rows if r.get("budget", "steps") == k], extend.grid_ratio(cfg),
-                         cfg.sweep.extend_points, average=average)
-      for k in schedule.kinds(cfg)
-    ]  # fmt: skip
-    plans = [p for p in plans if p is not None]
-    plan = (sorted({x for p in plans for x in p[0]}), "; ".join(p[1] for p in plans)) if plans else None
+    plan = ctx.next_lrs([r for p in parts for r in p["rows"]])
     if plan is None:
       break
     if k == cfg.sweep.max_extensions:
@@ -226,6 +236,11 @@ def _row_and_extensions(ctx: _Context, *, batch_size: int, group: tuple[int, int
     lrs, why = plan
     origin = f"auto-extension round {k + 1}: {why}"
     logging.info("B=%d: %s; adding learning rates %s", b, origin, ", ".join(f"{x:.4g}" for x in lrs))
+  return _joined(parts)
+
+
+def _joined(parts: list[dict]) -> dict:
+  """A row's parts (the grid, then each extension round) as one row: results, labels and curves side by side."""
   return {
     "rows": [r for p in parts for r in p["rows"]],
     "lane_rows": [r for p in parts for r in p.get("lane_rows", p["rows"])],
