@@ -73,63 +73,85 @@ def measure_lanes(
     if not all(map(np.isfinite, (noise.trace_sigma, noise.mean_grad_sq))):  # a NaN or inf in some g_i
       out["non_finite"].append(labels[r])
       continue
-    head = {
-      "step": step,
-      "batch_size": batch_size,
-      "lane": labels[r],
-      "lr": lane["lr"],
-      "clip": lane["clip"],
-      "seed": lane["seed"],
-    }
-    ratios = tuple(measure_cfg.k_ratios)
-    tensor_views, left_out = pool_estimates.views(noise)
-    pools = {p: pool_estimates.pooled_by_kind(noise, tensor_views, left_out, p) for p in pool_estimates.POOLINGS}
-    groups = [({"group": name, "kind": noise.kind[name], "pooling": "robust"}, tensor_views[name]["robust"], False)
-              for name in noise.noise_MxS]  # fmt: skip
-    groups += [  # pools, with their Hill plots (the raw one too: one program for both views)
-      ({"group": pool_estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling}, sample, True)
-      for pooling, by_kind in pools.items()
-      for kind, (sample, _) in by_kind.items()
-    ]
-    alpha_rows, curves = pool_estimates.estimate_rows(groups, ratios)  # every estimate of this lane: one call per size
-    reports = {}
-    if verdict:
-      reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot, per_coordinate=pool_estimates.per_coordinate(noise))
-    robust_pools = {pool_estimates.group_name(kind, "robust") for kind in pools["robust"]}
-    for (meta, (_, n, _), _), (ks, alphas) in zip(groups, curves, strict=True):  # Hill plots: does α̂ settle as k grows?
-      group = meta["group"]
-      if group not in robust_pools:
-        continue
-      if group in reports:  # the verdict's curve, on the sample it read (n: that sample's size)
-        rep = reports[group][0]
-        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": rep["hill_curve"]["k"],
-                                   "alpha": rep["hill_curve"]["alpha"], "n": rep["n"], "from": "verdict"})  # fmt: skip
-      elif ks is not None and int(n) >= 1000:
-        out["hill_curves"].append({"step": step, "lane": labels[r], "group": group, "k": ks, "alpha": alphas,
-                                   "n": int(n), "from": "measurement"})  # fmt: skip
-    wanted = set(measure_cfg.estimators)
-    for row in (row for row in alpha_rows if row["estimator"] in wanted):
-      ci = ("", "")
-      if row["estimator"] == "hill":
-        ci = pool_estimates.hill_interval(row["value"], max(int(row["k_ratio"] * row["n"]), 1))
-      out["alpha"].append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
-    out["scale"].append(
-      {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
-       "true_grad_sq": noise.true_grad_sq, "b_simple_two_batch": noise.b_simple_two_batch, "b_small": noise.b_small}
-    )  # fmt: skip
+    head = {"step": step, "batch_size": batch_size, "lane": labels[r], "lr": lane["lr"], "clip": lane["clip"],
+            "seed": lane["seed"]}  # fmt: skip
     short = {k: head[k] for k in ("step", "batch_size", "lane")}
+    found = _tails(noise, measure_cfg, verdict)
+    out["alpha"] += _alpha_rows(head, found["alpha_rows"], measure_cfg.estimators)
+    out["hill_curves"] += _hill_curve_rows({"step": step, "lane": labels[r]}, found)
+    out["scale"].append(_scale_row(head, noise))
+    out["params"] += _param_rows(short, params, noise)
     if gains_fn is not None:
-      for branch, gain in gains_fn(params, examples).items():
-        out["gains"].append({**short, "branch": branch, "gain": float(gain)})
-    norms, tops = jax.device_get(_param_stats(params))
-    for w_norm, top, (name, g) in zip(norms, tops, noise.mean_grad_norm.items(), strict=True):
-      out["params"].append(
-        {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(w_norm), "grad_norm": g,
-         "top_singular_values": "" if top is None else " ".join(f"{float(v):.4g}" for v in top)}
-      )  # fmt: skip
-    for group, (rep, left_out, pooling, values_left_out) in reports.items():
+      out["gains"] += [{**short, "branch": branch, "gain": float(gain)}
+                       for branch, gain in gains_fn(params, examples).items()]  # fmt: skip
+    for group, (rep, left_out, pooling, values_left_out) in found["reports"].items():
       out["verdicts"].append({**short, "group": group, **verdict_row(rep, left_out, pooling, values_left_out)})
   return out
+
+
+def _tails(noise, measure_cfg, verdict: bool) -> dict:
+  """The tail estimates of one lane's noise: each tensor and each pool (robust and raw) at measure.k_ratios, with
+  Hill plots ("groups", "alpha_rows", "curves"), and with `verdict` every pool's full verdict ("reports")."""
+  tensor_views, left_out = pool_estimates.views(noise)
+  pools = {p: pool_estimates.pooled_by_kind(noise, tensor_views, left_out, p) for p in pool_estimates.POOLINGS}
+  groups = [({"group": name, "kind": noise.kind[name], "pooling": "robust"}, tensor_views[name]["robust"], False)
+            for name in noise.noise_MxS]  # fmt: skip
+  groups += [  # pools, with their Hill plots (the raw one too: one program for both views)
+    ({"group": pool_estimates.group_name(kind, pooling), "kind": kind, "pooling": pooling}, sample, True)
+    for pooling, by_kind in pools.items()
+    for kind, (sample, _) in by_kind.items()
+  ]
+  alpha_rows, curves = pool_estimates.estimate_rows(groups, tuple(measure_cfg.k_ratios))  # one call per size
+  reports = {}
+  if verdict:
+    reports = pool_verdicts(pools, n_boot=measure_cfg.n_boot, per_coordinate=pool_estimates.per_coordinate(noise))
+  robust_pools = {pool_estimates.group_name(kind, "robust") for kind in pools["robust"]}
+  return {"groups": groups, "alpha_rows": alpha_rows, "curves": curves, "reports": reports, "robust": robust_pools}
+
+
+def _alpha_rows(head: dict, alpha_rows: list[dict], estimators) -> list[dict]:
+  """alpha.csv: the estimators measure.estimators names, Hill's with its iid asymptotic interval."""
+  out = []
+  for row in (row for row in alpha_rows if row["estimator"] in set(estimators)):
+    ci = ("", "")
+    if row["estimator"] == "hill":
+      ci = pool_estimates.hill_interval(row["value"], max(int(row["k_ratio"] * row["n"]), 1))
+    out.append({**head, **row, "ci_low": ci[0], "ci_high": ci[1]})
+  return out
+
+
+def _hill_curve_rows(where: dict, found: dict) -> list[dict]:
+  """The Hill plots of the robust pools (does α̂ settle as k grows?): the verdict's curve on the sample it read where
+  there is one, else the measurement's for a pool of at least 1,000 values."""
+  out = []
+  for (meta, (_, n, _), _), (ks, alphas) in zip(found["groups"], found["curves"], strict=True):
+    group = meta["group"]
+    if group not in found["robust"]:
+      continue
+    if group in found["reports"]:  # n: the size of the sample the verdict read
+      rep = found["reports"][group][0]
+      out.append({**where, "group": group, "k": rep["hill_curve"]["k"], "alpha": rep["hill_curve"]["alpha"],
+                  "n": rep["n"], "from": "verdict"})  # fmt: skip
+    elif ks is not None and int(n) >= 1000:
+      out.append({**where, "group": group, "k": ks, "alpha": alphas, "n": int(n), "from": "measurement"})
+  return out
+
+
+def _scale_row(head: dict, noise) -> dict:
+  """noise_scale.csv: B_simple (and its two-batch and small-batch forms), tr Σ and |G|²."""
+  return {**head, "m": noise.m, "b_simple": noise.b_simple, "trace_sigma": noise.trace_sigma,
+          "true_grad_sq": noise.true_grad_sq, "b_simple_two_batch": noise.b_simple_two_batch,
+          "b_small": noise.b_small}  # fmt: skip
+
+
+def _param_rows(short: dict, params, noise) -> list[dict]:
+  """param_stats.csv: per tensor its weight norm, mean per-example gradient norm and three largest singular values."""
+  norms, tops = jax.device_get(_param_stats(params))
+  return [
+    {**short, "group": name, "kind": noise.kind[name], "weight_norm": float(w_norm), "grad_norm": g,
+     "top_singular_values": "" if top is None else " ".join(f"{float(v):.4g}" for v in top)}
+    for w_norm, top, (name, g) in zip(norms, tops, noise.mean_grad_norm.items(), strict=True)
+  ]  # fmt: skip
 
 
 def pool_verdicts(pools: dict, *, n_boot: int, per_coordinate: dict | None = None) -> dict:
