@@ -6,7 +6,7 @@ choice lists come from the packages that own them (their jax-free __init__ files
 
 import math
 
-from tailjax import data, models, noise, schedule, tasks, training
+from tailjax import data, noise, schedule, tasks, training
 from tailjax.errors import UserError
 from tailjax.value_checks import choice as _choice
 from tailjax.value_checks import integer as _integer
@@ -184,7 +184,7 @@ def _measure(m) -> None:
 
 
 def _data(d) -> None:
-  _choice("data.name", d.name, (*data.TEXT, *data.IMAGES, *data.DRAWN, data.TASK))
+  _choice("data.name", d.name, (*data.TEXT, *data.IMAGES, *data.DRAWN, data.TASK, *tasks.data_names()))
   if d.path and d.name not in data.READS_PATH:
     raise UserError(
       f"data.path={d.path!r} is not read for data.name={d.name!r} (only {', '.join(data.READS_PATH)} read files); "
@@ -198,8 +198,8 @@ def _data(d) -> None:
 
 
 def model(m) -> None:
-  """The model section (also checked by `models.registry.build`)."""
-  _choice("model.name", m.name, models.NAMES)
+  """The model section."""
+  _choice("model.name", m.name, tasks.model_names())
   if not (_is_int(m.d_model) and m.d_model > 0 and _is_int(m.n_layers) and m.n_layers > 0):
     raise UserError(f"model.d_model={m.d_model} and model.n_layers={m.n_layers} must be positive integers")
   if m.name != tasks.USER:
