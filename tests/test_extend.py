@@ -56,7 +56,7 @@ def test_too_few_rounds_leave_a_bound_that_the_fit_does_not_use():
   (opt,) = scaling.optima(rows)
   assert opt["censored"] == "high"
   fit = scaling.fit(rows, {}, n_boot=10)
-  assert fit["beta"] is None and fit["n_bracketed"] == 0
+  assert fit.beta is None and fit.n_bracketed == 0
 
 
 def test_a_diverged_point_brackets_the_optimum():
@@ -114,7 +114,7 @@ def test_a_row_that_learned_nothing_is_not_chased_into_the_noise():
   new, why = extend.next_points(rows, 3.16, 2)
   assert min(new) > GRID[-1] and "learned nothing" in why
   fit = scaling.fit(rows, {"ln_vocab": ln_v}, n_boot=10)
-  assert fit["n_bracketed"] == 0 and "learned nothing at any LR" in fit["verdict"]
+  assert fit.n_bracketed == 0 and "learned nothing at any LR" in fit.verdict
   # ... unless the top LR already diverged: then there is nothing to try
   rows[-1]["final_val_loss"] = float("nan")
   assert extend.next_points(rows, 3.16, 2) is None

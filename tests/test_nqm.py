@@ -72,15 +72,16 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path, monkeypatch):
   assert all(0.85 < r < 1.15 for r in exact["measured_over_exact"].values()), exact["measured_over_exact"]
   assert exact["beta_ci_covers_it"] is True, (fit["beta_ci"], exact["slope_over_bracketed"])
   from tailjax.analysis import sweep_plots
+  from tailjax.analysis.scaling_fit import ScalingFit
 
-  fig = sweep_plots.lr_vs_batch_figure(fit)
+  fig = sweep_plots.lr_vs_batch_figure(ScalingFit.from_json(fit))  # the figure of the fit the file holds
   (curve,) = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("exact LR*(B)")]
   np.testing.assert_allclose(curve.get_ydata(), exact["lr_star"])
   sweep_plots.plt.close(fig)
   figs = {}
   monkeypatch.setattr(sweep_plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
   monkeypatch.setattr(sweep_plots.plt, "close", lambda fig=None: None)  # a closed figure no longer lays itself out
-  sweep_plots.scaling_exponent("beta.png", fit)  # β's bar against the exact slope, drawn as a dashed line
+  sweep_plots.scaling_exponent("beta.png", ScalingFit.from_json(fit))  # β's bar against the exact slope, drawn as a dashed line
   dashed = [line.get_ydata()[0] for line in figs["beta.png"].axes[0].get_lines() if line.get_linestyle() == "--"]
   assert dashed == [pytest.approx(exact["slope_over_bracketed"])]
   assert_readable(figs["beta.png"])
@@ -117,10 +118,10 @@ def test_stable_noise_averages_seeds_by_their_median():
   stable, normal = data_json("stable", 1.5), data_json("normal", 0.0)
   assert scaling.seed_average(stable) == "median" and scaling.seed_average(normal) == "mean"
   fit = scaling.fit(rows, stable, n_boot=50)
-  assert [o["lr_opt_grid"] for o in fit["per_batch_size"]] == [0.2, 0.2, 0.2]
-  assert fit["seed_average"] == "median" and "median over seeds" in fit["verdict"]
+  assert [o["lr_opt_grid"] for o in fit.per_batch_size] == [0.2, 0.2, 0.2]
+  assert fit.seed_average == "median" and "median over seeds" in fit.verdict
   by_mean = scaling.fit(rows, normal, n_boot=50)
-  assert [o["lr_opt_grid"] for o in by_mean["per_batch_size"]] == [0.4, 0.4, 0.4]
+  assert [o["lr_opt_grid"] for o in by_mean.per_batch_size] == [0.4, 0.4, 0.4]
 
 
 @pytest.mark.parametrize("law,param", [("normal", 0.0), ("laplace", 0.0), ("student_t", 5.0), ("student_t", 6.5)])

@@ -34,9 +34,9 @@ def clip_sweep_fit():
 
 def test_each_clip_setting_gets_its_verdict_table_and_panels(captured):
   fit = clip_sweep_fit()
-  assert fit["verdict"].splitlines()[0].startswith("clip = none: beta = ")
-  assert fit["verdict"].splitlines()[1].startswith("clip = 0.01: ")
-  assert fit["top_level_setting"] == "clip = none"
+  assert fit.verdict.splitlines()[0].startswith("clip = none: beta = ")
+  assert fit.verdict.splitlines()[1].startswith("clip = 0.01: ")
+  assert fit.top_level_setting == "clip = none"
   assert "optima (clip = none)" in scaling.optima_table(fit) and "optima (clip = 0.01)" in scaling.optima_table(fit)
   sweep_plots.lr_vs_batch("lr.png", fit)
   sweep_plots.loss_heatmap("heat.png", fit, FP)
@@ -60,7 +60,7 @@ def test_loss_axis_covers_the_losses_not_a_far_off_ln_v(captured):
   fit = scaling.fit(rows, fp, n_boot=50)
   sweep_plots.loss_vs_lr("loss.png", fit, fp)
   (ax,) = captured["loss.png"].axes
-  losses = [v for o in fit["per_batch_size"] for v in o["mean_val_loss"]]
+  losses = [v for o in fit.per_batch_size for v in o["mean_val_loss"]]
   lo, hi = ax.get_ylim()
   pad = 0.06 * (max(losses) - min(losses))
   assert lo == pytest.approx(min(losses) - pad) and hi == pytest.approx(max(losses) + pad) and hi < 30

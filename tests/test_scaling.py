@@ -25,34 +25,34 @@ def test_recovers_exponent_from_bracketed_optima():
   beta = math.log(10) / math.log(9)  # ratio 9 in B, 10 in LR; the middle optimum on the same line
   rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 3e-4 * 3**beta) + rows_with_optimum(144, 3e-3)
   fit = scaling.fit(rows, FP)
-  assert fit["n_bracketed"] == 3 and fit["two_point_slope"] is None
-  assert fit["beta"] == pytest.approx(beta, rel=1e-6) and fit["verdict"].startswith(f"beta = {beta:.3f}")
-  assert [o["censored"] for o in fit["per_batch_size"]] == [None, None, None]
-  assert all(o["lr_opt_source"] == "refined" for o in fit["per_batch_size"])
+  assert fit.n_bracketed == 3 and fit.two_point_slope is None
+  assert fit.beta == pytest.approx(beta, rel=1e-6) and fit.verdict.startswith(f"beta = {beta:.3f}")
+  assert [o["censored"] for o in fit.per_batch_size] == [None, None, None]
+  assert all(o["lr_opt_source"] == "refined" for o in fit.per_batch_size)
 
 
 def test_two_bracketed_optima_give_no_beta_only_their_slope_by_name():
   # Through two points any line fits exactly (the study's Phase 2.5 table: "beta = 2.463", r2 = 1.0).
   rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3)
   fit = scaling.fit(rows, FP)
-  assert fit["beta"] is None and fit["r2"] is None and fit["beta_ci"] is None and fit["c"] is None
-  assert fit["two_point_slope"]["beta"] == pytest.approx(math.log(10) / math.log(9), rel=1e-6)
-  assert fit["verdict"].startswith("no fit: 2 batch sizes have") and "not a measurement" in fit["verdict"]
-  assert "beta =" not in fit["verdict"]
+  assert fit.beta is None and fit.r2 is None and fit.beta_ci is None and fit.c is None
+  assert fit.two_point_slope["beta"] == pytest.approx(math.log(10) / math.log(9), rel=1e-6)
+  assert fit.verdict.startswith("no fit: 2 batch sizes have") and "not a measurement" in fit.verdict
+  assert "beta =" not in fit.verdict
 
 
 def test_edge_optimum_is_a_bound_and_leaves_the_fit():
   rows = rows_with_optimum(32, 3e-4, seeds=(0, 1)) + rows_with_optimum(64, 1e-3) + rows_with_optimum(128, 2e-3)
   rows += rows_with_optimum(256, 1e-1) + rows_with_optimum(512, 1e-5)
   fit = scaling.fit(rows, FP)
-  by_b = {o["batch_size"]: o for o in fit["per_batch_size"]}
+  by_b = {o["batch_size"]: o for o in fit.per_batch_size}
   assert by_b[256]["censored"] == "high" and by_b[256]["lr_opt"] == 1e-2
   assert by_b[256]["lr_opt_bracket"] == [1e-2, None] and by_b[256]["lr_opt_source"] == "bound"  # ≥ 0.01, one-sided
   assert by_b[512]["censored"] == "low" and by_b[512]["lr_opt_bracket"] == [None, 1e-4]
   assert by_b[64]["lr_opt_bracket"] == [3e-4, 3e-3]
-  assert fit["n_bracketed"] == 3 and fit["beta"] is not None
-  assert fit["naive_fit_all_argmins"]["n"] == 5  # the study's method, kept apart and labelled
-  assert "B = [256, 512]: optimum at the grid's edge (a bound, not a point; not in the fit)" in fit["verdict"]
+  assert fit.n_bracketed == 3 and fit.beta is not None
+  assert fit.naive_fit_all_argmins["n"] == 5  # the study's method, kept apart and labelled
+  assert "B = [256, 512]: optimum at the grid's edge (a bound, not a point; not in the fit)" in fit.verdict
 
 
 def test_a_loss_that_dips_twice_is_flagged():
@@ -64,7 +64,7 @@ def test_a_loss_that_dips_twice_is_flagged():
   assert not opt["unimodal"]
   assert scaling.optima(rows_with_optimum(32, 1e-3))[0]["unimodal"]
   fit = scaling.fit(rows + rows_with_optimum(64, 2e-3) + rows_with_optimum(128, 3e-3), FP)
-  assert "B = [32]: the loss dips twice" in fit["verdict"]
+  assert "B = [32]: the loss dips twice" in fit.verdict
 
 
 def test_untrusted_refinement_falls_back_to_the_grid_point():
@@ -81,10 +81,10 @@ def test_untrusted_refinement_falls_back_to_the_grid_point():
 def test_low_edge_diverged_and_too_few_points():
   rows = rows_with_optimum(8, 1e-5) + rows_with_optimum(16, 1e-3, diverge_above=0)
   fit = scaling.fit(rows, FP)
-  by_b = {o["batch_size"]: o for o in fit["per_batch_size"]}
+  by_b = {o["batch_size"]: o for o in fit.per_batch_size}
   assert by_b[8]["censored"] == "low"
   assert by_b[16]["censored"] == "all_diverged"
-  assert fit["beta"] is None and "no fit" in fit["verdict"]
+  assert fit.beta is None and "no fit" in fit.verdict
 
 
 def test_diverged_lane_never_wins():
@@ -97,11 +97,11 @@ def test_clip_lanes_are_separate_grids():
   low_clip = [{**r, "clip": 0.01} for r in rows_with_optimum(32, 1e-2 * 3) + rows_with_optimum(64, 1e-3)]
   no_clip = [{**r, "clip": None} for r in rows_with_optimum(32, 3e-4) + rows_with_optimum(64, 1e-3)]
   fit = scaling.fit(no_clip + low_clip, FP)
-  assert [f["clip"] for f in fit["by_setting"]] == [None, 0.01]
-  none_fit, low_fit = fit["by_setting"]
-  assert [o["lr_opt_grid"] for o in none_fit["per_batch_size"]] == [3e-4, 1e-3]
-  assert low_fit["per_batch_size"][0]["censored"] == "high"  # not averaged with the other clip's losses
-  assert fit["beta"] == none_fit["beta"]
+  assert [f.clip for f in fit.by_setting] == [None, 0.01]
+  none_fit, low_fit = fit.by_setting
+  assert [o["lr_opt_grid"] for o in none_fit.per_batch_size] == [3e-4, 1e-3]
+  assert low_fit.per_batch_size[0]["censored"] == "high"  # not averaged with the other clip's losses
+  assert fit.beta == none_fit.beta
 
 
 def test_refinement_finds_an_optimum_between_grid_points():
@@ -131,8 +131,8 @@ def test_interval_covers_the_true_exponent_on_noisy_surfaces(beta):
         loss = 3.0 + 0.2 * (math.log(lr) - math.log(lr_opt)) ** 2 + rng.normal(0, 0.01)
         rows.append({"batch_size": b, "lr": lr, "final_val_loss": loss, "train_loss_std": 0.01})
     fit = scaling.fit(rows, FP, n_boot=200)
-    assert fit["n_bracketed"] == 5
-    lo, hi = fit["beta_ci"]
+    assert fit.n_bracketed == 5
+    lo, hi = fit.beta_ci
     covered += lo <= beta <= hi
   assert covered >= 8  # a 95% interval: at least 8 of 10
 
@@ -164,16 +164,16 @@ def test_the_studys_phase_2_5_table_is_not_a_finding():
     b, lr, loss, sd = line.split(",")
     rows.append({"batch_size": int(b), "lr": float(lr), "final_val_loss": float(loss), "train_loss_std": float(sd)})
   fit = scaling.fit(rows, {}, n_boot=200)
-  by_b = {o["batch_size"]: o for o in fit["per_batch_size"]}
+  by_b = {o["batch_size"]: o for o in fit.per_batch_size}
   assert by_b[128]["censored"] == "high" and by_b[256]["censored"] == "high"
-  assert fit["n_bracketed"] == 2 and "not a measurement" in fit["verdict"]
-  assert fit["beta"] is None and fit["r2"] is None and fit["verdict"].startswith("no fit")  # no β from two points
-  two = [o for o in fit["per_batch_size"] if o["censored"] is None]  # the slope through them is kept, by its name
-  assert fit["two_point_slope"]["beta"] == pytest.approx(math.log(two[1]["lr_opt"] / two[0]["lr_opt"]) / math.log(2))
-  assert fit["naive_fit_all_argmins"]["beta"] == pytest.approx(1.17, abs=0.01)  # the study's number, labelled
-  assert "do not report" in fit["naive_fit_all_argmins"]["note"]
+  assert fit.n_bracketed == 2 and "not a measurement" in fit.verdict
+  assert fit.beta is None and fit.r2 is None and fit.verdict.startswith("no fit")  # no β from two points
+  two = [o for o in fit.per_batch_size if o["censored"] is None]  # the slope through them is kept, by its name
+  assert fit.two_point_slope["beta"] == pytest.approx(math.log(two[1]["lr_opt"] / two[0]["lr_opt"]) / math.log(2))
+  assert fit.naive_fit_all_argmins["beta"] == pytest.approx(1.17, abs=0.01)  # the study's number, labelled
+  assert "do not report" in fit.naive_fit_all_argmins["note"]
   assert by_b[128]["lr_opt_bracket"] == [0.01, None]  # ≥ 0.01: one-sided, not [0.003, 0.01]
-  assert not by_b[32]["unimodal"] and "B = [32]: the loss dips twice" in fit["verdict"]  # 4.44 at 0.001, 4.48 at 0.01
+  assert not by_b[32]["unimodal"] and "B = [32]: the loss dips twice" in fit.verdict  # 4.44 at 0.001, 4.48 at 0.01
   table = scaling.optima_table(fit)
   assert "≥ 0.01 (optimum beyond the grid's largest LR: a bound)" in table and "dips twice" in table
 
@@ -229,9 +229,9 @@ def test_a_row_where_every_lane_diverged_is_reported_not_called_an_edge():
   rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(144, 3e-3)
   rows += [{"batch_size": 512, "lr": lr, "seed": 0, "final_val_loss": nan} for lr in GRID]
   fit = scaling.fit(rows, FP, n_boot=20)
-  assert [o["censored"] for o in fit["per_batch_size"]] == [None, None, "all_diverged"]
-  assert "every lane of B = [512] diverged" in fit["verdict"] and "grid's edge" not in fit["verdict"]
-  assert fit["n_bracketed"] == 2
+  assert [o["censored"] for o in fit.per_batch_size] == [None, None, "all_diverged"]
+  assert "every lane of B = [512] diverged" in fit.verdict and "grid's edge" not in fit.verdict
+  assert fit.n_bracketed == 2
 
 
 def test_lr_vs_batch_draws_a_beta_only_from_three_bracketed_optima():
@@ -285,6 +285,6 @@ def test_an_interval_holding_every_theory_says_it_cannot_tell_them_apart():
   rows = rows_with_optimum(16, 3e-4) + rows_with_optimum(48, 1e-3) + rows_with_optimum(144, 3e-3)
   noisy = [{**r, "train_loss_std": 2.0} for r in rows]  # loss noise as deep as the valley: any optimum can win
   fit = scaling.fit(noisy, FP, n_boot=200)
-  lo, hi = fit["beta_ci"]
+  lo, hi = fit.beta_ci
   assert lo < 0.5 and hi > 1.0
-  assert "it cannot tell the theories apart" in fit["verdict"] and "inside the interval" not in fit["verdict"]
+  assert "it cannot tell the theories apart" in fit.verdict and "inside the interval" not in fit.verdict

@@ -9,6 +9,7 @@ lanes into separate grids, ln_vocab and unigram_entropy are shown beside the los
 """
 
 import csv
+import dataclasses
 import math
 import pathlib
 
@@ -76,19 +77,19 @@ def run(cfg, workdir) -> dict:
   workdir = workdir_lib.make(workdir)
   kinds = list(dict.fromkeys(r.get("budget", "steps") for r in rows))  # a run read at two budgets: one fit each
   fits = {k: scaling.fit([r for r in rows if r.get("budget", "steps") == k], fp) for k in kinds}
-  fit = dict(fits[kinds[0]], budget=kinds[0]) | ({"by_budget": fits} if len(kinds) > 1 else {})
-  files.write_json(workdir / "scaling_fit.json", fit)
+  fit = dataclasses.replace(fits[kinds[0]], budget=kinds[0], by_budget=fits if len(kinds) > 1 else None)
+  files.write_json(workdir / "scaling_fit.json", fit.to_json())
   if cfg.output.plots:
     for k, f in fits.items():
       suffix = "" if k == kinds[0] else f"_{k}"
       if len(kinds) > 1:
-        f["budget_label"] = f"at fixed {k}"
+        f = dataclasses.replace(f, budget_label=f"at fixed {k}")
       sweep_plots.lr_vs_batch(workdir / f"lr_vs_batch{suffix}.png", f)
       sweep_plots.loss_heatmap(workdir / f"loss_heatmap{suffix}.png", f, fp)
       sweep_plots.loss_vs_lr(workdir / f"loss_vs_lr{suffix}.png", f, fp)
       sweep_plots.scaling_exponent(workdir / f"scaling_exponent{suffix}.png", f)
   text = "\n\n".join(
-    (f"--- fixed {k} ---\n" if len(kinds) > 1 else "") + scaling.optima_table(f) + "\n\n" + f["verdict"]
+    (f"--- fixed {k} ---\n" if len(kinds) > 1 else "") + scaling.optima_table(f) + "\n\n" + f.verdict
     for k, f in fits.items()
   )
   if len(kinds) > 1:
@@ -96,6 +97,6 @@ def run(cfg, workdir) -> dict:
   text += ("\n\n(steps to target and the critical batch size need the validation curves, which results.csv does not "
            "hold: critical_batch.json is written by the run itself)")  # fmt: skip
   files.write_text(workdir / "summary.txt", f"analysis of {cfg.analysis.results}\n\n{text}\n")
-  logging.info("analysis of %s: %s", cfg.analysis.results, fit["verdict"])
+  logging.info("analysis of %s: %s", cfg.analysis.results, fit.verdict)
   print(text)
-  return fit
+  return fit.to_json()

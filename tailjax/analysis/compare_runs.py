@@ -21,6 +21,7 @@ import pathlib
 
 from tailjax import files, records, workdir
 from tailjax.analysis import nqm, sweep_plots, weight_norms
+from tailjax.analysis.scaling_fit import ScalingFit
 from tailjax.errors import UserError
 
 
@@ -45,7 +46,7 @@ def load(workdirs) -> list[dict]:
     runs.append({
       "dir": wd,
       "config": json.loads((wd / "config.json").read_text()),
-      "fit": json.loads((wd / "scaling_fit.json").read_text()),
+      "fit": ScalingFit.from_json(json.loads((wd / "scaling_fit.json").read_text())),
       "alpha": _read_csv(wd / "alpha.csv") if (wd / "alpha.csv").exists() else [],
       "norms": _read_csv(wd / "weight_norms.csv") if (wd / "weight_norms.csv").exists() else [],
       "verdicts": _read_csv(wd / "verdicts.csv") if (wd / "verdicts.csv").exists() else [],
@@ -90,19 +91,19 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
     c, fit = r["config"], r["fit"]
     ratios = sorted(c["measure"]["k_ratios"])
     alpha = weight_norms.alpha_by_kind(r["alpha"], ratios[len(ratios) // 2]) if r["alpha"] else {}
-    ci = fit.get("beta_ci") or [None, None]
+    ci = fit.beta_ci or [None, None]
     per_run.append({
       "run": r["label"], "workdir": str(r["dir"]), "model": c["model"]["name"], "width": c["model"]["d_model"],
-      "optimizer": c["optim"]["name"], "beta": fit.get("beta"), "beta_ci_low": ci[0], "beta_ci_high": ci[1],
-      "n_bracketed": fit.get("n_bracketed"), **{f"hill_alpha_{k}": v for k, v in sorted(alpha.items())},
+      "optimizer": c["optim"]["name"], "beta": fit.beta, "beta_ci_low": ci[0], "beta_ci_high": ci[1],
+      "n_bracketed": fit.n_bracketed, **{f"hill_alpha_{k}": v for k, v in sorted(alpha.items())},
       **power_law_share(r["verdicts"]),
-      "verdict": fit.get("verdict"),
+      "verdict": fit.verdict,
     })  # fmt: skip
-    exact = fit.get("exact") or {}  # the noisy quadratic model's known answer (SGD)
+    exact = fit.exact or {}  # the noisy quadratic model's known answer (SGD)
     star = dict(zip(exact.get("batch_sizes", []), exact.get("lr_star", []), strict=True))
-    for one in fit.get("by_setting", [fit]):  # clip or weight-decay lanes (Phase 3b): each setting its own line
-      name = r["label"] + (f" ({one['setting']})" if one.get("setting") else "")
-      for o in one["per_batch_size"]:
+    for one in fit.settings():  # clip or weight-decay lanes (Phase 3b): each setting its own line
+      name = r["label"] + (f" ({one.setting})" if one.setting else "")
+      for o in one.per_batch_size:
         per_b.append({"run": name, "batch_size": o["batch_size"], "lr_opt": o["lr_opt"],
                       "censored": o["censored"] or "", "best_loss": o["best_loss"],
                       "exact_lr_star": star.get(o["batch_size"], "")})  # fmt: skip

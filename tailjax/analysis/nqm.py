@@ -109,7 +109,7 @@ def closed_form_applies(cfg) -> str | None:
   return None
 
 
-def known_answer(cfg, fit: dict, budget: str = "steps") -> dict:
+def known_answer(cfg, fit, budget: str = "steps") -> dict:
   """The exact LR*(B) beside the measured optima (scaling_fit.json's `exact`): per batch size the exact optimum and
   the measured one's ratio to it, and the exact slope over the bracketed batch sizes against β's interval; at fixed
   steps (`budget` = "steps") or at fixed examples ("tokens": floor(train.tokens / B) steps)."""
@@ -120,13 +120,13 @@ def known_answer(cfg, fit: dict, budget: str = "steps") -> dict:
                        steps=cfg.train.steps, theta0=cfg.model.theta0,
                        examples=cfg.train.tokens if budget == "tokens" else None)  # fmt: skip
   star = dict(zip(exact["batch_sizes"], exact["lr_star"], strict=True))
-  measured = {o["batch_size"]: o for o in fit["per_batch_size"] if o["censored"] is None}
+  measured = {o["batch_size"]: o for o in fit.per_batch_size if o["censored"] is None}
   exact["measured_over_exact"] = {b: measured[b]["lr_opt"] / star[b] for b in sorted(measured)}
   inside = sorted(measured)
   if len(inside) >= 2:
     x = np.log(inside)
     exact["slope_over_bracketed"] = float(np.polyfit(x, np.log([star[b] for b in inside]), 1)[0])
-    ci = fit.get("beta_ci")
+    ci = fit.beta_ci
     exact["beta_ci_covers_it"] = None if not ci else bool(ci[0] <= exact["slope_over_bracketed"] <= ci[1])
   return exact
 
@@ -184,12 +184,12 @@ def experiment_row(run: dict) -> dict:
   interval against the rules, the exact slope (SGD, finite variance), and what the tail estimators said of the noise."""
   c, fit = run["config"], run["fit"]
   noise, param = c["data"]["noise"], float(c["data"]["noise_param"])
-  exact = fit.get("exact") or {}
+  exact = fit.exact or {}
   alpha = law_alpha(noise, param)
   rules = {"study 1-1/alpha": 1.0 - 1.0 / alpha, "linear (SGD)": 1.0, "square-root (Adam)": 0.5}
   if exact.get("slope_over_bracketed") is not None:
     rules["exact slope"] = exact["slope_over_bracketed"]
-  ci = fit.get("beta_ci")
+  ci = fit.beta_ci
   ratios = list((exact.get("measured_over_exact") or {}).values())
   last = [v for v in run["verdicts"] if v["group"].startswith("all ")]
   last = [v for v in last if int(v["step"]) == max(int(x["step"]) for x in last)] if last else []
@@ -198,11 +198,11 @@ def experiment_row(run: dict) -> dict:
     "run": run["label"],
     "optimizer": c["optim"]["name"],
     "noise": noise if noise in ("normal", "laplace") else f"{noise} {param:g}",
-    "seed_average": fit.get("seed_average", "mean"),
-    "beta": fit.get("beta"),
+    "seed_average": fit.seed_average or "mean",
+    "beta": fit.beta,
     "beta_ci_low": ci[0] if ci else None,
     "beta_ci_high": ci[1] if ci else None,
-    "n_bracketed": fit.get("n_bracketed"),
+    "n_bracketed": fit.n_bracketed,
     **{f"rule {k}": v for k, v in rules.items()},
     "rules_inside_ci": "; ".join(k for k, v in rules.items() if ci and ci[0] <= v <= ci[1]) if ci else "",
     "measured_over_exact_min": min(ratios) if ratios else None,

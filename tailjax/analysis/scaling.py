@@ -5,12 +5,14 @@ point is a one-sided bound and does not enter the fit (docs/science.md §4). The
 grid argmin, is reported beside it under a name that says what it is.
 """
 
+import dataclasses
 import math
 from collections import defaultdict
 
 import numpy as np
 
 from tailjax import records
+from tailjax.analysis.scaling_fit import ScalingFit
 
 LEARNED_NOTHING = 0.99  # a best loss above this fraction of ln V is chance level: the row has no optimum
 
@@ -235,8 +237,8 @@ def power_law(bs, lrs) -> dict:
   return {"beta": float(beta), "c": float(math.exp(ln_c)), "r2": r2, "n": len(bs)}
 
 
-def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
-  """The summary written to scaling_fit.json.
+def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> ScalingFit:
+  """The fit written to scaling_fit.json (`ScalingFit.to_json`).
 
   With clip thresholds or weight decays as lanes (Phases 3b, weight norms) each (clip, weight decay) setting is its
   own grid: `by_setting` holds one fit per setting, each named by its `setting` label; the top-level fields are those
@@ -244,18 +246,20 @@ def fit(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   """
   keys = list(dict.fromkeys(setting_of(r) for r in rows))
   fits = [
-    {**dict(zip(SETTING_KEYS, key, strict=True)), **fit_one([r for r in rows if setting_of(r) == key], fingerprint,
-                                                           n_boot)}
+    ScalingFit(**dict(zip(SETTING_KEYS, key, strict=True)),
+               **fit_one([r for r in rows if setting_of(r) == key], fingerprint, n_boot))
     for key in keys
   ]  # fmt: skip
   if len(fits) == 1:
     return fits[0]
-  vary = [k for k in SETTING_KEYS if len({setting_value(f[k]) for f in fits}) > 1]
+  vary = [k for k in SETTING_KEYS if len({setting_value(getattr(f, k)) for f in fits}) > 1]
   short = {"weight_decay": "wd", "b2_ref": "b2"}
-  for f in fits:
-    f["setting"] = ", ".join(f"{short.get(k, k)} = {setting_value(f[k])}" for k in vary)
-  verdict = "\n".join(f"{f['setting']}: {f['verdict']}" for f in fits)
-  return {**fits[0], "verdict": verdict, "top_level_setting": fits[0]["setting"], "by_setting": fits}
+  fits = [
+    dataclasses.replace(f, setting=", ".join(f"{short.get(k, k)} = {setting_value(getattr(f, k))}" for k in vary))
+    for f in fits
+  ]
+  verdict = "\n".join(f"{f.setting}: {f.verdict}" for f in fits)
+  return dataclasses.replace(fits[0], verdict=verdict, top_level_setting=fits[0].setting, by_setting=tuple(fits))
 
 
 SETTING_KEYS = ("clip", "weight_decay", "b2_ref")  # lane axes besides the LR and the seed: each value its own grid
@@ -277,7 +281,7 @@ def setting_value(x) -> str:
 
 
 def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
-  """The fit for rows that share one clip setting."""
+  """The fit for rows that share one lane setting: ScalingFit's fields from `method` to `unigram_entropy`."""
   average = seed_average(fingerprint)
   opts = optima(rows, average=average)
   ref = records.DataFacts.of(fingerprint).chance
@@ -378,17 +382,17 @@ def fit_one(rows: list[dict], fingerprint: dict, n_boot: int = 1000) -> dict:
   }
 
 
-def optima_table(fit: dict) -> str:
+def optima_table(fit: ScalingFit) -> str:
   """Per batch size: the grid argmin, the parabola's refinement, which of them is the row's optimum ("used": refined,
   grid, or none for a bound), the bracket (one-sided for a censored optimum) and any flag; for a fit of several lane
   settings, one block per setting."""
   blocks = []
-  for one in fit.get("by_setting", [fit]):
-    head = f"optima ({one['setting']})" if "by_setting" in fit else "optima"
+  for one in fit.settings():
+    head = f"optima ({one.setting})" if fit.by_setting else "optima"
     lines = [
       f"{head}: {'B':>5} {'grid argmin':>11} {'refined':>9} {'used':>8}  bracket / note",
     ]
-    for o in one["per_batch_size"]:
+    for o in one.per_batch_size:
       if o["lr_opt"] is None:
         lines.append(f"{'':>{len(head) + 1}} {o['batch_size']:>5} {'-':>11} {'-':>9} {'-':>8}  {o['censored']}")
         continue

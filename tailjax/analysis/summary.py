@@ -1,11 +1,14 @@
 """A finished sweep's files: results.csv, scaling_fit.json (or transfer.json), summary.txt, the noise files and the
 plots, written from the finished rows (rows/B{b}*.json as the sweep gathered them). Jax-free."""
 
+import dataclasses
+
 import numpy as np
 from absl import logging
 
 from tailjax import files, lane_results, models, records, schedule
 from tailjax.analysis import critical_batch, nqm, results_table, scaling, sweep_plots, transfer, weight_norms
+from tailjax.analysis.scaling_fit import ScalingFit
 from tailjax.noise import output_tables
 
 
@@ -100,15 +103,16 @@ def side_by_side(fits: dict, names=None) -> str:
   lines = ["β at each budget (the same lanes, read at fixed steps and at fixed data):"]
   for k, f in fits.items():
     name = (names or {}).get(k, k)
-    ci = f.get("beta_ci")
-    beta = "no fit" if f.get("beta") is None else f"β = {f['beta']:.3f}"
-    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and f.get("beta") is not None else ""
-    lines.append(f"  at fixed {name + ':':<9} {beta}{interval} from {f.get('n_bracketed', 0)} bracketed optima")
+    ci = f.beta_ci
+    beta = "no fit" if f.beta is None else f"β = {f.beta:.3f}"
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci and f.beta is not None else ""
+    lines.append(f"  at fixed {name + ':':<9} {beta}{interval} from {f.n_bracketed or 0} bracketed optima")
   return "\n".join(lines)
 
 
 def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
-  """Writes results.csv, scaling_fit.json, summary.txt, the noise files and the plots; returns the scaling fit.
+  """Writes results.csv, scaling_fit.json, summary.txt, the noise files and the plots; returns the scaling fit (what
+  scaling_fit.json holds).
 
   `done` maps each batch size to its finished row (all auto-extension rounds joined); `fp` is the data fingerprint.
   With two budgets (train.budget = both) the top-level fit is at fixed steps, `by_budget` holds both, and the plots of
@@ -121,27 +125,17 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
     return _injected(cfg, workdir, all_rows)
   kinds = schedule.kinds(cfg)
   fits = fits_by_budget(all_rows, fp, kinds)
-  for k, f in fits.items():
-    f["budget"] = k
-    if len(kinds) > 1 or k != "steps" or cfg.optim.b2_rule != "fixed":  # the plots say how they were read
-      for one in [f, *f.get("by_setting", [])]:
-        one["budget_label"] = schedule.short(cfg, k) + (
-          f"; β2 follows B (b2 at B = {cfg.optim.b2_batch or min(cfg.sweep.batch_sizes)})"
-          if cfg.optim.b2_rule != "fixed" and cfg.optim.name != "sgd"
-          else ""
-        )
-    if facts.known_answer == nqm.KNOWN_ANSWER:
-      f["exact"] = nqm.known_answer(cfg, f, k)
-  fit = dict(fits[kinds[0]])
+  fits = {k: _read_at(cfg, f, k, known=facts.known_answer == nqm.KNOWN_ANSWER) for k, f in fits.items()}
+  fit = fits[kinds[0]]
   if len(kinds) > 1:
-    fit["by_budget"] = fits
-  files.write_json(workdir / "scaling_fit.json", fit)
+    fit = dataclasses.replace(fit, by_budget=fits)
+  files.write_json(workdir / "scaling_fit.json", fit.to_json())
   text = protocol(cfg) + "\n\n" + results_table.table(all_rows, fp) + "\n"
   for k, f in fits.items():
     head = f"--- {schedule.describe(cfg, k)} ---\n" if len(kinds) > 1 or k != "steps" else ""
-    text += "\n" + head + scaling.optima_table(f) + "\n\n" + f["verdict"] + "\n"
-    if "exact" in f:
-      text += "\n" + nqm.known_answer_text(f["exact"]) + "\n"
+    text += "\n" + head + scaling.optima_table(f) + "\n\n" + f.verdict + "\n"
+    if f.exact is not None:
+      text += "\n" + nqm.known_answer_text(f.exact) + "\n"
   if len(kinds) > 1:
     text += "\n" + side_by_side(fits, {"tokens": schedule.unit_name(cfg)}) + "\n"
   found = output_tables.write_outputs(workdir, cfg) if schedule.measure_steps(cfg) else {"alpha": [], "scale": []}
@@ -170,7 +164,23 @@ def sweep(cfg, workdir, done: dict, fp: dict) -> dict:
       sweep_plots.clip_study(workdir / "clip_study.png", [r for r in all_rows if r.get("budget") == kinds[0]])
     curves = {b: (np.array(d["eval_step"]), np.array(d["val_loss"], float), d["labels"]) for b, d in done.items()}
     sweep_plots.convergence_curves(workdir / "convergence_curves.png", curves, fp)
-  return fit
+  return fit.to_json()
+
+
+def _read_at(cfg, f: ScalingFit, budget: str, *, known: bool) -> ScalingFit:
+  """The fit of one budget with what the summary says of it: the budget, the plots' label where the run is not the
+  plain fixed-steps study (every setting's panel carries it), and with `known` the exact answer beside it."""
+  label = None
+  if len(schedule.kinds(cfg)) > 1 or budget != "steps" or cfg.optim.b2_rule != "fixed":
+    label = schedule.short(cfg, budget) + (
+      f"; β2 follows B (b2 at B = {cfg.optim.b2_batch or min(cfg.sweep.batch_sizes)})"
+      if cfg.optim.b2_rule != "fixed" and cfg.optim.name != "sgd"
+      else ""
+    )
+  if label is not None:
+    by_setting = tuple(dataclasses.replace(one, budget_label=label) for one in f.by_setting or ()) or None
+    f = dataclasses.replace(f, budget_label=label, by_setting=by_setting)
+  return dataclasses.replace(f, budget=budget, exact=nqm.known_answer(cfg, f, budget) if known else None)
 
 
 def _injected(cfg, workdir, all_rows: list[dict]) -> dict:

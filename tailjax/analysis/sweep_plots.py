@@ -10,6 +10,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tailjax import files, records  # noqa: E402
+from tailjax.analysis.scaling_fit import ScalingFit  # noqa: E402
 
 
 def _units(fp) -> str:
@@ -42,15 +43,15 @@ def _loss_range(finite) -> tuple[float, float] | None:
   return lo - pad, hi + pad
 
 
-def _settings(fit: dict) -> list[tuple[str, dict]]:
+def _settings(fit: ScalingFit) -> list[tuple[str, ScalingFit]]:
   """(label, fit) per lane setting (clip thresholds or weight decays as lanes: each its own grid and panel); one
   unlabelled entry for a sweep of one setting."""
-  return [(one["setting"], one) for one in fit["by_setting"]] if "by_setting" in fit else [("", fit)]
+  return [(one.setting, one) for one in fit.by_setting] if fit.by_setting else [("", fit)]
 
 
-def _budget(fit: dict) -> str:
+def _budget(fit: ScalingFit) -> str:
   """A title's line naming the budget the fit was read at (runs read at fixed tokens, or at two budgets)."""
-  return f"\n{fit['budget_label']}" if fit.get("budget_label") else ""
+  return f"\n{fit.budget_label}" if fit.budget_label else ""
 
 
 def _panels(n: int, width: float, height: float):
@@ -63,18 +64,18 @@ def _panels(n: int, width: float, height: float):
   return fig, list(axes.ravel()[:n])
 
 
-def no_beta(fit: dict) -> str:
-  n = fit.get("n_bracketed", 0)
+def no_beta(fit: ScalingFit) -> str:
+  n = fit.n_bracketed or 0
   return f"no β: {n} bracketed {'optimum' if n == 1 else 'optima'} (a fit needs 3)"
 
 
-def lr_vs_batch(path, fit: dict) -> None:
+def lr_vs_batch(path, fit: ScalingFit) -> None:
   fig = lr_vs_batch_figure(fit)
   files.write_figure(path, fig)
   plt.close(fig)
 
 
-def lr_vs_batch_figure(fit: dict):
+def lr_vs_batch_figure(fit: ScalingFit):
   """LR_opt against B, one panel per lane setting: the optimum each batch size's fit uses (the refined one, or the
   grid argmin where the refinement was not trusted), the other reading beside it, bounds as triangles, and the fitted
   line only where there is a β (3 or more bracketed optima). Legend entries only for what is drawn."""
@@ -89,14 +90,14 @@ def lr_vs_batch_figure(fit: dict):
   return fig
 
 
-def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
+def _lr_vs_batch_panel(ax, fit: ScalingFit, setting: str) -> None:
   labels = set()
 
   def mark(b, lr, style, label, **kw):
     ax.plot(b, lr, style, label=None if label in labels else label, **kw)
     labels.add(label)
 
-  for o in fit["per_batch_size"]:
+  for o in fit.per_batch_size:
     if o["lr_opt"] is None:
       continue
     b, cen = o["batch_size"], o["censored"]
@@ -114,38 +115,38 @@ def _lr_vs_batch_panel(ax, fit: dict, setting: str) -> None:
            "(a bound)", color="C3", ms=9, mfc="none")  # fmt: skip
     else:  # learned nothing or a single LR: no optimum, so nothing on the LR_opt axis (the title names them)
       continue
-  bs = np.array([o["batch_size"] for o in fit["per_batch_size"]], float)
-  exact = fit.get("exact") or {}
+  bs = np.array([o["batch_size"] for o in fit.per_batch_size], float)
+  exact = fit.exact or {}
   if exact.get("lr_star"):  # the noisy quadratic model's known answer (analysis/nqm.py)
     ax.plot(exact["batch_sizes"], exact["lr_star"], "k--", lw=1, label="exact LR*(B) (SGD's closed form)")
-  if fit["beta"] is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
-    fitted = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] is None and o["lr_opt"] is not None]
+  if fit.beta is not None:  # drawn over the bracketed optima it was fitted on, not out to the bounds
+    fitted = [o["batch_size"] for o in fit.per_batch_size if o["censored"] is None and o["lr_opt"] is not None]
     xs = np.geomspace(min(fitted), max(fitted), 20)
-    ci = fit.get("beta_ci")
+    ci = fit.beta_ci
     ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else " (no interval)"
-    ax.plot(xs, fit["c"] * xs ** fit["beta"], "C0-", label=f"fit on {fit['n_bracketed']} bracketed: β = "
-            f"{fit['beta']:.2f}{ci_text}")  # fmt: skip
+    ax.plot(xs, fit.c * xs ** fit.beta, "C0-", label=f"fit on {fit.n_bracketed} bracketed: β = "
+            f"{fit.beta:.2f}{ci_text}")  # fmt: skip
   ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="LR_opt")
   batch_ticks(ax, bs)
   title = "optimal learning rate against batch size" + _budget(fit) + (f"\n{setting}" if setting else "")
-  none = [o["batch_size"] for o in fit["per_batch_size"] if o["censored"] in ("learned_nothing", "single_point")]
+  none = [o["batch_size"] for o in fit.per_batch_size if o["censored"] in ("learned_nothing", "single_point")]
   if none:
     title += f"\nno optimum (learned nothing, or one LR): B = {none}"
-  if fit["beta"] is None:  # said in the title, where no point or legend can cover it
+  if fit.beta is None:  # said in the title, where no point or legend can cover it
     title += "\n" + no_beta(fit)
   ax.set_title(title, fontsize=10)
-  if labels or fit["beta"] is not None or exact.get("lr_star"):
+  if labels or fit.beta is not None or exact.get("lr_star"):
     ax.legend(fontsize=7, loc="best")
 
 
-def loss_heatmap(path, fit: dict, fp: dict) -> None:
+def loss_heatmap(path, fit: ScalingFit, fp: dict) -> None:
   """Seed-mean (or median) final loss per (B, LR) cell, one panel per lane setting on one colour scale; * marks the
   grid argmin; "–" marks an LR not run at that batch size (an extension of another row)."""
   sets = _settings(fit)
-  average = fit.get("seed_average", "mean")
+  average = fit.seed_average or "mean"
   panels = []
   for label, one in sets:
-    opts = [o for o in one["per_batch_size"] if "grid" in o]
+    opts = [o for o in one.per_batch_size if "grid" in o]
     lrs = sorted({lr for o in opts for lr in o["grid"]})
     grid = np.full((len(opts), len(lrs)), np.nan)
     ran = np.zeros((len(opts), len(lrs)), bool)  # an extension's LRs were run in its own row only: no cell elsewhere
@@ -247,14 +248,14 @@ def _lane_lr(label: str) -> str:
   return next((f for f in label.split(",") if f.startswith("lr=")), label)
 
 
-def loss_vs_lr(path, fit: dict, fp: dict) -> None:
+def loss_vs_lr(path, fit: ScalingFit, fp: dict) -> None:
   """Seed-mean final loss against LR, one curve per batch size and one panel per lane setting, the optimum each row
   reports marked (▶/◀ at an edge: a bound). The y-axis covers the finite losses, not up to ln V (which would flatten
   every valley); ln V and the unigram entropy are drawn where they fall inside it and named in the title where not."""
   sets = _settings(fit)
   fig, axes = _panels(len(sets), 5.5, 4.2)
   for ax, (label, one) in zip(axes, sets, strict=True):
-    rows = [o for o in one["per_batch_size"] if "grid" in o]
+    rows = [o for o in one.per_batch_size if "grid" in o]
     finite = np.array([v for o in rows for v in o["mean_val_loss"] if np.isfinite(v)])
     blown = ""
     if fp.get("ln_vocab") and (finite > 2 * fp["ln_vocab"]).any() and (finite <= 2 * fp["ln_vocab"]).any():
@@ -272,7 +273,7 @@ def loss_vs_lr(path, fit: dict, fp: dict) -> None:
     outside = _refs(ax, fp, within=span)
     if span:
       ax.set_ylim(*span)
-    ax.set(xscale="log", xlabel="learning rate", ylabel=f"final val loss (seed {fit.get('seed_average', 'mean')})")
+    ax.set(xscale="log", xlabel="learning rate", ylabel=f"final val loss (seed {fit.seed_average or 'mean'})")
     _lr_ticks(ax, sorted({lr for o in rows for lr in o["grid"]}))
     title = "loss against LR; * optimum reported, > < at the grid edge (bound)" + _budget(fit)
     notes = " ".join(x for x in (outside, blown) if x)
@@ -308,37 +309,37 @@ def _lr_ticks(ax, lrs: list[float]) -> None:
   ax.tick_params(axis="x", labelrotation=40, labelsize=8)
 
 
-def scaling_exponent(path, fit: dict) -> None:
+def scaling_exponent(path, fit: ScalingFit) -> None:
   """β with its 95% interval against the theories' exponents, one point per lane setting."""
   sets = _settings(fit)
   fig, ax = plt.subplots(figsize=(4.4 + 0.9 * (len(sets) - 1), 3.6), layout="constrained")
   xs = np.arange(1, len(sets) + 1)
-  for name, value in fit.get("theories", {}).items():
+  for name, value in (fit.theories or {}).items():
     ax.axhline(value, ls=":", lw=1, color="gray")
     ax.text(1.01, value, name, fontsize=7, va="center", transform=ax.get_yaxis_transform())
-  values = list(fit.get("theories", {}).values()) or [1.0]
-  exact = (fit.get("exact") or {}).get("slope_over_bracketed")
+  values = list((fit.theories or {}).values()) or [1.0]
+  exact = (fit.exact or {}).get("slope_over_bracketed")
   if exact is not None:  # the noisy quadratic model's known answer over the same batch sizes (analysis/nqm.py)
     ax.axhline(exact, ls="--", lw=1, color="k")
     ax.text(1.01, exact, f"exact slope\n(SGD) {exact:.2f}", fontsize=7, va="center", transform=ax.get_yaxis_transform())
     values.append(exact)
   titles = []
   for x, (_, one) in zip(xs, sets, strict=True):
-    ci = one.get("beta_ci")
-    if one["beta"] is not None:
+    ci = one.beta_ci
+    if one.beta is not None:
       # a percentile interval need not hold its point estimate: a bar never reaches below 0 (matplotlib refuses it)
-      err = None if not ci else [[max(one["beta"] - ci[0], 0.0)], [max(ci[1] - one["beta"], 0.0)]]
-      ax.errorbar([x], [one["beta"]], yerr=err, fmt="o", capsize=6, color="C0", mfc=None if ci else "none")
-      values += [one["beta"], *(ci or [])]
+      err = None if not ci else [[max(one.beta - ci[0], 0.0)], [max(ci[1] - one.beta, 0.0)]]
+      ax.errorbar([x], [one.beta], yerr=err, fmt="o", capsize=6, color="C0", mfc=None if ci else "none")
+      values += [one.beta, *(ci or [])]
       note = "95% bootstrap interval" if ci else "no interval (too few resamples with 3 bracketed optima)"
-      titles.append(f"β = {one['beta']:.2f} from {one['n_bracketed']} bracketed optima: {note}")
+      titles.append(f"β = {one.beta:.2f} from {one.n_bracketed} bracketed optima: {note}")
     else:
       ax.text(x, 0.02, "no β", ha="center", fontsize=8, color="C3", transform=ax.get_xaxis_transform())
       titles.append(no_beta(one))
   if len(sets) == 1:
     ax.set_title(titles[0] + _budget(fit), fontsize=9)
   else:
-    hollow = any(one["beta"] is not None and not one.get("beta_ci") for _, one in sets)
+    hollow = any(one.beta is not None and not one.beta_ci for _, one in sets)
     ax.set_title("β per lane setting (95% bootstrap intervals" + ("; hollow: none could be had)" if hollow else ")"),
                  fontsize=9)  # fmt: skip
     ax.set_xticks(xs, [label.replace(", ", "\n") for label, _ in sets], fontsize=7)

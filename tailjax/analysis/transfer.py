@@ -11,10 +11,11 @@ import math
 import pathlib
 
 from tailjax import workdir
+from tailjax.analysis.scaling_fit import ScalingFit
 from tailjax.errors import UserError
 
 
-def load_reference(cfg) -> dict:
+def load_reference(cfg) -> ScalingFit:
   path = pathlib.Path(cfg.transfer.fit)
   if not path.is_file():
     raise UserError(
@@ -39,21 +40,21 @@ def load_reference(cfg) -> dict:
       )
   if not any(o.get("censored") is None for o in fit["per_batch_size"]):
     raise UserError(f"{path} has no bracketed optimum to transfer from; extend that sweep until one is bracketed")
-  return fit
+  return ScalingFit.from_json(fit)
 
 
-def fitted_rule_missing(fit: dict) -> str | None:
+def fitted_rule_missing(fit: ScalingFit) -> str | None:
   """Why the reference's fitted β is no rule to test (None when it is one): it needs a β with an interval."""
-  if fit.get("beta") is None:
-    return f"no fitted β in the reference ({fit.get('verdict', 'no verdict')})"
-  if not fit.get("beta_ci"):
-    return f"the reference's β = {fit['beta']:.3f} has no interval (too few bracketed optima to trust it)"
+  if fit.beta is None:
+    return f"no fitted β in the reference ({fit.verdict or 'no verdict'})"
+  if not fit.beta_ci:
+    return f"the reference's β = {fit.beta:.3f} has no interval (too few bracketed optima to trust it)"
   return None
 
 
-def plan(cfg, fit: dict) -> dict:
+def plan(cfg, fit: ScalingFit) -> dict:
   """{B: {rule: lr}} for every batch size of the sweep, and the reference point."""
-  bracketed = {o["batch_size"]: o for o in fit["per_batch_size"] if o["censored"] is None}
+  bracketed = {o["batch_size"]: o for o in fit.per_batch_size if o["censored"] is None}
   b_ref = cfg.transfer.b_ref or min(bracketed)
   if b_ref not in bracketed:
     raise UserError(
@@ -64,17 +65,17 @@ def plan(cfg, fit: dict) -> dict:
   rules = {"sqrt (beta=0.5)": 0.5, "two_thirds (beta=0.667)": 2 / 3}
   missing = fitted_rule_missing(fit)
   if missing is None:
-    lo, hi = fit["beta_ci"]
-    rules[f"fitted (beta={fit['beta']:.3f} [{lo:.2f}, {hi:.2f}])"] = fit["beta"]
+    lo, hi = fit.beta_ci
+    rules[f"fitted (beta={fit.beta:.3f} [{lo:.2f}, {hi:.2f}])"] = fit.beta
   lrs = {b: {rule: float(f"{lr_ref * (b / b_ref) ** beta:.6g}") for rule, beta in rules.items()}
          for b in cfg.sweep.batch_sizes}  # fmt: skip
   left_out = {} if missing is None else {"fitted": f"the fitted-β rule is left out: {missing}"}
   return {"b_ref": b_ref, "lr_ref": lr_ref, "rules": rules, "lrs": lrs, "left_out": left_out}
 
 
-def report(the_plan: dict, fit: dict, rows: list[dict]) -> dict:
+def report(the_plan: dict, fit: ScalingFit, rows: list[dict]) -> dict:
   """Per batch size and rule: the LR, the seed-mean loss, and its gap to the reference optimum's loss."""
-  ref = {o["batch_size"]: o for o in fit["per_batch_size"]}
+  ref = {o["batch_size"]: o for o in fit.per_batch_size}
   out = []
   for b, by_rule in the_plan["lrs"].items():
     for rule, lr in by_rule.items():
