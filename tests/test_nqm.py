@@ -81,9 +81,8 @@ def test_sgd_lanes_find_the_exact_optimum_end_to_end(tmp_path, monkeypatch):
   figs = {}
   monkeypatch.setattr(sweep_plots.files, "write_figure", lambda path, fig: figs.__setitem__(str(path), fig))
   monkeypatch.setattr(sweep_plots.plt, "close", lambda fig=None: None)  # a closed figure no longer lays itself out
-  sweep_plots.scaling_exponent(
-    "beta.png", ScalingFit.from_json(fit)
-  )  # β's bar against the exact slope, drawn as a dashed line
+  # β's bar against the exact slope, drawn as a dashed line
+  sweep_plots.scaling_exponent("beta.png", ScalingFit.from_json(fit))
   dashed = [line.get_ydata()[0] for line in figs["beta.png"].axes[0].get_lines() if line.get_linestyle() == "--"]
   assert dashed == [pytest.approx(exact["slope_over_bracketed"])]
   assert_readable(figs["beta.png"])
