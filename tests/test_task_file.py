@@ -103,7 +103,6 @@ def test_the_registry_builds_a_registered_task_and_the_sweep_trains_it(registere
 
   cfg = config()
   validate.config(cfg)  # the registered names are choices now
-  assert registered.build(cfg).identity == registered.build(cfg).identity  # rows of equal configs share programs
   experiment.run(cfg, tmp_path)
   rows = list(csv.DictReader((tmp_path / "results.csv").open()))
   assert sorted((int(r["batch_size"]), float(r["lr"])) for r in rows) == [

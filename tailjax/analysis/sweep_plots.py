@@ -46,7 +46,7 @@ def _loss_range(finite) -> tuple[float, float] | None:
 def _settings(fit: ScalingFit) -> list[tuple[str, ScalingFit]]:
   """(label, fit) per lane setting (clip thresholds or weight decays as lanes: each its own grid and panel); one
   unlabelled entry for a sweep of one setting."""
-  return [(one.setting, one) for one in fit.by_setting] if fit.by_setting else [("", fit)]
+  return [(one.setting or "", one) for one in fit.settings()]
 
 
 def _budget(fit: ScalingFit) -> str:

@@ -46,14 +46,10 @@ class Prepared:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Context:
+class _Context(Prepared):
   """What every row of a sweep shares: the prepared workdir, the data on the device, the writers, and the policy
   and position the caller passed to `train`."""
 
-  cfg: object
-  workdir: pathlib.Path
-  task: object
-  fingerprint: dict
   train_data: object  # the task's training data, on the device
   val_batches: object  # its fixed validation batches
   writers: writers.Writers
@@ -91,10 +87,7 @@ def train(prepared: Prepared, row_lrs: dict, *, next_lrs=None, position=None) ->
   done = {}
   with writers.Writers(wd, cfg, sum(schedule.plan(cfg, b).steps for b in mine)) as sweep_writers:
     ctx = _Context(
-      cfg=cfg,
-      workdir=wd,
-      task=task,
-      fingerprint=prepared.fingerprint,
+      **{f.name: getattr(prepared, f.name) for f in dataclasses.fields(Prepared)},
       train_data=jax.device_put(task.train_data),
       val_batches=task.validation_batches(cfg.eval.batches, cfg.eval.batch_size),
       writers=sweep_writers,
